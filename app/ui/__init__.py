@@ -1,0 +1,1 @@
+"""The Qt skin: windows, dialogs and widgets that display state and forward the user's intent."""

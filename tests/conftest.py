@@ -1,0 +1,74 @@
+"""Test infrastructure: Qt offscreen, a private CANDOR_HOME per test, no network, and a real
+virtual microphone (PulseAudio null sink) for audio tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+# Before anything can import Qt.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# No OS keyring in tests: the code under test must take its documented 0600-key-file path unless a
+# test installs a keyring backend of its own.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+import pytest
+
+from tests.support.data import SHARED_DATA
+from tests.support.virtual_mic import VirtualMic, pulseaudio_available
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def candor_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data directory: never the user's real data or settings."""
+    home = tmp_path / "candor-home"
+    monkeypatch.setenv("CANDOR_HOME", str(home))
+    return home
+
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Candor promises that nothing leaves the device: any connection off loopback fails a test."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+def _require(condition: bool, what: str) -> None:
+    """Skip locally when a system part is missing; in CI a missing part is a failure."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is missing in CI; the README's test command installs it")
+    pytest.skip(f"{what} is not installed (run ./bootstrap test once as root)")
+
+
+@pytest.fixture
+def virtual_mic() -> Iterator[VirtualMic]:
+    """A private PulseAudio server whose null-sink monitor is the default microphone."""
+    _require(pulseaudio_available(), "PulseAudio (pulseaudio, pactl, paplay)")
+    mic = VirtualMic().start()
+    try:
+        yield mic
+    finally:
+        mic.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    _require((SHARED_DATA / "speech" / "jfk.wav").is_file(), f"test data at {SHARED_DATA}")
+    return SHARED_DATA
