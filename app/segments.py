@@ -1,0 +1,88 @@
+"""Timed pieces of transcript, and the text formats they are written in (TXT, SRT, VTT, JSON, MD).
+
+Shared by file transcription, live captions and meeting export so every path writes the same
+formats the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+FORMATS = ("txt", "srt", "vtt", "json", "md")
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    start: float  # seconds since the audio (file or meeting) began
+    end: float
+    text: str
+    final: bool = True
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _timestamp(seconds: float, decimal: str) -> str:
+    millis = max(0, round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal}{millis:03d}"
+
+
+def _cues(segments: Iterable[Segment]) -> list[Segment]:
+    return [s for s in segments if s.text.strip()]
+
+
+def to_txt(segments: Iterable[Segment]) -> str:
+    return "".join(f"{s.text.strip()}\n" for s in _cues(segments))
+
+
+def to_srt(segments: Iterable[Segment]) -> str:
+    blocks = [
+        f"{i}\n{_timestamp(s.start, ',')} --> {_timestamp(max(s.end, s.start), ',')}\n"
+        f"{s.text.strip()}\n"
+        for i, s in enumerate(_cues(segments), start=1)
+    ]
+    return "\n".join(blocks)
+
+
+def to_vtt(segments: Iterable[Segment]) -> str:
+    blocks = [
+        f"{_timestamp(s.start, '.')} --> {_timestamp(max(s.end, s.start), '.')}\n{s.text.strip()}\n"
+        for s in _cues(segments)
+    ]
+    return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+def to_json(segments: Iterable[Segment], metadata: dict[str, object] | None = None) -> str:
+    body = {**(metadata or {}), "segments": [s.to_dict() for s in _cues(segments)]}
+    return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_markdown(segments: Iterable[Segment], title: str = "Transcript") -> str:
+    lines = [f"# {title}", ""]
+    lines += [f"**[{_timestamp(s.start, '.')[:8]}]** {s.text.strip()}  " for s in _cues(segments)]
+    return "\n".join(lines) + "\n"
+
+
+def render(
+    segments: Sequence[Segment],
+    fmt: str,
+    *,
+    title: str = "Transcript",
+    metadata: dict[str, object] | None = None,
+) -> str:
+    if fmt == "txt":
+        return to_txt(segments)
+    if fmt == "srt":
+        return to_srt(segments)
+    if fmt == "vtt":
+        return to_vtt(segments)
+    if fmt == "json":
+        return to_json(segments, metadata)
+    if fmt == "md":
+        return to_markdown(segments, title)
+    raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
