@@ -48,7 +48,7 @@ def test_txt_and_markdown_have_one_line_per_cue():
     ]
     md = render(SEGMENTS, "md", title="Standup")
     assert md.startswith("# Standup\n")
-    assert "**[01:01:01]** ask not" in md
+    assert "**[00:00:02]** ask not" in md
 
 
 def test_unknown_format_names_the_choices():
