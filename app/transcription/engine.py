@@ -1,0 +1,213 @@
+"""The recogniser: one faster-whisper model, loaded lazily from a verified local folder.
+
+Two ways to run it: `transcribe_window` for one streaming pass over a short buffer (greedy, word
+timestamps, no temperature fallback so a pass has a bounded cost), and `transcribe_audio` for a
+whole recording (what faster-whisper does for a file, with progress and cancellation).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.segments import Segment
+from app.transcription.agreement import Word
+from app.transcription.models import ModelLocation, load_whisper, locate_model
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+
+# Guards against text from silence and runaway decoding (values from Whisper's own heuristics).
+NO_SPEECH_PROB = 0.6
+LOG_PROB_FLOOR = -1.0
+MAX_COMPRESSION_RATIO = 2.4
+
+
+class TranscriptionCancelled(Exception):
+    """The caller asked to stop; nothing partial is returned."""
+
+
+@dataclass(slots=True)
+class PassResult:
+    words: list[Word]
+    segment_ends: list[float]  # stream times where the recogniser ended a segment
+    seconds: float  # wall time the pass took
+    dropped_segments: int = 0  # segments rejected as silence or repetition
+
+
+@dataclass(slots=True)
+class EngineStats:
+    passes: int = 0
+    pass_seconds: list[float] = field(default_factory=list)
+
+
+def _is_hallucination(segment: Any) -> bool:
+    """Text Whisper writes over silence or noise, or a decoding stuck in a loop."""
+    return _rejected(segment.compression_ratio, segment.no_speech_prob, segment.avg_logprob)
+
+
+class WhisperEngine:
+    """Holds the model; `release()` drops it (the memory goes once a running pass ends)."""
+
+    def __init__(self, model: str | ModelLocation | None = None, *, language: str | None = "en",
+                 cpu_threads: int | None = None) -> None:
+        self.location = model if isinstance(model, ModelLocation) else locate_model(model)
+        self.language = language
+        self.cpu_threads = cpu_threads
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self.stats = EngineStats()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = load_whisper(self.location, cpu_threads=self.cpu_threads)
+                if not self._model.model.is_multilingual and self.language not in (None, "en"):
+                    raise ValueError(
+                        f"model {self.location.name!r} only knows English; choose a multilingual "
+                        f"model for language {self.language!r}"
+                    )
+            return self._model
+
+    def release(self) -> None:
+        with self._lock:
+            self._model = None
+
+    def _language(self, model: Any) -> str | None:
+        if self.language is None and not model.model.is_multilingual:
+            return "en"
+        return self.language
+
+    def transcribe_window(self, audio: np.ndarray, *, offset: float, prompt: str = "",
+                          max_new_tokens: int | None = None) -> PassResult:
+        """One streaming pass over `audio` (at most 30 s), which starts at stream time `offset`.
+
+        Exactly one encoder run, one greedy decode and one alignment. faster-whisper's
+        `transcribe()` would, with word timestamps, decode the tail after the last word again
+        (a second 30 s encoder run) whenever the window ends mid-segment - in streaming, nearly
+        always - so the pass is assembled from its public building blocks instead.
+        """
+        model = self.load()
+        began = time.perf_counter()
+        words, dropped = _decode_window(model, np.asarray(audio, dtype=np.float32),
+                                        self._window_language(model, audio), prompt,
+                                        max_new_tokens)
+        words = [Word(offset + w.start, offset + w.end, w.text, w.probability) for w in words]
+        seconds = time.perf_counter() - began
+        self.stats.passes += 1
+        self.stats.pass_seconds.append(seconds)
+        ends = [words[-1].end] if words else []
+        return PassResult(words, ends, seconds, dropped)
+
+    def _window_language(self, model: Any, audio: np.ndarray) -> str:
+        language = self._language(model)
+        if language is None:
+            # a multilingual model with no language given: detect it once and keep it, so
+            # captions do not flip language between passes
+            language, _, _ = model.detect_language(audio=audio)
+            self.language = language
+        return language
+
+    def transcribe_audio(self, audio: np.ndarray, *, on_progress: Callable[[float], None] | None
+                         = None, cancel: threading.Event | None = None,
+                         vad_filter: bool = False) -> list[Segment]:
+        """A whole recording, as faster-whisper transcribes a file (greedy, beam 1)."""
+        return list(self.iter_audio(audio, on_progress=on_progress, cancel=cancel,
+                                    vad_filter=vad_filter))
+
+    def iter_audio(self, audio: np.ndarray, *, on_progress: Callable[[float], None] | None = None,
+                   cancel: threading.Event | None = None,
+                   vad_filter: bool = False) -> Iterator[Segment]:
+        model = self.load()
+        duration = len(audio) / SAMPLE_RATE
+        if on_progress:
+            on_progress(0.0)
+        if duration == 0:
+            return
+        segments, _ = model.transcribe(
+            audio,
+            language=self._language(model),
+            beam_size=1,
+            vad_filter=vad_filter,
+        )
+        for seg in segments:
+            if cancel is not None and cancel.is_set():
+                raise TranscriptionCancelled()
+            if on_progress:
+                on_progress(min(1.0, seg.end / duration))
+            if _is_hallucination(seg):
+                continue
+            text = seg.text.strip()
+            if text:
+                yield Segment(start=float(seg.start), end=float(seg.end), text=text)
+        if cancel is not None and cancel.is_set():
+            raise TranscriptionCancelled()
+        if on_progress:
+            on_progress(1.0)
+
+
+def _decode_window(model: Any, audio: np.ndarray, language: str, prompt: str,
+                   max_new_tokens: int | None) -> tuple[list[Word], int]:
+    """Greedy decode of one window with word timings relative to its start; guards applied."""
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.tokenizer import Tokenizer
+    from faster_whisper.transcribe import (
+        get_compression_ratio,
+        get_suppressed_tokens,
+        merge_punctuations,
+    )
+
+    if len(audio) < SAMPLE_RATE // 10:
+        return [], 0
+    features = model.feature_extractor(audio)
+    num_frames = min(features.shape[-1] - 1, model.feature_extractor.nb_max_frames)
+    encoder_output = model.encode(pad_or_trim(features[:, :num_frames]))
+    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
+                          task="transcribe", language=language)
+    previous = tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []
+    request = model.get_prompt(tokenizer, previous, without_timestamps=True)
+    limit = model.max_length if max_new_tokens is None else len(request) + max_new_tokens
+    result = model.model.generate(
+        encoder_output,
+        [request],
+        beam_size=1,
+        max_length=min(limit, model.max_length),
+        return_scores=True,
+        return_no_speech_prob=True,
+        suppress_blank=True,
+        suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+    )[0]
+    tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+    if not tokens:
+        return [], 0
+    text = tokenizer.decode(tokens)
+    avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+    if _rejected(get_compression_ratio(text.strip()), result.no_speech_prob, avg_logprob):
+        return [], 1
+    alignment = model.find_alignment(tokenizer, [tokens], encoder_output, num_frames)[0]
+    merge_punctuations(alignment, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
+    words = [
+        Word(float(w["start"]), float(w["end"]), w["word"], float(w["probability"]))
+        for w in alignment
+        if w["word"].strip()
+    ]
+    return words, 0
+
+
+def _rejected(compression_ratio: float, no_speech_prob: float, avg_logprob: float) -> bool:
+    if compression_ratio > MAX_COMPRESSION_RATIO:
+        return True
+    if no_speech_prob > NO_SPEECH_PROB and avg_logprob < LOG_PROB_FLOOR:
+        return True
+    return no_speech_prob > 0.9

@@ -1,0 +1,301 @@
+"""The streaming policy behind live captions: partial and final captions from a live stream.
+
+How it works (after whisper_streaming, Macháček et al. 2023, with a voice-activity controller):
+- Every incoming piece of audio is scored by the Silero VAD. Audio with no speech never reaches
+  the recogniser, so silence gives no text and costs almost nothing.
+- While someone speaks, a pass re-transcribes the rolling buffer every `step` seconds of new
+  audio, prompted with the text committed before the buffer. Words that two consecutive passes
+  agree on (LocalAgreement-2) become a *final* caption; the rest is a *partial* caption.
+- When the speaker pauses (`min_silence`), one more pass covers the finished utterance and all
+  of it is committed: the utterance is complete, there is nothing left to agree with. The buffer
+  then restarts at the pause.
+- The buffer is trimmed at committed sentence ends once it grows past `trim_after`, and never
+  exceeds `max_buffer`: a pass over it has a bounded cost.
+- If the CPU falls behind, each pass simply covers all audio that arrived meanwhile (coarser
+  steps); past `max_lag` the oldest unprocessed audio is skipped for live captions (the meeting's
+  final pass still covers it) and the skip is reported, so captions never lag without bound.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.segments import Segment
+from app.transcription.agreement import Agreement, Word, join_words, strip_committed
+from app.transcription.engine import SAMPLE_RATE, PassResult, WhisperEngine
+from app.transcription.vad import SpeechTracker, StreamingVadScorer
+
+log = logging.getLogger(__name__)
+
+_SENTENCE_END = (".", "?", "!")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamingConfig:
+    step: float = 0.5  # seconds of new speech before another pass
+    min_silence: float = 0.5  # a pause this long ends an utterance
+    vad_threshold: float = 0.5
+    preroll: float = 0.3  # audio kept before speech starts, so its first sound is not cut
+    tail_pad: float = 0.25  # audio kept after speech ends for the closing pass
+    trim_after: float = 8.0  # trim at a committed sentence end once the buffer is this long
+    max_buffer: float = 15.0  # hard cap on a pass's audio
+    max_lag: float = 8.0  # beyond this, skip the oldest audio for live captions
+    prompt_chars: int = 200
+    agreement: int = 2
+    first_pass_after: float = 0.5  # seconds of an utterance before its first pass
+    holdback: float = 0.0  # words ending this close to the buffer end are never committed early
+    # An agreed word the recogniser is unsure of waits until this much audio follows it (or the
+    # utterance ends): two short passes can agree on the same wrong guess at an utterance start.
+    min_word_probability: float = 0.0
+    settle_time: float = 1.5
+    tokens_per_second: float = 8.0  # cap on decoded tokens per second of audio (runaway guard)
+
+
+@dataclass(frozen=True, slots=True)
+class Caption:
+    kind: str  # "partial" | "final"
+    segment: Segment
+
+    @property
+    def text(self) -> str:
+        return self.segment.text
+
+
+@dataclass(slots=True)
+class LagReport:
+    lag: float  # seconds of audio received but not yet covered by a pass
+    skipped: float = 0.0  # seconds of audio skipped for live captions so far
+
+
+@dataclass(slots=True)
+class PolicyStats:
+    passes: int = 0
+    closing_passes: int = 0
+    pass_seconds: list[float] = field(default_factory=list)
+    skipped_seconds: float = 0.0
+    max_lag: float = 0.0
+
+
+def _caption(kind: str, words: Sequence[Word]) -> Caption | None:
+    text = join_words(words)
+    if not text:
+        return None
+    return Caption(kind, Segment(start=words[0].start, end=words[-1].end, text=text,
+                                 final=kind == "final"))
+
+
+class StreamingPolicy:
+    """Synchronous core: feed audio with `insert`, call `process` to run at most one pass.
+
+    Not thread-safe: one worker owns it. Times are stream seconds (0 = first sample).
+    """
+
+    def __init__(self, engine: WhisperEngine, config: StreamingConfig | None = None, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.engine = engine
+        self.config = config or StreamingConfig()
+        self.clock = clock
+        self.stats = PolicyStats()
+        self._scorer = StreamingVadScorer()
+        self._tracker = SpeechTracker(threshold=self.config.vad_threshold,
+                                      min_silence=self.config.min_silence)
+        self._audio = np.zeros(0, dtype=np.float32)  # the rolling buffer
+        self._buf_start = 0.0  # stream time of _audio[0]
+        self._received = 0  # samples received in total
+        self._last_pass_end = 0.0  # stream time covered by the last pass
+        self._pending_ends: list[float] = []  # utterance ends waiting for their closing pass
+        self._speech_in_buffer = False
+        self._last_speech_start = 0.0
+        self.committed: list[Word] = []
+        self._committed_in_buffer: list[Word] = []
+        self._open: list[Word] = []
+        self._agreement = Agreement(self.config.agreement)
+
+    # ---- input -------------------------------------------------------------------------------
+
+    @property
+    def stream_time(self) -> float:
+        return self._received / SAMPLE_RATE
+
+    @property
+    def lag(self) -> float:
+        return max(0.0, self.stream_time - max(self._last_pass_end, self._buf_start))
+
+    def insert(self, samples: np.ndarray, start: float | None = None) -> None:
+        """Append audio; `start` (stream seconds) lets a gap from dropped frames stay a gap."""
+        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if start is not None:
+            gap = round(start * SAMPLE_RATE) - self._received
+            if gap > 0:
+                samples = np.concatenate([np.zeros(gap, dtype=np.float32), samples])
+            elif gap < 0:
+                samples = samples[-gap:]
+        if not len(samples):
+            return
+        self._received += len(samples)
+        self._audio = np.concatenate([self._audio, samples])
+        for event in self._tracker.update(self._scorer.score(samples)):
+            if event.kind == "speech_start":
+                self._speech_in_buffer = True
+                self._last_speech_start = event.time
+            else:
+                self._pending_ends.append(event.time)
+
+    # ---- passes ------------------------------------------------------------------------------
+
+    def _prompt(self) -> str:
+        before = [w for w in self.committed if w.end <= self._buf_start + 0.01]
+        text = join_words(before)
+        return text[-self.config.prompt_chars :].lstrip() if text else ""
+
+    def _run_pass(self, until: float) -> PassResult:
+        end_sample = round((until - self._buf_start) * SAMPLE_RATE)
+        audio = self._audio[: max(0, end_sample)]
+        seconds = len(audio) / SAMPLE_RATE
+        max_tokens = int(20 + self.config.tokens_per_second * seconds)
+        result = self.engine.transcribe_window(audio, offset=self._buf_start,
+                                               prompt=self._prompt(), max_new_tokens=max_tokens)
+        self.stats.passes += 1
+        self.stats.pass_seconds.append(result.seconds)
+        self._last_pass_end = self._buf_start + seconds
+        return result
+
+    def _commit(self, words: Sequence[Word]) -> list[Caption]:
+        if not words:
+            return []
+        self.committed.extend(words)
+        self._committed_in_buffer.extend(words)
+        caption = _caption("final", words)
+        return [caption] if caption else []
+
+    def _trim_to(self, t: float) -> None:
+        t = min(max(t, self._buf_start), self.stream_time)
+        cut = round((t - self._buf_start) * SAMPLE_RATE)
+        self._audio = self._audio[cut:]
+        self._buf_start += cut / SAMPLE_RATE
+        self._committed_in_buffer = [w for w in self._committed_in_buffer if w.end > t]
+
+    def _restart_buffer(self, at: float) -> None:
+        """Forget the buffer before `at`: a new utterance (or a skip) starts there."""
+        self._trim_to(at)
+        self._committed_in_buffer = []
+        self._open = []
+        self._agreement.reset()
+
+    def _close_utterance(self, end: float) -> list[Caption]:
+        """The speaker paused at `end`: transcribe the utterance and commit all of it."""
+        until = min(self.stream_time, end + self.config.tail_pad)
+        captions: list[Caption] = []
+        if until - self._buf_start > 0.1:
+            result = self._run_pass(until)
+            self.stats.closing_passes += 1
+            last_end = self.committed[-1].end if self.committed else 0.0
+            fresh = strip_committed(result.words, self._committed_in_buffer, last_end)
+            captions += self._commit(fresh)
+        keep_from = max(until, self.stream_time - self.config.preroll)
+        if self._last_speech_start > end:
+            # the next utterance already began: keep all of it, with its pre-roll
+            keep_from = min(keep_from, max(until, self._last_speech_start - self.config.preroll))
+        self._restart_buffer(keep_from)
+        self._speech_in_buffer = self._tracker.in_speech
+        return captions
+
+    def process(self) -> tuple[list[Caption], LagReport]:
+        """Run at most one pass if one is due; returns captions in order and the lag."""
+        cfg = self.config
+        captions: list[Caption] = []
+        skipped = self._skip_if_behind()
+        if self._pending_ends:
+            end = self._pending_ends.pop(0)
+            if end > self._buf_start:
+                captions += self._close_utterance(end)
+            return captions, self._report(skipped)
+        if not self._speech_in_buffer and not self._tracker.in_speech:
+            # silence: keep only a short pre-roll so the next utterance's start is intact
+            self._restart_buffer(self.stream_time - cfg.preroll)
+            self._last_pass_end = self.stream_time
+            return captions, self._report(skipped)
+        if self.stream_time - self._last_pass_end < cfg.step:
+            return captions, self._report(skipped)
+        if self.stream_time - max(self._buf_start, self._last_speech_start) < cfg.first_pass_after:
+            return captions, self._report(skipped)
+        result = self._run_pass(self.stream_time)
+        last_end = self.committed[-1].end if self.committed else 0.0
+        fresh = strip_committed(result.words, self._committed_in_buffer, last_end)
+        newly, self._open = self._agreement.update(fresh)
+        if newly:
+            keep = len(newly)
+            horizon = self._last_pass_end - cfg.holdback
+            while keep and newly[keep - 1].end > horizon:
+                keep -= 1
+            settled = self._last_pass_end - cfg.settle_time
+            for i, w in enumerate(newly[:keep]):
+                if w.probability < cfg.min_word_probability and w.end > settled:
+                    keep = i
+                    break
+            if keep < len(newly):
+                self._open = newly[keep:] + self._open
+                newly = newly[:keep]
+                self._agreement.history = [self._open]
+        captions += self._commit(newly)
+        partial = _caption("partial", self._open)
+        if partial:
+            captions.append(partial)
+        captions += self._trim_long_buffer(result)
+        return captions, self._report(skipped)
+
+    def _trim_long_buffer(self, result: PassResult) -> list[Caption]:
+        cfg = self.config
+        length = self.stream_time - self._buf_start
+        if length <= cfg.trim_after or not self._committed_in_buffer:
+            return self._force_commit_half() if length > cfg.max_buffer else []
+        sentence_ends = [w.end for w in self._committed_in_buffer
+                         if w.text.rstrip().endswith(_SENTENCE_END)]
+        if sentence_ends:
+            self._trim_to(sentence_ends[-1])
+        elif length > cfg.max_buffer:
+            segment_ends = [e for e in result.segment_ends
+                            if e <= self._committed_in_buffer[-1].end + 0.01]
+            self._trim_to(segment_ends[-1] if segment_ends else self._committed_in_buffer[-1].end)
+        return []
+
+    def _force_commit_half(self) -> list[Caption]:
+        """The passes keep disagreeing on a very long buffer: commit its older half as is."""
+        cut = self.stream_time - self.config.max_buffer / 2
+        older = [w for w in self._open if w.end <= cut]
+        captions = self._commit(older)
+        self._restart_buffer(cut)
+        return captions
+
+    def _skip_if_behind(self) -> float:
+        lag = self.lag
+        self.stats.max_lag = max(self.stats.max_lag, lag)
+        if lag <= self.config.max_lag:
+            return 0.0
+        skip_to = self.stream_time - self.config.step
+        skipped = skip_to - max(self._last_pass_end, self._buf_start)
+        log.warning("live captions fell %.1f s behind; skipping %.1f s", lag, skipped)
+        self.stats.skipped_seconds += skipped
+        self._pending_ends = [e for e in self._pending_ends if e > skip_to]
+        self._restart_buffer(skip_to)
+        self._last_pass_end = skip_to
+        return skipped
+
+    def _report(self, skipped: float) -> LagReport:
+        return LagReport(lag=self.lag, skipped=self.stats.skipped_seconds)
+
+    def flush(self) -> list[Caption]:
+        """End of the stream: commit whatever is still open, with one last pass."""
+        captions: list[Caption] = []
+        while self._pending_ends:
+            end = self._pending_ends.pop(0)
+            if end > self._buf_start:
+                captions += self._close_utterance(end)
+        if self._speech_in_buffer or self._tracker.in_speech:
+            captions += self._close_utterance(self.stream_time)
+        return captions
