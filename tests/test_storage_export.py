@@ -12,8 +12,7 @@ import pytest
 from app.segments import Segment
 from app.storage import build_report, export_all, export_meeting, open_store
 from app.storage.export import ExportError
-from tests.support.gate import InMemoryGate
-from tests.support.storage import STORAGE_PURPOSES, record_meeting
+from tests.support.storage import granted_gate, record_meeting
 
 SEGMENTS = [
     Segment(0.0, 2.48, "And so my fellow Americans,"),
@@ -43,7 +42,7 @@ def parse_cues(text: str) -> list[tuple[float, float, str]]:
 
 @pytest.fixture
 def stored(candor_home):
-    gate = InMemoryGate(STORAGE_PURPOSES)
+    gate = granted_gate()
     store = open_store()
     mid = record_meeting(store, gate, [], title="Inaugural", started=STARTED,
                          ended=STARTED + timedelta(hours=1), finish=False)
@@ -165,4 +164,4 @@ def test_report_accounts_for_unknown_files(stored, candor_home):
     report = build_report(store)
     other = [c for c in report["categories"] if c["category"] == "other_files"]
     assert other[0]["files"] == [{"path": str(candor_home / "mystery.bin"), "bytes": 10}]
-    assert report["categories"][0]["consent"]["state"].startswith("unknown")
+    assert report["categories"][0]["consent"]["state"].startswith("not given")

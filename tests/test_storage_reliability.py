@@ -20,9 +20,8 @@ from app.storage import (
     open_store,
 )
 from app.storage.database import DB_NAME
-from tests.support.gate import InMemoryGate
 from tests.support.sink_writer import TEXT
-from tests.support.storage import STORAGE_PURPOSES, record_meeting
+from tests.support.storage import granted_gate, record_meeting
 
 REPO = Path(__file__).resolve().parents[1]
 CANDOR = Path(sys.executable).parent / "candor"
@@ -153,7 +152,7 @@ def test_garbage_database_is_moved_aside_and_a_new_one_started(candor_home):
     assert moved.read_bytes() == garbage  # nothing dropped
     assert "moved aside to" in store.recovery.message
     assert str(moved) in store.recovery.message
-    gate = InMemoryGate(STORAGE_PURPOSES)
+    gate = granted_gate()
     mid = record_meeting(store, gate, ["a fresh start"])
     assert [m.id for m in store.list_meetings()] == [mid]
     store.close()
@@ -162,7 +161,7 @@ def test_garbage_database_is_moved_aside_and_a_new_one_started(candor_home):
 
 
 def test_a_damaged_page_is_detected_and_the_file_kept(candor_home):
-    gate = InMemoryGate(STORAGE_PURPOSES)
+    gate = granted_gate()
     with open_store() as store:
         for i in range(30):
             record_meeting(store, gate, [f"meeting {i} sentence {j}" * 5 for j in range(20)])

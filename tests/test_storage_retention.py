@@ -20,15 +20,14 @@ from app.storage import (
     open_store,
 )
 from app.storage.retention import next_erase, parse_period
-from tests.support.gate import InMemoryGate
-from tests.support.storage import STORAGE_PURPOSES, record_meeting
+from tests.support.storage import granted_gate, record_meeting
 
 T0 = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def gate():
-    return InMemoryGate(STORAGE_PURPOSES)
+    return granted_gate()
 
 
 @pytest.fixture
@@ -131,15 +130,16 @@ def test_timer_waits_until_the_next_expiry_but_at_most_an_hour(store, gate):
     assert result.count == 1
 
 
-def test_withdraw_and_delete_removes_exactly_what_that_consent_produced(store):
-    gate = InMemoryGate(STORAGE_PURPOSES)
+def test_withdraw_and_delete_removes_exactly_what_that_consent_produced(store, tmp_path):
+    gate = granted_gate()
     first_grant = gate.record_id("transcript_storage")
     a = record_meeting(store, gate, ["alpha"], title="A")
     b = record_meeting(store, gate, ["beta"], title="B")
-    gate.withdraw("transcript_storage")
-    gate.grant("transcript_storage")
+    gate.withdraw("transcript_storage", via="test")
+    gate.grant("transcript_storage", via="test")
     c = record_meeting(store, gate, ["gamma"], title="C")
-    other_gate = InMemoryGate(STORAGE_PURPOSES)  # another profile's records never match
+    # Another profile's grants never match this one's meetings.
+    other_gate = granted_gate(home=tmp_path / "other-profile")
     d = record_meeting(store, other_gate, ["delta"], title="D")
 
     assert count_data_for_purpose("transcript_storage", [first_grant], store=store) == 2
@@ -154,15 +154,15 @@ def test_withdraw_and_delete_removes_exactly_what_that_consent_produced(store):
 
     # The full history of grants deletes the rest produced under this gate's storage consent.
     assert delete_data_for_purpose(
-        "transcript_storage", gate.grant_ids("transcript_storage"), store=store) == 1
+        "transcript_storage", gate.grant_record_ids("transcript_storage"), store=store) == 1
     assert _ids(store) == {d}
 
 
 def test_withdrawing_transcription_with_deletion_removes_its_transcripts(store):
-    gate = InMemoryGate(STORAGE_PURPOSES)
+    gate = granted_gate()
     captions_grant = gate.record_id("transcription")
     a = record_meeting(store, gate, ["alpha"])
-    gate.grant("transcription")  # a new grant: later meetings are under another record
+    gate.grant("transcription", via="test")  # a new grant: later meetings are under another record
     b = record_meeting(store, gate, ["beta"])
     assert delete_data_for_purpose("transcription", [captions_grant], store=store) == 1
     assert _ids(store) == {b}
@@ -170,7 +170,7 @@ def test_withdrawing_transcription_with_deletion_removes_its_transcripts(store):
 
 
 def test_deleting_without_a_store_opens_the_one_in_the_data_directory(candor_home):
-    gate = InMemoryGate(STORAGE_PURPOSES)
+    gate = granted_gate()
     with open_store() as store:
         record_meeting(store, gate, ["alpha"])
     grant = gate.record_id("transcript_storage")
@@ -183,12 +183,12 @@ def test_deleting_without_a_store_opens_the_one_in_the_data_directory(candor_hom
 
 
 def test_withdraw_and_delete_during_a_meeting_stops_it_being_stored(store):
-    gate = InMemoryGate(STORAGE_PURPOSES)
+    gate = granted_gate()
     stopped = []
     sink = StoredMeetingSink(store, gate, source="window", on_storage_stopped=stopped.append)
     sink.on_final(Segment(0, 1, "said before"))
-    grants = gate.grant_ids("transcript_storage")
-    gate.withdraw("transcript_storage", delete_data=True)
+    grants = gate.grant_record_ids("transcript_storage")
+    gate.withdraw("transcript_storage", via="test", delete_data=True)
     assert delete_data_for_purpose("transcript_storage", grants, store=store) == 1
     sink.on_final(Segment(1, 2, "said after"))
     sink.on_finished([Segment(0, 2, "said before said after")])

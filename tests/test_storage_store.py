@@ -22,13 +22,12 @@ from app.storage import (
 )
 from app.storage.database import DB_NAME, connect
 from app.storage.schema import LATEST_VERSION, migrate, schema_version
-from tests.support.gate import InMemoryGate
-from tests.support.storage import STORAGE_PURPOSES, record_meeting, segments_from
+from tests.support.storage import granted_gate, record_meeting, segments_from
 
 
 @pytest.fixture
 def gate():
-    return InMemoryGate(STORAGE_PURPOSES)
+    return granted_gate()
 
 
 @pytest.fixture
@@ -39,7 +38,7 @@ def store(candor_home):
 
 
 def test_without_transcript_storage_nothing_is_stored(candor_home, store):
-    gate = InMemoryGate(["transcription"])
+    gate = granted_gate(["transcription"])
     with pytest.raises(ConsentRequired) as caught:
         StoredMeetingSink(store, gate, source="window", title="Private chat")
     assert "transcript_storage" in caught.value.purposes
@@ -101,7 +100,7 @@ def test_withdrawing_storage_mid_meeting_stops_storing_but_keeps_what_was_stored
     stopped = []
     sink = StoredMeetingSink(store, gate, source="window", on_storage_stopped=stopped.append)
     sink.on_final(Segment(0, 1, "before the withdrawal"))
-    gate.withdraw("transcript_storage")
+    gate.withdraw("transcript_storage", via="test")
     sink.on_final(Segment(1, 2, "after the withdrawal"))
     sink.on_finished([Segment(0, 2, "before the withdrawal after the withdrawal")])
     assert len(stopped) == 1

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from app.cli.common import EXIT_USAGE, CliError
 from app.cli.store_access import cli_store, consent_gate, storage_errors, warn
-from app.storage.erase import LedgerEraser, erase_everything
+from app.consent import open_gate
+from app.storage.erase import erase_everything
 from app.storage.export import ExportError, export_all
 from app.storage.instance_lock import InstanceLock
 from app.storage.report import build_report, format_report
@@ -23,8 +24,8 @@ from app.storage.retention import (
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    with cli_store("data report") as store, storage_errors():
-        report = build_report(store, gate=consent_gate())
+    with cli_store("data report") as store, storage_errors(), consent_gate() as gate:
+        report = build_report(store, gate=gate)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -39,9 +40,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         if what != "done":
             print(f"exporting {done + 1}/{total}: {what}", file=sys.stderr)
 
-    with cli_store("data export") as store, storage_errors():
+    with cli_store("data export") as store, storage_errors(), consent_gate() as gate:
         try:
-            result = export_all(store, dest, gate=consent_gate(), progress=progress)
+            result = export_all(store, dest, gate=gate, progress=progress)
         except ExportError as err:
             raise CliError(str(err), EXIT_USAGE) from err
     print(f"Exported {result.meetings} meeting(s), consent "
@@ -53,16 +54,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ledger_eraser() -> LedgerEraser | None:
-    """CALL SITE FOR THE CONSENT CORE (lead): return a function that empties the consent ledger
-    except for one record saying that an erase happened, and returns a one-line description.
-    Expected as `app.consent.erase_ledger`; until it exists the ledger is left as it is and the
-    command says so."""
+def _erase_ledger() -> str:
+    """The consent core replaces the ledger (and its key) by one whose only record says that
+    everything was erased."""
+    gate = open_gate()
     try:
-        from app.consent import erase_ledger  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return erase_ledger  # type: ignore[no-any-return]
+        record = gate.record_erase(via="cli")
+    finally:
+        gate.close()
+    return (f"the consent ledger now holds only the record that everything was erased "
+            f"({record.record_id})")
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
@@ -76,7 +77,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     with storage_errors():
         lock = InstanceLock("`candor data erase`").acquire(wait=2.0)
         try:
-            result = erase_everything(lock=lock, ledger_eraser=_ledger_eraser())
+            result = erase_everything(lock=lock, ledger_eraser=_erase_ledger)
         finally:
             lock.release()
     print(f"Erased {result.meetings} meeting(s) and {len(result.removed)} file(s); destroyed "

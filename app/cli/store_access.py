@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import Any
 
 from app.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
+from app.consent import ConsentGate, open_gate
+from app.consent.gate import ledger_paths
 from app.keystore import SecretUnavailable
+from app.paths import data_dir
 from app.storage.database import StorageError
 from app.storage.instance_lock import AlreadyRunning, InstanceLock
 from app.storage.meetings import MeetingStore, UnknownMeeting
@@ -72,10 +74,15 @@ def _upkeep(store: MeetingStore) -> None:
              f"({result.period}): {', '.join(result.erased)}")
 
 
-def consent_gate() -> Any | None:
-    """The consent gate if the consent core is installed, else None (report says 'unknown')."""
+@contextlib.contextmanager
+def consent_gate() -> Iterator[ConsentGate | None]:
+    """The consent gate, or None when no ledger exists yet (then nothing has been given); a
+    read-only command does not create a ledger just to look."""
+    if not ledger_paths(data_dir())[0].exists():
+        yield None
+        return
+    gate = open_gate()
     try:
-        from app.consent import open_gate  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return open_gate()
+        yield gate
+    finally:
+        gate.close()

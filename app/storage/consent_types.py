@@ -1,22 +1,12 @@
-"""What storage needs from the consent gate (app.consent's contract), as a typing Protocol."""
+"""What storage needs from the consent gate (app.consent's contract), as a typing Protocol, so
+the store can be driven by the real ConsentGate or anything with the same four methods."""
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-try:
-    from app.consent import ConsentRequired
-except ImportError:  # TEMPORARY until the consent core is merged into main; then delete this
-
-    class ConsentRequired(Exception):  # type: ignore[no-redef]
-        def __init__(self, purposes: list[str]) -> None:
-            self.purposes = list(purposes)
-            super().__init__(
-                "; ".join(f"purpose {p!r} is not given: run `candor consent grant {p}`"
-                          for p in purposes)
-            )
-
+from app.consent import ConsentRequired
 
 TRANSCRIPT_STORAGE = "transcript_storage"
 TRANSCRIPTION = "transcription"

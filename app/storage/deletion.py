@@ -54,6 +54,11 @@ def count_data_for_purpose(
             handle.close()
 
 
+def count_produced_under(purpose: str, record_ids: Iterable[str]) -> int:
+    """The name app.derived_data calls (the consent CLI's "N items are still kept")."""
+    return count_data_for_purpose(purpose, record_ids)
+
+
 def delete_data_for_purpose(
     purpose: str,
     record_ids: Iterable[str],

@@ -85,7 +85,11 @@ def erase_everything(
             result.ledger = ("consent ledger left unchanged: no ledger eraser was given "
                              "(the consent core provides it)")
         else:
-            result.ledger = ledger_eraser()
+            try:
+                result.ledger = ledger_eraser()
+            except Exception as err:  # the data is gone already: say so, and what failed
+                log.exception("resetting the consent ledger after the erase failed")
+                result.ledger = f"the consent ledger could not be reset ({err})"
         log.warning("erased everything: %d meeting(s), %d file(s), keys %s",
                     result.meetings, len(result.removed), result.keys_destroyed)
     finally:

@@ -38,18 +38,13 @@ def export_meeting(store: MeetingStore, meeting_id: str, fmt: str) -> str:
     return render_meeting(store.get(meeting_id), fmt)
 
 
-def default_receipts_provider() -> ReceiptsProvider | None:
-    """The consent core's receipt builder, if it is installed.
-
-    HOOK FOR THE CONSENT CORE: `app.consent.receipts.build_receipt()` with no arguments is
-    expected to return a JSON-serialisable receipt of every purpose. Until it exists the export
-    says so in consent/README.txt instead of inventing receipts.
-    """
-    try:
-        from app.consent.receipts import build_receipt  # type: ignore[import-not-found]
-    except ImportError:
+def default_receipts_provider(gate: Gate | None) -> ReceiptsProvider | None:
+    """Receipts for every purpose from the consent core (`app.consent.receipts.build_receipt`)."""
+    if gate is None:
         return None
-    return build_receipt  # type: ignore[no-any-return]
+    from app.consent.receipts import build_receipt
+
+    return lambda: build_receipt(gate)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -117,11 +112,10 @@ def export_all(
         progress(len(summaries), total, "consent receipts")
     consent_dir = dest / "consent"
     consent_dir.mkdir(mode=0o700)
-    provider = receipts if receipts is not None else default_receipts_provider()
+    provider = receipts if receipts is not None else default_receipts_provider(gate)
     if provider is None:
         _write(consent_dir / "README.txt",
-               "Consent receipts were not exported: this build has no consent receipt builder "
-               "(app.consent.receipts). Run `candor consent receipt` when it is available.\n",
+               "No consent receipts: no consent has been recorded on this device yet.\n",
                result)
     else:
         body = provider()

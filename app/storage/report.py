@@ -26,6 +26,7 @@ from app.storage.retention import (
 )
 
 LEDGER_NAME = "consent-ledger.sqlite3"
+LEDGER_PREFIX = "consent-ledger."
 ENCRYPTION = (
     f"{crypto.ALGORITHM}, one key per meeting, wrapped by a master key; titles and transcript "
     "text are encrypted, times, device, model, language and consent record ids are not"
@@ -58,7 +59,7 @@ def _classify(home: Path, path: Path) -> str:
         return "set_aside"
     if name.startswith(DB_NAME):
         return "transcripts"
-    if name.startswith(LEDGER_NAME):
+    if name.startswith(LEDGER_PREFIX):
         return "consent_ledger"
     if name in (SETTINGS_FILE, LOCK_NAME):
         return "settings"
@@ -67,7 +68,8 @@ def _classify(home: Path, path: Path) -> str:
 
 def consent_state(gate: Gate | None, purpose: str) -> dict[str, object]:
     if gate is None:
-        return {"purpose": purpose, "state": "unknown (the consent core is not available)"}
+        return {"purpose": purpose, "state": "not given (no consent has been recorded yet)",
+                "record_id": None}
     given = gate.allowed(purpose)
     return {
         "purpose": purpose,
@@ -156,7 +158,8 @@ def build_report(
             "count": len(by_category.get("consent_ledger", [])),
             "bytes": size("consent_ledger"),
             "stored_in": str(home / LEDGER_NAME),
-            "encryption": "not encrypted: it holds consent events, never transcript text",
+            "encryption": ("not encrypted: it holds consent events, never transcript text; "
+                           "each record is HMAC-chained to the one before"),
             "retention": {"period": "keep", "meaning": "kept as proof of your choices"},
             "files": listed("consent_ledger"),
         },

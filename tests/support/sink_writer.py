@@ -10,8 +10,7 @@ import time
 
 from app.segments import Segment
 from app.storage import InstanceLock, StoredMeetingSink, open_store
-from tests.support.gate import InMemoryGate
-from tests.support.storage import STORAGE_PURPOSES
+from tests.support.storage import granted_gate
 
 TEXT = "caption {n}: ask not what your country can do for you"
 
@@ -22,7 +21,7 @@ def main() -> int:
     args = parser.parse_args()
     lock = InstanceLock("`candor listen`").acquire()
     store = open_store(lock=lock)
-    gate = InMemoryGate(STORAGE_PURPOSES)
+    gate = granted_gate()
     sink = StoredMeetingSink(store, gate, source="listen", title="Crash test")
     print(f"MEETING {sink.meeting_id}", flush=True)
     n = 0

@@ -7,12 +7,22 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from app.consent import ConsentGate, open_gate
 from app.segments import Segment
 from app.storage import MeetingStore, StoredMeetingSink
 from tests.support.data import SHARED_DATA
-from tests.support.gate import InMemoryGate
 
 STORAGE_PURPOSES = ("transcript_storage", "transcription")
+
+
+def granted_gate(
+    purposes: Iterable[str] = STORAGE_PURPOSES, home: Path | None = None
+) -> ConsentGate:
+    """The real consent gate of the test's data directory, with these purposes given."""
+    gate = open_gate(home)
+    for purpose in purposes:
+        gate.grant(purpose, via="test")
+    return gate
 
 
 def speech_sentences() -> list[str]:
@@ -32,7 +42,7 @@ def segments_from(texts: Iterable[str], step: float = 2.5) -> list[Segment]:
 
 def record_meeting(
     store: MeetingStore,
-    gate: InMemoryGate,
+    gate: ConsentGate,
     texts: Iterable[str],
     *,
     title: str = "Weekly sync",
