@@ -108,12 +108,3 @@ class InstanceLock:
     ) -> None:
         self.release()
 
-
-def current_holder(home: Path | None = None) -> dict[str, object] | None:
-    """Who holds the lock now, or None if nobody does (checked by trying it, not by the text)."""
-    probe = InstanceLock("probe", home)
-    if probe.try_acquire():
-        # try_acquire rewrote the text; releasing clears it again.
-        probe.release()
-        return None
-    return read_holder(probe.path) or {"holder": "another Candor process"}

@@ -110,7 +110,7 @@ def build_report(
             if due is not None:
                 next_text = to_iso(due)
         else:
-            next_text = to_iso(due) if due else None
+            next_text = to_iso(due) if due else "never: kept until you delete them"
         retention = {"period": period, "meaning": PERIOD_LABELS[period]}
         rec_period = settings.recordings
         recordings_retention = {"period": rec_period, "meaning": PERIOD_LABELS[rec_period]}
