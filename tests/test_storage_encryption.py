@@ -198,3 +198,30 @@ def test_each_value_gets_a_fresh_nonce():
         crypto.open_text(key, "m", "title", None, one)
     with pytest.raises(crypto.DecryptionFailed):
         crypto.open_text(crypto.new_key(), "m", "segment", 0, one)
+
+
+def test_with_an_os_keyring_the_master_key_never_touches_the_data_directory(
+    candor_home, tmp_path
+):
+    import keyring
+
+    from app.storage import build_report
+    from tests.support.memory_keyring import FileKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring(tmp_path / "os-keyring.json"))
+    try:
+        gate = granted_gate()
+        with open_store() as store:
+            mid = record_meeting(store, gate, ["kept under the keyring"])
+            transcripts = build_report(store, gate=gate)["categories"][0]
+            assert transcripts["key_kind"] == "keyring"
+            assert "OS keyring" in transcripts["key_location"]
+        master = keystore.get_secret(crypto.MASTER_KEY_NAME)
+        assert master is not None
+        assert not (candor_home / "keys" / f"{crypto.MASTER_KEY_NAME}.key").exists()
+        assert files_containing(candor_home, [master]) == []
+        with open_store() as store:
+            assert [s.text for s in store.get(mid).segments] == ["kept under the keyring"]
+    finally:
+        keyring.set_keyring(previous)

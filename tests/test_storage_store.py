@@ -254,3 +254,28 @@ def test_database_files_are_private(candor_home, store, gate):
     record_meeting(store, gate, ["private words"])
     for path in candor_home.glob("candor.db*"):
         assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_captions_stored_from_a_worker_thread_while_the_history_is_read(store, gate):
+    import threading
+
+    sink = StoredMeetingSink(store, gate, source="window")
+    texts = [f"caption number {i}" for i in range(200)]
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for seg in segments_from(texts):
+                sink.on_final(seg)
+        except BaseException as err:
+            errors.append(err)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    while thread.is_alive():
+        store.list_meetings()
+        store.search("number 1")
+    thread.join()
+    assert errors == []
+    assert sink.stopped_reason is None
+    assert [s.text for s in store.get(sink.meeting_id).segments] == texts
