@@ -12,7 +12,7 @@ from app.cli.common import EXIT_USAGE, CliError
 from app.cli.store_access import cli_store, storage_errors
 from app.segments import FORMATS, Segment
 from app.storage.export import render_meeting
-from app.storage.meetings import MeetingSummary
+from app.storage.models import MeetingSummary
 
 
 def _clock(seconds: float) -> str:

@@ -19,7 +19,8 @@ from app.keystore import SecretUnavailable
 from app.paths import data_dir
 from app.storage.database import StorageError
 from app.storage.instance_lock import AlreadyRunning, InstanceLock
-from app.storage.meetings import MeetingStore, UnknownMeeting
+from app.storage.meetings import MeetingStore
+from app.storage.models import UnknownMeeting
 from app.storage.retention import RetentionSettingsError, enforce_retention
 from app.storage.schema import SchemaTooNew
 from app.storage.store import open_store

@@ -10,12 +10,12 @@ from app.storage.deletion import count_data_for_purpose, delete_data_for_purpose
 from app.storage.erase import EraseResult, erase_everything
 from app.storage.export import export_all, export_meeting
 from app.storage.instance_lock import AlreadyRunning, InstanceLock
-from app.storage.meetings import (
+from app.storage.meetings import MeetingStore
+from app.storage.models import (
     DataDamaged,
     KeyUnavailable,
     Meeting,
     MeetingGone,
-    MeetingStore,
     MeetingSummary,
     SearchHit,
     UnknownMeeting,

@@ -17,7 +17,8 @@ from pathlib import Path
 from app.segments import render
 from app.storage.consent_types import Gate
 from app.storage.database import StorageError
-from app.storage.meetings import Meeting, MeetingStore
+from app.storage.meetings import MeetingStore
+from app.storage.models import Meeting
 from app.storage.report import build_report, format_report
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ from app.storage import crypto
 from app.storage.consent_types import RECORDING_STORAGE, TRANSCRIPT_STORAGE, Gate
 from app.storage.database import CORRUPT_SUFFIX, DB_NAME
 from app.storage.instance_lock import LOCK_NAME
-from app.storage.meetings import MeetingStore, to_iso
+from app.storage.meetings import MeetingStore
+from app.storage.models import to_iso
 from app.storage.retention import (
     END_OF_MEETING,
     PERIOD_LABELS,
