@@ -1,4 +1,4 @@
-"""Helpers for storage tests: real SQLite, real AES-GCM, the test gate, and raw-byte scans."""
+"""Helpers for storage tests: real SQLite, real AES-GCM, the real consent gate, raw-byte scans."""
 
 from __future__ import annotations
 
