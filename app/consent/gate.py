@@ -21,7 +21,6 @@ from pathlib import Path
 
 from app.consent.errors import ConsentRequired, LedgerTampered
 from app.consent.ledger import ALL_PURPOSES, Ledger, LedgerRecord, VerifyResult
-from app.consent.ledger_key import LedgerKeyStore
 from app.consent.notices import Notice, NoticeCatalog
 from app.consent.purposes import PURPOSES, SINGLE_USE, check_purpose
 
@@ -377,7 +376,7 @@ class ConsentGate:
             before = [p for p, s in self._states.items() if s.granted]
             path, head = self.ledger.path, self.ledger.head_path
             self.ledger.destroy()
-            self.ledger = Ledger(path, head, LedgerKeyStore)
+            self.ledger = Ledger(path, head)
             self._lock = self.ledger.lock
             record = self.ledger.append(
                 purpose=ALL_PURPOSES, state="data_erased", type="explicit", collection_method=via
@@ -400,4 +399,4 @@ def open_gate(home: Path | None = None, notices: NoticeCatalog | None = None) ->
 
         home = data_dir()
     path, head = ledger_paths(home)
-    return ConsentGate(Ledger(path, head, LedgerKeyStore), notices or NoticeCatalog())
+    return ConsentGate(Ledger(path, head), notices or NoticeCatalog())

@@ -1,7 +1,7 @@
 """The append-only consent ledger: SQLite, hash-chained, each record keyed with an HMAC.
 
 Each record carries the previous record's hash, and its own hash is an HMAC-SHA256 (key kept
-outside the database, see `ledger_key`) over all its fields. A record changed, removed, reordered
+outside the database, see `app.keystore`) over all its fields. A record changed, removed, reordered
 or inserted — even with plain hashes recomputed — breaks the chain at that record. A signed head
 file (last sequence number and hash) also catches records cut off the end.
 
@@ -30,9 +30,16 @@ from pathlib import Path
 
 from app import __version__
 from app.consent.errors import LedgerError
-from app.consent.ledger_key import LedgerKey, LedgerKeyStore
+from app.keystore import (
+    SecretUnavailable,
+    delete_secret,
+    get_or_create_secret,
+    get_secret,
+    secret_location,
+)
 
 SCHEMA_VERSION = 1
+KEY_NAME = "consent-ledger"  # the HMAC key, kept outside the ledger by app.keystore
 GENESIS_HASH = "0" * 64
 STATES = ("given", "withdrawn", "reconsent_needed", "expired", "data_erased")
 ALL_PURPOSES = "*"  # purpose of a data_erased record
@@ -142,16 +149,26 @@ def _mac(key: bytes, payload: bytes) -> str:
 class Ledger:
     """One consent ledger file. Thread-safe; every method takes the same re-entrant lock."""
 
-    def __init__(self, path: Path, head_path: Path, key_store_for: type[LedgerKeyStore]) -> None:
+    def __init__(self, path: Path, head_path: Path) -> None:
         self.path = path
         self.head_path = head_path
+        self.home = path.parent
         self.lock = threading.RLock()
         self._conn = self._connect()
         self.profile_id = self._meta("profile_id")
-        self.key_store = key_store_for(path.parent / "keys" / "consent-ledger.key", self.profile_id)
-        self.key: LedgerKey | None = self.key_store.load()
-        if self.key is None and self.tail_seq() == 0:
-            self.key = self.key_store.create()
+        self.key_problem = ""
+        self.key: bytes | None = None
+        try:
+            self.key = get_secret(KEY_NAME, home=self.home)
+        except SecretUnavailable as err:
+            self.key_problem = str(err)
+        if self.key is None and not self.key_problem and self.tail_seq() == 0:
+            self.key = get_or_create_secret(KEY_NAME, home=self.home)
+
+    @property
+    def key_location(self) -> str:
+        location = secret_location(KEY_NAME, home=self.home)
+        return location.describe() if location else ""
 
     # -- opening ---------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -238,7 +255,7 @@ class Ledger:
         if record.prev_hash != prev_hash:
             return "it does not follow the record before it (changed, removed or reordered)"
         if not hmac.compare_digest(
-            record.record_hash, _mac(self.key.secret, record.signed_payload())
+            record.record_hash, _mac(self.key, record.signed_payload())
         ):
             return "its content does not match its keyed hash (changed or inserted)"
         if record.state not in STATES:
@@ -249,15 +266,17 @@ class Ledger:
         with self.lock:
             records = self.records()
             head = self._read_head()
-        where = self.key.where if self.key else ""
+        where = self.key_location
         if self.key is None:
+            why = self.key_problem or (
+                f"it is neither in the OS keyring nor in {self.home / 'keys'}"
+            )
             return VerifyResult(
                 ok=False,
                 checked=0,
                 head_hash="",
                 reason=(
-                    "the ledger cannot be verified because its key is missing (expected in the "
-                    f"OS keyring as Candor/{self.profile_id} or in {self.key_store.key_file}). "
+                    f"the ledger cannot be verified because its key is missing: {why}. "
                     "Without the key nobody can tell whether records were changed."
                 ),
             )
@@ -309,7 +328,7 @@ class Ledger:
         except (OSError, ValueError, KeyError, TypeError):
             return None
         if self.key is None or not hmac.compare_digest(
-            mac, _mac(self.key.secret, f"{seq}:{rhash}".encode())
+            mac, _mac(self.key, f"{seq}:{rhash}".encode())
         ):
             return None
         return seq, rhash
@@ -320,7 +339,7 @@ class Ledger:
         payload = {
             "seq": seq,
             "record_hash": record_hash,
-            "mac": _mac(self.key.secret, f"{seq}:{record_hash}".encode()),
+            "mac": _mac(self.key, f"{seq}:{record_hash}".encode()),
         }
         tmp.write_text(json.dumps(payload) + "\n")
         os.replace(tmp, self.head_path)
@@ -366,7 +385,7 @@ class Ledger:
                 record = LedgerRecord(
                     **{
                         **unsigned.to_dict(),
-                        "record_hash": _mac(self.key.secret, unsigned.signed_payload()),
+                        "record_hash": _mac(self.key, unsigned.signed_payload()),
                     }
                 )
                 self._conn.execute(
@@ -401,4 +420,4 @@ class Ledger:
             self._conn.close()
             for path in (self.path, self.head_path, Path(f"{self.path}-journal")):
                 path.unlink(missing_ok=True)
-            self.key_store.destroy()
+            delete_secret(KEY_NAME, home=self.home)

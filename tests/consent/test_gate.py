@@ -11,10 +11,10 @@ import time
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from app.consent import PURPOSES, ConsentRequired, LedgerTampered, NoticeCatalog, open_gate
 from tests.consent.helpers import bump_notice, copy_notices
+from tests.support.memory_keyring import FileKeyring
 
 
 def test_every_purpose_starts_not_given(candor_home):
@@ -184,47 +184,30 @@ def test_untrusted_ledger_refuses_new_records(candor_home):
 
 
 def test_key_file_is_private_when_there_is_no_keyring(candor_home):
-    open_gate().grant("microphone", via="test")
+    gate = open_gate()
+    gate.grant("microphone", via="test")
     key = candor_home / "keys" / "consent-ledger.key"
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
-    assert (
-        key.read_text().strip() not in (candor_home / "consent-ledger.sqlite3").read_bytes().hex()
-    )
+    assert gate.ledger.key not in (candor_home / "consent-ledger.sqlite3").read_bytes()
+    assert str(key) in gate.ledger.verify().key_location
 
 
-class MemoryKeyring(KeyringBackend):
-    priority = 10
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.items.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.items[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.items.pop((service, username), None)
-
-
-def test_key_lives_in_the_os_keyring_when_there_is_one(candor_home):
-    backend = MemoryKeyring()
+def test_key_lives_in_the_os_keyring_when_there_is_one(candor_home, tmp_path):
+    backend = FileKeyring(tmp_path / "keyring.json")
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     try:
         gate = open_gate()
         gate.grant("microphone", via="test")
         assert not (candor_home / "keys" / "consent-ledger.key").exists()
-        assert list(backend.items) == [("Candor", gate.ledger.profile_id)]
         assert gate.ledger.verify().ok
         assert "OS keyring" in gate.ledger.verify().key_location
-        backend.items.clear()
         gate.close()
+        (tmp_path / "keyring.json").unlink()  # the keyring lost its entry
         reopened = open_gate()
         assert not reopened.integrity.ok
         assert "key is missing" in reopened.integrity.reason
+        assert not reopened.allowed("microphone")
     finally:
         keyring.set_keyring(previous)
 
