@@ -17,7 +17,7 @@ from app import __version__
 from app.cli.common import EXIT_FAILURE, CliError
 
 # Modules under app.cli that add sub-commands, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("devices_cmd",)
 
 log = logging.getLogger(__name__)
 
