@@ -18,7 +18,12 @@ from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_USAGE, CliError
 from app.consent.errors import ConsentError, ConsentRequired, UnknownPurpose
 
 # Modules under app.cli that add sub-commands, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("consent_cmd", "meetings_cmd", "data_cmd")
+COMMAND_MODULES: tuple[str, ...] = (
+    "consent_cmd",
+    "devices_cmd",
+    "meetings_cmd",
+    "data_cmd",
+)
 
 log = logging.getLogger(__name__)
 
