@@ -14,10 +14,16 @@ import sys
 from collections.abc import Sequence
 
 from app import __version__
-from app.cli.common import EXIT_FAILURE, CliError
+from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_USAGE, CliError
+from app.consent.errors import ConsentError, ConsentRequired, UnknownPurpose
 
 # Modules under app.cli that add sub-commands, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "consent_cmd",
+    "devices_cmd",
+    "meetings_cmd",
+    "data_cmd",
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as err:
         print(f"candor: {err}", file=sys.stderr)
         return err.exit_code
+    except ConsentRequired as err:
+        print(f"candor: {err}", file=sys.stderr)
+        return EXIT_CONSENT
+    except UnknownPurpose as err:
+        print(f"candor: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConsentError as err:  # an unreadable or untrusted ledger: say so, change nothing
+        print(f"candor: {err}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
     except Exception as err:  # the user gets one clear line; the traceback goes to the log file

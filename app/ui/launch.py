@@ -22,15 +22,22 @@ def run_gui() -> int:
         )
         return 1
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from app.consent import ConsentError, open_gate
     from app.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Candor")
     app.setApplicationDisplayName("Candor")
     app.setDesktopFileName("candor")
-    window = MainWindow()
+    try:
+        gate = open_gate()
+    except ConsentError as err:
+        # Without a trustworthy ledger nothing may run; say why and what to do, change nothing.
+        QMessageBox.critical(None, "Candor cannot read its consent ledger", str(err))
+        return 1
+    window = MainWindow(gate)
     window.show()
 
     # Qt's event loop does not return to Python by itself, so a periodic no-op lets SIGINT and

@@ -1,0 +1,219 @@
+"""`candor consent …`: see, give, withdraw, verify and export consent."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from app.consent import PURPOSES, ConsentGate, open_gate
+from app.derived_data import OWNERS, count_derived, delete_derived
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    consent = subparsers.add_parser(
+        "consent",
+        help="see, give, withdraw and verify permissions",
+        description="Every data use is a separate permission you give or withdraw here.",
+    )
+    sub = consent.add_subparsers(dest="consent_command", metavar="ACTION", required=True)
+
+    listing = sub.add_parser("list", help="every permission and its state")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=cmd_list)
+
+    notice = sub.add_parser("notice", help="show the notice text of a permission")
+    notice.add_argument("purpose", metavar="PURPOSE", choices=PURPOSES)
+    notice.set_defaults(func=cmd_notice)
+
+    grant = sub.add_parser("grant", help="give a permission after reading its notice")
+    grant.add_argument("purpose", metavar="PURPOSE", choices=PURPOSES)
+    grant.add_argument(
+        "--yes", action="store_true", help="give it without the prompt (you have read the notice)"
+    )
+    grant.set_defaults(func=cmd_grant)
+
+    revoke = sub.add_parser("revoke", help="withdraw a permission; processing stops at once")
+    revoke.add_argument("purpose", metavar="PURPOSE", choices=PURPOSES)
+    revoke.add_argument(
+        "--delete-data", action="store_true", help="also delete what was produced under it"
+    )
+    revoke.set_defaults(func=cmd_revoke)
+
+    history = sub.add_parser("history", help="every record of the consent ledger")
+    history.add_argument("--json", action="store_true", help="print JSON")
+    history.set_defaults(func=cmd_history)
+
+    verify = sub.add_parser("verify", help="check that the ledger was not changed")
+    verify.set_defaults(func=cmd_verify)
+
+    receipt = sub.add_parser("receipt", help="a JSON consent receipt (one permission or all)")
+    receipt.add_argument("purpose", metavar="PURPOSE", nargs="?", choices=PURPOSES)
+    receipt.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    receipt.set_defaults(func=cmd_receipt)
+
+    fresh = sub.add_parser(
+        "new-ledger", help="keep a ledger that fails verification as evidence and start anew"
+    )
+    fresh.add_argument("--yes", action="store_true", required=True)
+    fresh.set_defaults(func=cmd_new_ledger)
+
+    # argparse reports an unknown PURPOSE as "invalid choice" with the valid ones: exit 2.
+
+
+def _gate() -> ConsentGate:
+    return open_gate()
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    gate = _gate()
+    rows = []
+    for state in gate.states():
+        notice = gate.notices.current(state.purpose)
+        rows.append(
+            {
+                "id": state.purpose,
+                "title": notice.title,
+                "state": state.state,
+                "granted": state.granted,
+                "given_at": state.given_at,
+                "record_id": state.record_id,
+                "notice_version": notice.version,
+                "given_under_version": state.notice_version,
+                "summary": notice.summary,
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        width = max(len(r["id"]) for r in rows)
+        for r in rows:
+            when = f"since {r['given_at'][:19].replace('T', ' ')} UTC" if r["granted"] else ""
+            print(f"{r['id']:<{width}}  {r['state']:<16}  v{r['notice_version']}  {when}")
+            print(f"{'':<{width}}  {r['summary']}")
+    _warn_if_untrusted(gate)
+    return EXIT_OK
+
+
+def _warn_if_untrusted(gate: ConsentGate) -> None:
+    if not gate.integrity.ok:
+        print(
+            "warning: the consent ledger failed verification, so every permission counts as not "
+            f"given: {gate.integrity.describe()}",
+            file=sys.stderr,
+        )
+
+
+def cmd_notice(args: argparse.Namespace) -> int:
+    notice = _gate().notices.current(args.purpose)
+    print(f"{notice.title} — notice version {notice.version} (sha256 {notice.sha256})\n")
+    print(notice.body, end="")
+    return EXIT_OK
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    gate = _gate()
+    notice = gate.notices.current(args.purpose)
+    if gate.allowed(args.purpose):
+        print(f"{args.purpose} is already given (notice version {notice.version}).")
+        return EXIT_OK
+    if not args.yes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise CliError(
+                f"not giving {args.purpose!r}: consent needs you to read the notice and answer. "
+                f"Read it with `candor consent notice {args.purpose}`, then run "
+                f"`candor consent grant {args.purpose} --yes`",
+                EXIT_USAGE,
+            )
+        print(notice.body)
+        answer = input(f"Allow '{notice.title}'? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("Not given. Nothing was recorded.")
+            return EXIT_OK
+    record = gate.grant(args.purpose, via="cli")
+    print(f"Given: {args.purpose} (notice v{notice.version}); ledger record {record.record_id}")
+    print(f"Withdraw at any time with: candor consent revoke {args.purpose}")
+    return EXIT_OK
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    gate = _gate()
+    grant_ids = gate.grant_record_ids(args.purpose)
+    record = gate.withdraw(args.purpose, via="cli", delete_data=args.delete_data)
+    if record is None:
+        print(f"{args.purpose} was not given; nothing to withdraw.")
+    else:
+        print(f"Withdrawn: {args.purpose}; ledger record {record.record_id}")
+    if args.delete_data and args.purpose not in OWNERS:
+        print(f"{args.purpose} keeps nothing on disk, so there is nothing to delete.")
+    elif args.delete_data:
+        deleted = delete_derived(args.purpose, grant_ids)
+        print(f"Deleted {deleted} item(s) produced under {args.purpose}.")
+    elif record is not None:
+        remaining = count_derived(args.purpose, grant_ids)
+        if remaining:
+            print(
+                f"{remaining} item(s) produced under it are still kept; delete them with "
+                f"`candor consent revoke {args.purpose} --delete-data`."
+            )
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    gate = _gate()
+    records = gate.ledger.records()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in records], indent=2))
+    else:
+        for r in records:
+            extra = " (deletion asked)" if r.delete_data_requested else ""
+            version = f" notice v{r.notice_version}" if r.notice_version else ""
+            print(
+                f"#{r.seq:<4} {r.event_time[:19].replace('T', ' ')} UTC  {r.purpose:<20} "
+                f"{r.state:<17} via {r.collection_method}{version}{extra}"
+            )
+        if not records:
+            print("The consent ledger is empty: nothing has been given.")
+    _warn_if_untrusted(gate)
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    result = _gate().ledger.verify()
+    print(result.describe())
+    if result.ok and result.key_location:
+        print(f"key: {result.key_location}")
+    return EXIT_OK if result.ok else EXIT_FAILURE
+
+
+def cmd_receipt(args: argparse.Namespace) -> int:
+    from app.consent.receipts import build_receipt
+
+    receipt = build_receipt(_gate(), [args.purpose] if args.purpose else None)
+    text = json.dumps(receipt, indent=2, ensure_ascii=False) + "\n"
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"Receipt written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_new_ledger(args: argparse.Namespace) -> int:
+    gate = _gate()
+    if gate.integrity.ok:
+        raise CliError("the consent ledger verifies; there is no reason to replace it", EXIT_USAGE)
+    gate.close()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path, head = gate.ledger.path, gate.ledger.head_path
+    kept = path.with_name(f"{path.name}.untrusted-{stamp}")
+    path.rename(kept)
+    if head.exists():
+        head.rename(head.with_name(f"{head.name}.untrusted-{stamp}"))
+    fresh = _gate()
+    print(f"The old ledger is kept as evidence at {kept}.")
+    print(f"A new ledger was started ({fresh.ledger.path}); every permission is now not given.")
+    return EXIT_OK

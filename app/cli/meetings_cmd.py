@@ -1,0 +1,179 @@
+"""`candor meetings list|show|export|delete|rename|search`: the stored meeting history."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from app.cli.common import EXIT_USAGE, CliError
+from app.cli.store_access import cli_store, storage_errors
+from app.segments import FORMATS, Segment
+from app.storage.export import render_meeting
+from app.storage.models import MeetingSummary
+
+
+def _clock(seconds: float) -> str:
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _local(summary: MeetingSummary) -> str:
+    return summary.started.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _title(summary: MeetingSummary) -> str:
+    if summary.title is not None:
+        return summary.title
+    return f"[unreadable: {summary.error}]"
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with cli_store("meetings list") as store, storage_errors():
+        meetings = store.list_meetings()
+    if args.json:
+        print(json.dumps([m.to_dict() for m in meetings], ensure_ascii=False, indent=2))
+        return 0
+    if not meetings:
+        print("No stored meetings.")
+        return 0
+    for m in meetings:
+        flags = " (interrupted)" if m.interrupted else ""
+        flags += " (in progress)" if m.ended is None else ""
+        print(f"{m.id}  {_local(m)}  {m.segments:4d} segments  {_title(m)}{flags}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with cli_store("meetings show") as store, storage_errors():
+        meeting = store.get(store.resolve(args.id))
+    s = meeting.summary
+    if args.json:
+        print(render_meeting(meeting, "json"), end="")
+        return 0
+    print(f"{s.title}\n")
+    print(f"id:        {s.id}")
+    print(f"started:   {_local(s)} (UTC {s.started.strftime('%Y-%m-%d %H:%M:%S')})")
+    print(f"ended:     {s.ended.astimezone().strftime('%Y-%m-%d %H:%M') if s.ended else '—'}"
+          + (" (interrupted)" if s.interrupted else ""))
+    print(f"source:    {s.source}    device: {s.device or '—'}    model: {s.model or '—'}    "
+          f"language: {s.language or '—'}")
+    for purpose, records in sorted(s.consent.items()):
+        print(f"consent:   {purpose} record {', '.join(records)}")
+    print()
+    for seg in meeting.segments:
+        print(f"[{_clock(seg.start)}] {seg.text.strip()}")
+    return 0
+
+
+def _write_new(path: Path, text: str, force: bool) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError as err:
+        raise CliError(f"{path} already exists; choose another file or add --force",
+                       EXIT_USAGE) from err
+    except OSError as err:
+        raise CliError(f"cannot write {path}: {err.strerror}", EXIT_USAGE) from err
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with cli_store("meetings export") as store, storage_errors():
+        meeting = store.get(store.resolve(args.id))
+    text = render_meeting(meeting, args.format)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        _write_new(Path(args.out), text, args.force)
+        print(f"Wrote meeting {meeting.id} as {args.format} to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    with cli_store("meetings delete") as store, storage_errors():
+        meeting_id = store.resolve(args.id)
+        segments = store.summary(meeting_id).segments
+        store.delete(meeting_id)
+    print(f"Deleted meeting {meeting_id} ({segments} segments) and destroyed its key.")
+    return 0
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    if not args.title.strip():
+        raise CliError("the new title is empty; give a title in quotes", EXIT_USAGE)
+    with cli_store("meetings rename") as store, storage_errors():
+        meeting_id = store.resolve(args.id)
+        store.rename(meeting_id, args.title)
+    print(f"Renamed meeting {meeting_id}.")
+    return 0
+
+
+def _hit_dict(seg: tuple[int, Segment]) -> dict[str, object]:
+    index, s = seg
+    return {"index": index, "start": s.start, "end": s.end, "text": s.text}
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if not args.text.strip():
+        raise CliError("give some text to search for", EXIT_USAGE)
+    with cli_store("meetings search") as store, storage_errors():
+        hits = store.search(args.text)
+    if args.json:
+        print(json.dumps(
+            [{**h.meeting.to_dict(), "title_match": h.title_match,
+              "matches": [_hit_dict(m) for m in h.matches]} for h in hits],
+            ensure_ascii=False, indent=2,
+        ))
+        return 0
+    if not hits:
+        print(f"No stored meeting mentions {args.text!r}.")
+        return 0
+    for hit in hits:
+        m = hit.meeting
+        print(f"{m.id}  {_local(m)}  {_title(m)}")
+        for _index, seg in hit.matches:
+            print(f"    [{_clock(seg.start)}] {seg.text.strip()}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "meetings", help="stored meetings: list, show, export, delete, rename, search",
+        description="Meetings stored on this device (only with transcript_storage given).",
+    )
+    sub = parser.add_subparsers(dest="meetings_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("list", help="list stored meetings, newest first")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="show a meeting's details and transcript")
+    p.add_argument("id", metavar="ID", help="meeting id (or a unique prefix of 4+ characters)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("export", help="write a meeting's transcript in a format")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("delete", help="delete a meeting and destroy its key")
+    p.add_argument("id", metavar="ID")
+    p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("rename", help="change a meeting's title")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("title", metavar="TITLE")
+    p.set_defaults(func=cmd_rename)
+
+    p = sub.add_parser("search", help="find meetings whose title or transcript contains TEXT")
+    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_search)

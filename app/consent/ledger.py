@@ -1,0 +1,423 @@
+"""The append-only consent ledger: SQLite, hash-chained, each record keyed with an HMAC.
+
+Each record carries the previous record's hash, and its own hash is an HMAC-SHA256 (key kept
+outside the database, see `app.keystore`) over all its fields. A record changed, removed, reordered
+or inserted — even with plain hashes recomputed — breaks the chain at that record. A signed head
+file (last sequence number and hash) also catches records cut off the end.
+
+Field names follow ISO/IEC TS 27560 where it has one (record_id, event_time, state, type,
+collection_method); no personal content (never transcript text) is stored here.
+
+The ledger runs in SQLite's rollback-journal mode on purpose: a reader's SHARED lock then holds
+off another process's commit, which is what lets the gate guarantee that nothing is emitted after
+a withdrawal was recorded, even when the withdrawal comes from another process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app import __version__
+from app.consent.errors import LedgerError
+from app.keystore import (
+    SecretUnavailable,
+    delete_secret,
+    get_or_create_secret,
+    get_secret,
+    secret_location,
+)
+
+SCHEMA_VERSION = 1
+KEY_NAME = "consent-ledger"  # the HMAC key, kept outside the ledger by app.keystore
+GENESIS_HASH = "0" * 64
+STATES = ("given", "withdrawn", "reconsent_needed", "expired", "data_erased")
+ALL_PURPOSES = "*"  # purpose of a data_erased record
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE records (
+    seq INTEGER PRIMARY KEY,
+    record_id TEXT NOT NULL UNIQUE,
+    event_time TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    state TEXT NOT NULL,
+    type TEXT NOT NULL,
+    notice_version INTEGER,
+    notice_sha256 TEXT,
+    collection_method TEXT NOT NULL,
+    app_version TEXT NOT NULL,
+    delete_data_requested INTEGER,
+    prev_hash TEXT NOT NULL,
+    record_hash TEXT NOT NULL
+);
+CREATE TRIGGER records_no_update BEFORE UPDATE ON records
+    BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;
+CREATE TRIGGER records_no_delete BEFORE DELETE ON records
+    BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;
+"""
+
+_COLUMNS = (
+    "seq, record_id, event_time, purpose, state, type, notice_version, notice_sha256, "
+    "collection_method, app_version, delete_data_requested, prev_hash, record_hash"
+)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    seq: int
+    record_id: str
+    event_time: str
+    purpose: str
+    state: str
+    type: str  # "explicit": the user's own act; "system": Candor recorded a change of state
+    notice_version: int | None
+    notice_sha256: str | None
+    collection_method: str  # cli | dialog | panel | meeting_toolbar | first_run | system | test
+    app_version: str
+    delete_data_requested: bool | None
+    prev_hash: str
+    record_hash: str
+
+    def signed_payload(self) -> bytes:
+        fields = asdict(self)
+        del fields["record_hash"]
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: tuple) -> LedgerRecord:
+        (seq, rid, when, purpose, state, kind, nver, nsha, method, appv, delete, prev, rhash) = row
+        return cls(
+            seq=seq,
+            record_id=rid,
+            event_time=when,
+            purpose=purpose,
+            state=state,
+            type=kind,
+            notice_version=nver,
+            notice_sha256=nsha,
+            collection_method=method,
+            app_version=appv,
+            delete_data_requested=None if delete is None else bool(delete),
+            prev_hash=prev,
+            record_hash=rhash,
+        )
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    head_hash: str
+    reason: str = ""
+    first_bad_seq: int | None = None
+    first_bad_record_id: str | None = None
+    key_location: str = ""
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"intact: {self.checked} records verified; head hash {self.head_hash}"
+        where = ""
+        if self.first_bad_seq is not None:
+            where = f" at record #{self.first_bad_seq}"
+            if self.first_bad_record_id:
+                where += f" ({self.first_bad_record_id})"
+        return f"NOT intact{where}: {self.reason}"
+
+
+def _mac(key: bytes, payload: bytes) -> str:
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+class Ledger:
+    """One consent ledger file. Thread-safe; every method takes the same re-entrant lock."""
+
+    def __init__(self, path: Path, head_path: Path) -> None:
+        self.path = path
+        self.head_path = head_path
+        self.home = path.parent
+        self.lock = threading.RLock()
+        self._conn = self._connect()
+        self.profile_id = self._meta("profile_id")
+        self.key_problem = ""
+        self.key: bytes | None = None
+        try:
+            self.key = get_secret(KEY_NAME, home=self.home)
+        except SecretUnavailable as err:
+            self.key_problem = str(err)
+        if self.key is None and not self.key_problem and self.tail_seq() == 0:
+            self.key = get_or_create_secret(KEY_NAME, home=self.home)
+
+    @property
+    def key_location(self) -> str:
+        location = secret_location(KEY_NAME, home=self.home)
+        return location.describe() if location else ""
+
+    # -- opening ---------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        exists = self.path.exists()
+        if exists and not os.access(self.path, os.R_OK | os.W_OK):
+            raise LedgerError(
+                f"the consent ledger {self.path} cannot be read or written (permissions); "
+                "fix its permissions — Candor did not change it"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # mode=rw never creates or truncates an existing file; a new ledger is created explicitly
+        uri = f"file:{self.path}?mode={'rw' if exists else 'rwc'}"
+        try:
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            if exists:
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+                if not {"meta", "records"} <= tables:
+                    raise LedgerError(
+                        f"{self.path} is not a Candor consent ledger (tables missing); it was "
+                        "left untouched — move it away to start a new ledger"
+                    )
+                conn.execute("SELECT count(*) FROM records").fetchone()
+            else:
+                conn.execute("PRAGMA journal_mode = DELETE")
+                conn.executescript(_SCHEMA)
+                conn.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [
+                        ("schema_version", str(SCHEMA_VERSION)),
+                        ("profile_id", str(uuid.uuid4())),
+                        ("created", utc_now()),
+                    ],
+                )
+            conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as err:
+            raise LedgerError(
+                f"the consent ledger {self.path} is unreadable ({err}); it was left untouched. "
+                "Move it away (keep it as evidence) and start Candor again for a new ledger"
+            ) from err
+        return conn
+
+    def _meta(self, key: str) -> str:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise LedgerError(f"the consent ledger {self.path} has no {key}; it looks damaged")
+        return str(row[0])
+
+    def close(self) -> None:
+        with self.lock:
+            self._conn.close()
+
+    # -- reading ---------------------------------------------------------------------------
+    def tail_seq(self) -> int:
+        with self.lock:
+            row = self._conn.execute("SELECT max(seq) FROM records").fetchone()
+        return int(row[0] or 0)
+
+    def records(self, after_seq: int = 0) -> list[LedgerRecord]:
+        with self.lock:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM records WHERE seq > ? ORDER BY seq", (after_seq,)
+            ).fetchall()
+        return [LedgerRecord.from_row(r) for r in rows]
+
+    @contextlib.contextmanager
+    def read_transaction(self) -> Iterator[None]:
+        """Hold a SHARED lock: no other connection can commit until the block ends."""
+        with self.lock:
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.execute("SELECT max(seq) FROM records").fetchone()
+                yield
+            finally:
+                self._conn.execute("COMMIT")
+
+    # -- verifying -------------------------------------------------------------------------
+    def check_record(self, record: LedgerRecord, prev_hash: str, expected_seq: int) -> str:
+        """Why this record breaks the chain, or "" when it is sound."""
+        if self.key is None:
+            return "the ledger key is missing"
+        if record.seq != expected_seq:
+            return f"expected record #{expected_seq} here, found #{record.seq} (records removed)"
+        if record.prev_hash != prev_hash:
+            return "it does not follow the record before it (changed, removed or reordered)"
+        if not hmac.compare_digest(
+            record.record_hash, _mac(self.key, record.signed_payload())
+        ):
+            return "its content does not match its keyed hash (changed or inserted)"
+        if record.state not in STATES:
+            return f"unknown state {record.state!r}"
+        return ""
+
+    def verify(self) -> VerifyResult:
+        with self.lock:
+            records = self.records()
+            head = self._read_head()
+        where = self.key_location
+        if self.key is None:
+            why = self.key_problem or (
+                f"it is neither in the OS keyring nor in {self.home / 'keys'}"
+            )
+            return VerifyResult(
+                ok=False,
+                checked=0,
+                head_hash="",
+                reason=(
+                    f"the ledger cannot be verified because its key is missing: {why}. "
+                    "Without the key nobody can tell whether records were changed."
+                ),
+            )
+        prev = GENESIS_HASH
+        for index, record in enumerate(records, start=1):
+            problem = self.check_record(record, prev, index)
+            if problem:
+                return VerifyResult(
+                    False, index - 1, prev, problem, index, record.record_id, key_location=where
+                )
+            prev = record.record_hash
+        count = len(records)
+        if head is not None:
+            head_seq, head_hash = head
+            if head_seq > count:
+                return VerifyResult(
+                    False,
+                    count,
+                    prev,
+                    f"records #{count + 1} to #{head_seq} were removed from the end",
+                    count + 1,
+                    key_location=where,
+                )
+            if records and records[head_seq - 1].record_hash != head_hash:
+                return VerifyResult(
+                    False,
+                    count,
+                    prev,
+                    "the record the signed head points to was replaced",
+                    head_seq,
+                    key_location=where,
+                )
+        elif count:
+            return VerifyResult(
+                False,
+                count,
+                prev,
+                "the signed head file is missing or forged",
+                count,
+                key_location=where,
+            )
+        return VerifyResult(True, count, prev, key_location=where)
+
+    # -- the signed head ---------------------------------------------------------------------
+    def _read_head(self) -> tuple[int, str] | None:
+        try:
+            data = json.loads(self.head_path.read_text())
+            seq, rhash, mac = int(data["seq"]), str(data["record_hash"]), str(data["mac"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if self.key is None or not hmac.compare_digest(
+            mac, _mac(self.key, f"{seq}:{rhash}".encode())
+        ):
+            return None
+        return seq, rhash
+
+    def _write_head(self, seq: int, record_hash: str) -> None:
+        assert self.key is not None
+        tmp = self.head_path.with_suffix(".head.tmp")
+        payload = {
+            "seq": seq,
+            "record_hash": record_hash,
+            "mac": _mac(self.key, f"{seq}:{record_hash}".encode()),
+        }
+        tmp.write_text(json.dumps(payload) + "\n")
+        os.replace(tmp, self.head_path)
+
+    # -- appending -------------------------------------------------------------------------
+    def append(
+        self,
+        *,
+        purpose: str,
+        state: str,
+        type: str,
+        collection_method: str,
+        notice_version: int | None = None,
+        notice_sha256: str | None = None,
+        delete_data_requested: bool | None = None,
+    ) -> LedgerRecord:
+        if state not in STATES:
+            raise ValueError(f"unknown ledger state {state!r}")
+        if self.key is None:
+            raise LedgerError("the ledger key is missing; nothing can be recorded")
+        with self.lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute(
+                    "SELECT seq, record_hash FROM records ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS_HASH)
+                unsigned = LedgerRecord(
+                    seq=seq,
+                    record_id=str(uuid.uuid4()),
+                    event_time=utc_now(),
+                    purpose=purpose,
+                    state=state,
+                    type=type,
+                    notice_version=notice_version,
+                    notice_sha256=notice_sha256,
+                    collection_method=collection_method,
+                    app_version=__version__,
+                    delete_data_requested=delete_data_requested,
+                    prev_hash=prev,
+                    record_hash="",
+                )
+                record = LedgerRecord(
+                    **{
+                        **unsigned.to_dict(),
+                        "record_hash": _mac(self.key, unsigned.signed_payload()),
+                    }
+                )
+                self._conn.execute(
+                    f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+                    (
+                        record.seq,
+                        record.record_id,
+                        record.event_time,
+                        record.purpose,
+                        record.state,
+                        record.type,
+                        record.notice_version,
+                        record.notice_sha256,
+                        record.collection_method,
+                        record.app_version,
+                        None if delete_data_requested is None else int(delete_data_requested),
+                        record.prev_hash,
+                        record.record_hash,
+                    ),
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            # After the commit: a crash here leaves the head one behind, which verify accepts.
+            self._write_head(record.seq, record.record_hash)
+        return record
+
+    def destroy(self) -> None:
+        """Delete the ledger file, its head and its key (erase everything)."""
+        with self.lock:
+            self._conn.close()
+            for path in (self.path, self.head_path, Path(f"{self.path}-journal")):
+                path.unlink(missing_ok=True)
+            delete_secret(KEY_NAME, home=self.home)

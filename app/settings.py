@@ -1,0 +1,29 @@
+"""Small user preferences kept as JSON in the data directory (never content, never consent:
+consent lives only in the ledger)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from app.paths import data_dir
+
+
+class Settings:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or data_dir() / "settings.json"
+        try:
+            self._values: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._values = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._values.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self._values[key] = value
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._values, indent=2), encoding="utf-8")
+        os.replace(tmp, self.path)

@@ -1,0 +1,136 @@
+"""Exports: one meeting in a transcript format, or everything Candor holds into a folder.
+
+Exports are plain text by design (the user asked for a readable copy, in a place they chose);
+they are written straight to the destination, never staged in a temporary file elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.segments import render
+from app.storage.consent_types import Gate
+from app.storage.database import StorageError
+from app.storage.meetings import MeetingStore
+from app.storage.models import Meeting
+from app.storage.report import build_report, format_report
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]  # (done, total, what is being written)
+ReceiptsProvider = Callable[[], object]
+
+
+class ExportError(StorageError):
+    pass
+
+
+def render_meeting(meeting: Meeting, fmt: str) -> str:
+    return render(meeting.segments, fmt, title=meeting.title, metadata=meeting.metadata())
+
+
+def export_meeting(store: MeetingStore, meeting_id: str, fmt: str) -> str:
+    return render_meeting(store.get(meeting_id), fmt)
+
+
+def default_receipts_provider(gate: Gate | None) -> ReceiptsProvider | None:
+    """Receipts for every purpose from the consent core (`app.consent.receipts.build_receipt`)."""
+    if gate is None:
+        return None
+    from app.consent.receipts import build_receipt
+
+    return lambda: build_receipt(gate)  # type: ignore[arg-type]
+
+
+@dataclass
+class ExportResult:
+    dest: Path
+    meetings: int = 0
+    files: list[Path] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
+    receipts: bool = False
+
+
+def _write(path: Path, text: str, result: ExportResult) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    result.files.append(path)
+
+
+def _prepare(dest: Path) -> None:
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise ExportError(
+            f"{dest} already exists and is not an empty folder; choose a new folder so nothing "
+            "is overwritten"
+        )
+    try:
+        dest.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as err:
+        raise ExportError(f"cannot create the export folder {dest}: {err}") from err
+
+
+def export_all(
+    store: MeetingStore,
+    dest: Path,
+    *,
+    gate: Gate | None = None,
+    progress: Progress | None = None,
+    receipts: ReceiptsProvider | None = None,
+    now: datetime | None = None,
+) -> ExportResult:
+    """Write everything Candor holds about the user to `dest` (a new or empty folder):
+    meetings/ (each as JSON, TXT and SRT), consent/receipts.json, report.json and report.txt."""
+    _prepare(dest)
+    result = ExportResult(dest)
+    summaries = store.list_meetings()
+    total = len(summaries) + 2
+    meetings_dir = dest / "meetings"
+    meetings_dir.mkdir(mode=0o700)
+    for done, summary in enumerate(summaries):
+        stem = f"{summary.started.astimezone(UTC).strftime('%Y-%m-%d_%H%M')}_{summary.id}"
+        if progress:
+            progress(done, total, f"meeting {summary.id}")
+        try:
+            meeting = store.get(summary.id)
+        except StorageError as err:
+            # Never silently skipped: the export says which meeting could not be read and why.
+            result.damaged.append(summary.id)
+            _write(meetings_dir / f"{stem}.unreadable.txt",
+                   f"Meeting {summary.id} could not be exported: {err}\n", result)
+            continue
+        for fmt in ("json", "txt", "srt"):
+            _write(meetings_dir / f"{stem}.{fmt}", render_meeting(meeting, fmt), result)
+        result.meetings += 1
+
+    if progress:
+        progress(len(summaries), total, "consent receipts")
+    consent_dir = dest / "consent"
+    consent_dir.mkdir(mode=0o700)
+    provider = receipts if receipts is not None else default_receipts_provider(gate)
+    if provider is None:
+        _write(consent_dir / "README.txt",
+               "No consent receipts: no consent has been recorded on this device yet.\n",
+               result)
+    else:
+        body = provider()
+        _write(consent_dir / "receipts.json",
+               json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n", result)
+        result.receipts = True
+
+    if progress:
+        progress(len(summaries) + 1, total, "report")
+    report = build_report(store, gate=gate, now=now)
+    _write(dest / "report.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n", result)
+    _write(dest / "report.txt", format_report(report), result)
+    if progress:
+        progress(total, total, "done")
+    log.info("exported %d meeting(s) to %s (%d unreadable)",
+             result.meetings, dest, len(result.damaged))
+    return result

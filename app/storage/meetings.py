@@ -1,0 +1,521 @@
+"""The meeting store: encrypted meetings and their segments in `candor.db`.
+
+A meeting is written only under a recorded `transcript_storage` grant; each final segment is its
+own transaction (a crash loses at most the caption in progress). Titles and segment text are
+sealed with the meeting's own key (see crypto.py); only times, device, model, language, source and
+consent record ids are stored in the clear. Search decrypts in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from app import keystore
+from app.segments import Segment
+from app.storage import crypto
+from app.storage.consent_types import TRANSCRIPT_STORAGE, TRANSCRIPTION, Gate
+from app.storage.database import (
+    DB_NAME,
+    SIDE_FILES,
+    Recovery,
+    busy_error,
+    checkpoint,
+    is_busy,
+)
+from app.storage.models import (
+    DataDamaged,
+    KeyUnavailable,
+    Meeting,
+    MeetingGone,
+    MeetingSummary,
+    SearchHit,
+    StoreStats,
+    UnknownMeeting,
+    from_iso,
+    to_iso,
+)
+from app.storage.schema import schema_version
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("window", "listen", "file")
+MIN_PREFIX = 4
+_TITLE = "title"
+_TEXT = "segment"
+
+
+class MeetingStore:
+    """Thread-safe: the session's worker thread appends while the window reads."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, home: Path, recovery: Recovery | None = None
+    ) -> None:
+        self._conn = conn
+        self.home = home
+        self.recovery = recovery
+        self._lock = threading.RLock()
+        self._active: dict[str, bytes] = {}  # meeting id -> key, for meetings being recorded
+        self._master: bytes | None = None
+
+    # -- keys -------------------------------------------------------------------------------
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / DB_NAME
+
+    def _master_key(self, *, create: bool) -> bytes:
+        if self._master is not None:
+            return self._master
+        try:
+            if create:
+                key = keystore.get_or_create_secret(crypto.MASTER_KEY_NAME, home=self.home)
+            else:
+                key = keystore.get_secret(crypto.MASTER_KEY_NAME, home=self.home)
+        except keystore.SecretUnavailable as err:
+            raise KeyUnavailable(f"stored transcripts cannot be opened: {err}") from err
+        if key is None:
+            raise KeyUnavailable(
+                "stored transcripts cannot be opened: their master key is missing (it was "
+                "deleted or this data directory was copied without it). Without it they cannot "
+                "be read; `candor meetings delete ID` or `candor data erase --yes` removes them."
+            )
+        self._master = key
+        return key
+
+    def _meeting_key(self, meeting_id: str) -> bytes:
+        key = self._active.get(meeting_id)
+        if key is not None:
+            return key
+        row = self._conn.execute(
+            "SELECT wrapped FROM meeting_keys WHERE meeting_id = ?", (meeting_id,)
+        ).fetchone()
+        if row is None:
+            raise DataDamaged(f"meeting {meeting_id} has no key; its text cannot be read")
+        try:
+            return crypto.unwrap_key(self._master_key(create=False), meeting_id, row[0])
+        except crypto.DecryptionFailed as err:
+            raise DataDamaged(str(err)) from err
+
+    # -- transactions -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self, what: str) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                if is_busy(err):
+                    raise busy_error(what) from err
+                raise
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.OperationalError as err:
+                self._conn.execute("ROLLBACK")
+                if is_busy(err):
+                    raise busy_error(what) from err
+                raise
+
+    # -- recording --------------------------------------------------------------------------
+
+    def begin(
+        self,
+        gate: Gate,
+        *,
+        source: str,
+        title: str | None = None,
+        device: str | None = None,
+        model: str | None = None,
+        language: str | None = None,
+        started: datetime | None = None,
+    ) -> str:
+        """Create a stored meeting; raises ConsentRequired (nothing written) without
+        `transcript_storage`. Returns the meeting id."""
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+        gate.require(TRANSCRIPT_STORAGE)
+        started = started or datetime.now(UTC)
+        if title is None or not title.strip():
+            title = "Meeting " + started.astimezone().strftime("%Y-%m-%d %H:%M")
+        master = self._master_key(create=True)
+        key = crypto.new_key()
+        transcription_record = gate.record_id(TRANSCRIPTION)
+        with gate.guard(TRANSCRIPT_STORAGE) as storage_record, self._write("starting a meeting"):
+            meeting_id = self._new_id()
+            self._conn.execute(
+                "INSERT INTO meetings (id, title, started, device, model, language, source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    meeting_id,
+                    crypto.seal_text(key, meeting_id, _TITLE, None, title),
+                    to_iso(started),
+                    device,
+                    model,
+                    language,
+                    source,
+                ),
+            )
+            self._conn.execute(
+                "INSERT INTO meeting_keys (meeting_id, wrapped) VALUES (?, ?)",
+                (meeting_id, crypto.wrap_key(master, meeting_id, key)),
+            )
+            links = [(TRANSCRIPT_STORAGE, storage_record)]
+            if transcription_record:
+                links.append((TRANSCRIPTION, transcription_record))
+            self._conn.executemany(
+                "INSERT INTO meeting_consent (meeting_id, purpose, record_id) VALUES (?, ?, ?)",
+                [(meeting_id, purpose, record) for purpose, record in links],
+            )
+            self._active[meeting_id] = key
+        log.info("meeting %s started (source %s, consent record %s)",
+                 meeting_id, source, storage_record)
+        return meeting_id
+
+    def _new_id(self) -> str:
+        while True:
+            candidate = secrets.token_hex(6)
+            taken = self._conn.execute(
+                "SELECT 1 FROM meetings WHERE id = ?", (candidate,)
+            ).fetchone()
+            if not taken:
+                return candidate
+
+    def _require_meeting(self, meeting_id: str) -> None:
+        row = self._conn.execute("SELECT 1 FROM meetings WHERE id = ?", (meeting_id,)).fetchone()
+        if row is None:
+            self._active.pop(meeting_id, None)
+            raise MeetingGone(f"meeting {meeting_id} no longer exists (it was deleted)")
+
+    def append_final(self, meeting_id: str, segment: Segment, gate: Gate) -> int:
+        """Store one final segment in its own transaction; returns its position."""
+        with gate.guard(TRANSCRIPT_STORAGE), self._write("saving a caption"):
+            self._require_meeting(meeting_id)
+            key = self._meeting_key(meeting_id)
+            seq = self._conn.execute(
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM segments WHERE meeting_id = ?",
+                (meeting_id,),
+            ).fetchone()[0]
+            self._conn.execute(
+                "INSERT INTO segments (meeting_id, seq, start, end, text) VALUES (?, ?, ?, ?, ?)",
+                (meeting_id, seq, float(segment.start), float(segment.end),
+                 crypto.seal_text(key, meeting_id, _TEXT, seq, segment.text)),
+            )
+        return int(seq)
+
+    def replace_segments(self, meeting_id: str, segments: Sequence[Segment], gate: Gate) -> int:
+        """Swap all stored segments for `segments` (the final whole-audio pass) atomically."""
+        with gate.guard(TRANSCRIPT_STORAGE), self._write("saving the final transcript"):
+            self._require_meeting(meeting_id)
+            key = self._meeting_key(meeting_id)
+            self._conn.execute("DELETE FROM segments WHERE meeting_id = ?", (meeting_id,))
+            self._conn.executemany(
+                "INSERT INTO segments (meeting_id, seq, start, end, text) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (meeting_id, seq, float(s.start), float(s.end),
+                     crypto.seal_text(key, meeting_id, _TEXT, seq, s.text))
+                    for seq, s in enumerate(segments)
+                ],
+            )
+        return len(segments)
+
+    def finish(self, meeting_id: str, ended: datetime | None = None) -> None:
+        """Record the end time. Not consent-guarded: it adds no transcript, and a meeting whose
+        storage consent was withdrawn mid-way still needs an end for its retention clock."""
+        with self._write("ending a meeting"):
+            self._conn.execute(
+                "UPDATE meetings SET ended = ? WHERE id = ? AND ended IS NULL",
+                (to_iso(ended or datetime.now(UTC)), meeting_id),
+            )
+        self._active.pop(meeting_id, None)
+        log.info("meeting %s ended", meeting_id)
+
+    def forget_active(self, meeting_id: str) -> None:
+        self._active.pop(meeting_id, None)
+
+    @property
+    def active_meetings(self) -> frozenset[str]:
+        return frozenset(self._active)
+
+    def recover_interrupted(self) -> list[str]:
+        """Close meetings left open by a process that died (call only while holding the
+        instance lock, so no live process is still recording them). Their end is set to the
+        last stored segment; they are marked interrupted; every stored segment stays."""
+        with self._write("recovering interrupted meetings"):
+            rows = self._conn.execute(
+                "SELECT m.id, m.started, COALESCE(MAX(s.end), 0) FROM meetings m "
+                "LEFT JOIN segments s ON s.meeting_id = m.id "
+                "WHERE m.ended IS NULL GROUP BY m.id"
+            ).fetchall()
+            recovered = []
+            for meeting_id, started, last_end in rows:
+                if meeting_id in self._active:
+                    continue
+                start = from_iso(started)
+                assert start is not None
+                ended = start + timedelta(seconds=float(last_end))
+                self._conn.execute(
+                    "UPDATE meetings SET ended = ?, interrupted = 1 WHERE id = ?",
+                    (to_iso(ended), meeting_id),
+                )
+                recovered.append(meeting_id)
+        if recovered:
+            log.warning("recovered %d interrupted meeting(s): %s",
+                        len(recovered), ", ".join(recovered))
+        return recovered
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _consent_links(self, ids: Iterable[str] | None = None) -> dict[str, dict[str, list[str]]]:
+        rows = self._conn.execute(
+            "SELECT meeting_id, purpose, record_id FROM meeting_consent "
+            "ORDER BY meeting_id, purpose, record_id"
+        ).fetchall()
+        wanted = None if ids is None else set(ids)
+        links: dict[str, dict[str, list[str]]] = {}
+        for meeting_id, purpose, record_id in rows:
+            if wanted is None or meeting_id in wanted:
+                links.setdefault(meeting_id, {}).setdefault(purpose, []).append(record_id)
+        return links
+
+    def _summaries(self, where: str = "", params: Sequence[object] = ()) -> list[MeetingSummary]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT m.id, m.title, m.started, m.ended, m.device, m.model, m.language, "
+                "m.source, m.interrupted, "
+                "(SELECT COUNT(*) FROM segments s WHERE s.meeting_id = m.id) "
+                f"FROM meetings m {where} ORDER BY m.started DESC, m.id",
+                tuple(params),
+            ).fetchall()
+            links = self._consent_links(r[0] for r in rows)
+            result = []
+            for mid, sealed, started, ended, device, model, language, source, intr, n in rows:
+                title, error = None, None
+                try:
+                    title = crypto.open_text(self._meeting_key(mid), mid, _TITLE, None, sealed)
+                except (crypto.DecryptionFailed, DataDamaged, KeyUnavailable) as err:
+                    error = str(err)
+                start = from_iso(started)
+                assert start is not None
+                result.append(
+                    MeetingSummary(
+                        id=mid, title=title, started=start, ended=from_iso(ended),
+                        device=device, model=model, language=language, source=source,
+                        segments=int(n), interrupted=bool(intr), consent=links.get(mid, {}),
+                        error=error,
+                    )
+                )
+            return result
+
+    def list_meetings(self) -> list[MeetingSummary]:
+        """All stored meetings, newest first. A meeting whose title cannot be decrypted is
+        listed with `title=None` and `error` set, never silently left out."""
+        return self._summaries()
+
+    def resolve(self, id_or_prefix: str) -> str:
+        """The full id for an id or a unique prefix of at least 4 characters."""
+        wanted = id_or_prefix.strip().lower()
+        with self._lock:
+            exact = self._conn.execute("SELECT id FROM meetings WHERE id = ?", (wanted,)).fetchone()
+            if exact:
+                return str(exact[0])
+            if len(wanted) >= MIN_PREFIX and all(c in "0123456789abcdef" for c in wanted):
+                rows = self._conn.execute(
+                    "SELECT id FROM meetings WHERE substr(id, 1, ?) = ?", (len(wanted), wanted)
+                ).fetchall()
+                if len(rows) == 1:
+                    return str(rows[0][0])
+                if len(rows) > 1:
+                    raise UnknownMeeting(
+                        f"{id_or_prefix!r} matches {len(rows)} meetings; give more of the id "
+                        "(`candor meetings list` shows them)"
+                    )
+        raise UnknownMeeting(
+            f"no meeting has the id {id_or_prefix!r}; `candor meetings list` shows the ids"
+        )
+
+    def summary(self, meeting_id: str) -> MeetingSummary:
+        found = self._summaries("WHERE m.id = ?", (meeting_id,))
+        if not found:
+            raise UnknownMeeting(
+                f"no meeting has the id {meeting_id!r}; `candor meetings list` shows the ids"
+            )
+        return found[0]
+
+    def get(self, meeting_id: str) -> Meeting:
+        """The meeting with its decrypted segments; DataDamaged if any value fails
+        authentication (a damaged meeting is reported, not shown partly)."""
+        with self._lock:
+            summary = self.summary(meeting_id)
+            if summary.error:
+                raise DataDamaged(summary.error)
+            key = self._meeting_key(meeting_id)
+            rows = self._conn.execute(
+                "SELECT seq, start, end, text FROM segments WHERE meeting_id = ? ORDER BY seq",
+                (meeting_id,),
+            ).fetchall()
+            try:
+                segments = [
+                    Segment(start, end, crypto.open_text(key, meeting_id, _TEXT, seq, blob))
+                    for seq, start, end, blob in rows
+                ]
+            except crypto.DecryptionFailed as err:
+                raise DataDamaged(str(err)) from err
+        return Meeting(summary, segments)
+
+    def search(self, text: str) -> list[SearchHit]:
+        """Case-insensitive search of titles and transcripts, decrypted in memory only."""
+        needle = text.casefold().strip()
+        if not needle:
+            return []
+        hits = []
+        for summary in self.list_meetings():
+            if summary.error:
+                continue
+            meeting = self.get(summary.id)
+            matches = [
+                (i, s) for i, s in enumerate(meeting.segments) if needle in s.text.casefold()
+            ]
+            title_match = needle in (summary.title or "").casefold()
+            if title_match or matches:
+                hits.append(SearchHit(summary, title_match, matches))
+        return hits
+
+    # -- changing and deleting -------------------------------------------------------------
+
+    def rename(self, meeting_id: str, title: str) -> None:
+        title = title.strip()
+        if not title:
+            raise ValueError("a meeting title cannot be empty")
+        with self._write("renaming a meeting"):
+            exists = self._conn.execute(
+                "SELECT 1 FROM meetings WHERE id = ?", (meeting_id,)
+            ).fetchone()
+            if not exists:
+                raise UnknownMeeting(f"no meeting has the id {meeting_id!r}")
+            key = self._meeting_key(meeting_id)
+            self._conn.execute(
+                "UPDATE meetings SET title = ? WHERE id = ?",
+                (crypto.seal_text(key, meeting_id, _TITLE, None, title), meeting_id),
+            )
+        log.info("meeting %s renamed", meeting_id)
+
+    def delete_meetings(self, meeting_ids: Iterable[str], *, reason: str) -> list[str]:
+        """Delete the meetings' rows and their wrapped keys (crypto-shredding) in one
+        transaction, then truncate the WAL so no old page image keeps them. Returns the ids
+        that existed."""
+        ids = sorted(set(meeting_ids))
+        if not ids:
+            return []
+        deleted = []
+        with self._write("deleting meetings"):
+            for meeting_id in ids:
+                self._conn.execute("DELETE FROM meeting_keys WHERE meeting_id = ?", (meeting_id,))
+                self._conn.execute("DELETE FROM segments WHERE meeting_id = ?", (meeting_id,))
+                self._conn.execute(
+                    "DELETE FROM meeting_consent WHERE meeting_id = ?", (meeting_id,)
+                )
+                if self._conn.execute(
+                    "DELETE FROM meetings WHERE id = ?", (meeting_id,)
+                ).rowcount:
+                    deleted.append(meeting_id)
+                self._active.pop(meeting_id, None)
+        if deleted:
+            log.info("deleted %d meeting(s) (%s): %s", len(deleted), reason, ", ".join(deleted))
+            with self._lock:
+                if not checkpoint(self._conn):
+                    log.warning("WAL checkpoint after delete deferred: a reader is active")
+        return deleted
+
+    def delete(self, meeting_id: str) -> None:
+        if not self.delete_meetings([meeting_id], reason="deleted by the user"):
+            raise UnknownMeeting(f"no meeting has the id {meeting_id!r}")
+
+    def produced_under(self, record_ids: Iterable[str]) -> list[str]:
+        """Ids of meetings produced under any of these consent ledger record ids."""
+        records = sorted({str(r) for r in record_ids})
+        if not records:
+            return []
+        with self._lock:
+            marks = ",".join("?" * len(records))
+            rows = self._conn.execute(
+                f"SELECT DISTINCT meeting_id FROM meeting_consent WHERE record_id IN ({marks})",
+                records,
+            ).fetchall()
+        return sorted(r[0] for r in rows)
+
+    def count_produced_under(self, record_ids: Iterable[str]) -> int:
+        return len(self.produced_under(record_ids))
+
+    def delete_produced_under(self, record_ids: Iterable[str]) -> int:
+        """Delete exactly the meetings produced under these consent records; returns how many."""
+        records = sorted({str(r) for r in record_ids})
+        ids = self.produced_under(records)
+        deleted = self.delete_meetings(
+            ids, reason=f"withdrawn with deletion, consent records {', '.join(records)}"
+        )
+        return len(deleted)
+
+    # -- facts for the transparency report -------------------------------------------------
+
+    def stats(self) -> StoreStats:
+        with self._lock:
+            meetings, oldest = self._conn.execute(
+                "SELECT COUNT(*), MIN(started) FROM meetings"
+            ).fetchone()
+            segments, seg_bytes = self._conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(length(text)), 0) FROM segments"
+            ).fetchone()
+            title_bytes = self._conn.execute(
+                "SELECT COALESCE(SUM(length(title)), 0) FROM meetings"
+            ).fetchone()[0]
+            key_bytes = self._conn.execute(
+                "SELECT COALESCE(SUM(length(wrapped)), 0) FROM meeting_keys"
+            ).fetchone()[0]
+            version = schema_version(self._conn)
+        files = [self.db_path.with_name(DB_NAME + s) for s in ("", *SIDE_FILES)]
+        return StoreStats(
+            meetings=int(meetings),
+            segments=int(segments),
+            payload_bytes=int(seg_bytes + title_bytes + key_bytes),
+            file_bytes=sum(p.stat().st_size for p in files if p.exists()),
+            oldest_started=from_iso(oldest),
+            schema_version=version,
+        )
+
+    def retention_rows(self) -> list[tuple[str, datetime, datetime | None]]:
+        """(id, started, ended) of every meeting, for the retention clock."""
+        with self._lock:
+            rows = self._conn.execute("SELECT id, started, ended FROM meetings").fetchall()
+        result = []
+        for mid, started, ended in rows:
+            start = from_iso(started)
+            assert start is not None
+            result.append((mid, start, from_iso(ended)))
+        return result
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is None:
+                return
+            checkpoint(self._conn)
+            self._conn.close()
+            self._conn = None  # type: ignore[assignment]
+            self._active.clear()
+            self._master = None
+
+    def __enter__(self) -> MeetingStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

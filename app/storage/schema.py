@@ -1,0 +1,105 @@
+"""The database schema and its migrations.
+
+`PRAGMA user_version` holds the schema version. MIGRATIONS[n] takes a database at version n to
+n+1; all pending migrations run in one IMMEDIATE transaction, so a crash mid-upgrade leaves the
+old version intact and two processes never migrate at once. Never edit a released migration:
+add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer Candor; it is left untouched."""
+
+
+def _to_v1(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE meetings (
+            id TEXT PRIMARY KEY,
+            title BLOB NOT NULL,
+            started TEXT NOT NULL,
+            ended TEXT,
+            device TEXT,
+            model TEXT,
+            language TEXT,
+            source TEXT NOT NULL CHECK (source IN ('window', 'listen', 'file')),
+            storage_record_id TEXT NOT NULL,
+            transcription_record_id TEXT
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE meeting_keys (
+            meeting_id TEXT PRIMARY KEY REFERENCES meetings(id) ON DELETE CASCADE,
+            wrapped BLOB NOT NULL
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE segments (
+            meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            start REAL NOT NULL,
+            end REAL NOT NULL,
+            text BLOB NOT NULL,
+            PRIMARY KEY (meeting_id, seq)
+        ) WITHOUT ROWID"""
+    )
+
+
+def _to_v2(conn: sqlite3.Connection) -> None:
+    # Consent links move to their own table so any purpose's record (recording_storage next) can
+    # be linked, and "delete what record R produced" is one indexed lookup. `interrupted` marks
+    # meetings whose process died before they ended.
+    conn.execute(
+        """CREATE TABLE meeting_consent (
+            meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+            purpose TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            PRIMARY KEY (meeting_id, purpose, record_id)
+        ) WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX meeting_consent_by_record ON meeting_consent(record_id)")
+    conn.execute(
+        "INSERT INTO meeting_consent SELECT id, 'transcript_storage', storage_record_id "
+        "FROM meetings"
+    )
+    conn.execute(
+        "INSERT INTO meeting_consent SELECT id, 'transcription', transcription_record_id "
+        "FROM meetings WHERE transcription_record_id IS NOT NULL"
+    )
+    conn.execute("ALTER TABLE meetings DROP COLUMN storage_record_id")
+    conn.execute("ALTER TABLE meetings DROP COLUMN transcription_record_id")
+    conn.execute("ALTER TABLE meetings ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0")
+    conn.execute("CREATE INDEX meetings_by_started ON meetings(started)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_to_v1, _to_v2)
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> tuple[int, int]:
+    """Bring the schema to `target`; returns (version before, version after)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        before = schema_version(conn)
+        if before > LATEST_VERSION:
+            raise SchemaTooNew(
+                f"this data was written by a newer version of Candor (schema {before}; this "
+                f"version knows up to {LATEST_VERSION}). Install the newer Candor to read it; "
+                "nothing was changed."
+            )
+        for version in range(before, target):
+            MIGRATIONS[version](conn)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return before, max(before, target)

@@ -1,0 +1,53 @@
+"""Answer modal dialogs the way a user would: click the visible button."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.ui.consent_dialog import OptInDialog
+
+
+class DialogAnswerer:
+    """Polls for modal dialogs and answers each with the next action; records what it saw."""
+
+    def __init__(self, actions: list[str | Callable[[OptInDialog], None]]) -> None:
+        self.actions = list(actions)
+        self.seen: list[str] = []
+        self.errors: list[BaseException] = []
+        self.timer = QTimer()
+        self.timer.setInterval(20)
+        self.timer.timeout.connect(self._poll)
+        self.timer.start()
+
+    def _poll(self) -> None:
+        widget = QApplication.activeModalWidget()
+        if widget is None or not self.actions:
+            return
+        action = self.actions.pop(0)
+        if isinstance(widget, OptInDialog):
+            self.seen.append(widget.notice.purpose)
+            if callable(action):
+                try:
+                    action(widget)
+                except BaseException as err:  # never leave a modal dialog blocking the test
+                    self.errors.append(err)
+                    widget.reject()
+            elif action == "allow":
+                widget.allow_button.click()
+            elif action == "deny":
+                widget.deny_button.click()
+        elif isinstance(widget, QMessageBox):
+            self.seen.append("message:" + widget.text())
+            wanted = {"confirm": 0, "cancel": 1}[action]  # buttons in the order they were added
+            widget.buttons()[wanted].click() if len(widget.buttons()) > 1 else widget.accept()
+        else:
+            self.seen.append(type(widget).__name__)
+            widget.close()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        if self.errors:
+            raise self.errors[0]

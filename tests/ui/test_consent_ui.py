@@ -1,0 +1,321 @@
+"""The consent UI with real widgets over the real ledger."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from app.consent import PURPOSES, NoticeCatalog, open_gate
+from app.ui.consent_dialog import OptInDialog
+from app.ui.main_window import MainWindow
+from tests.consent.helpers import bump_notice, copy_notices
+from tests.ui.dialogs import DialogAnswerer
+
+
+@pytest.fixture
+def window(qtbot, candor_home):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def _grants(gate):
+    return [(r.purpose, r.collection_method) for r in gate.ledger.records() if r.state == "given"]
+
+
+def test_fresh_profile_everything_off_and_panel_shows_not_given(window):
+    view = window.meeting_view
+    assert all(not button.isChecked() for button in view.toggles.values())
+    assert view.welcome.isVisible()
+    assert not view.ai_indicator.isVisible()
+    panel = window.open_consent_panel()
+    assert [row.state_label.text() for row in panel.rows.values()] == ["Not given"] * len(PURPOSES)
+    assert [row.action_button.text() for row in panel.rows.values()] == ["Give…"] * len(PURPOSES)
+
+
+def test_welcome_has_no_accept_all_and_dismissal_grants_nothing(window, qtbot):
+    texts = [b.text().lower() for b in window.meeting_view.welcome.findChildren(QPushButton)]
+    assert not any("accept" in t or "allow" in t for t in texts)
+    qtbot.mouseClick(window.meeting_view.welcome.ok_button, Qt.MouseButton.LeftButton)
+    assert not window.meeting_view.welcome.isVisible()
+    assert window.gate.ledger.records() == []
+    again = MainWindow(open_gate())
+    qtbot.addWidget(again)
+    assert again.meeting_view.welcome.isHidden(), "the welcome is shown once"
+
+
+def test_dont_allow_records_nothing_and_the_toggle_goes_back_off(window, qtbot):
+    answers = DialogAnswerer(["deny"])
+    qtbot.mouseClick(window.meeting_view.toggles["live_captions"], Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert answers.seen == ["microphone"]
+    assert window.gate.ledger.records() == []
+    assert not window.meeting_view.toggles["live_captions"].isChecked()
+    assert not window.meeting_view.toggles["microphone"].isChecked()
+
+
+def test_escape_and_closing_the_dialog_mean_dont_allow(window, qtbot):
+    def press_escape(dialog: OptInDialog) -> None:
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    def close(dialog: OptInDialog) -> None:
+        dialog.close()
+
+    for action in (press_escape, close):
+        answers = DialogAnswerer([action])
+        qtbot.mouseClick(window.meeting_view.toggles["save_transcript"], Qt.MouseButton.LeftButton)
+        answers.stop()
+        assert answers.seen == ["transcript_storage"]
+        assert window.gate.ledger.records() == []
+        assert not window.meeting_view.toggles["save_transcript"].isChecked()
+
+
+def test_allow_records_exactly_one_grant_for_that_purpose(window, qtbot):
+    answers = DialogAnswerer(["allow"])
+    qtbot.mouseClick(window.meeting_view.toggles["save_transcript"], Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert _grants(window.gate) == [("transcript_storage", "meeting_toolbar")]
+    assert [p for p in PURPOSES if window.gate.allowed(p)] == ["transcript_storage"]
+    assert window.meeting_view.toggles["save_transcript"].isChecked()
+
+
+def test_captions_ask_for_microphone_and_transcription_separately(window, qtbot):
+    answers = DialogAnswerer(["allow", "allow"])
+    qtbot.mouseClick(window.meeting_view.toggles["live_captions"], Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert answers.seen == ["microphone", "transcription"]
+    assert _grants(window.gate) == [
+        ("microphone", "meeting_toolbar"),
+        ("transcription", "meeting_toolbar"),
+    ]
+    assert window.meeting_view.toggles["live_captions"].isChecked()
+    assert window.meeting_view.toggles["microphone"].isChecked()
+
+
+def test_opening_and_scrolling_the_notice_grants_nothing(qtbot, candor_home):
+    gate = open_gate()
+    dialog = OptInDialog(gate.notices.current("transcription"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    bar = dialog.text.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    qtbot.keyClick(dialog.text, Qt.Key.Key_PageDown)
+    dialog.reject()
+    assert gate.ledger.records() == []
+    assert "processed" in dialog.text.toPlainText()
+
+
+def test_allow_and_dont_allow_are_equal_and_neither_is_default(qtbot, candor_home):
+    dialog = OptInDialog(open_gate().notices.current("microphone"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    allow, deny = dialog.allow_button, dialog.deny_button
+    assert allow.size() == deny.size()
+    assert allow.font() == deny.font()
+    assert not allow.isDefault()
+    assert not deny.isDefault()
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    assert dialog.result() != dialog.DialogCode.Accepted
+
+
+def test_withdraw_in_one_click_closes_the_gate_and_turns_the_toggle_off(window, qtbot):
+    clicks_to_give = 0
+    answers = DialogAnswerer(["allow", "allow"])
+    qtbot.mouseClick(window.meeting_view.toggles["live_captions"], Qt.MouseButton.LeftButton)
+    clicks_to_give = 1 + 2  # the toggle, then "Allow" in each of the two notices
+    answers.stop()
+    assert window.gate.allowed("transcription")
+
+    panel = window.open_consent_panel()
+    row = panel.rows["transcription"]
+    assert row.action_button.text() == "Withdraw"
+    before = len(window.gate.ledger.records())
+    qtbot.mouseClick(row.action_button, Qt.MouseButton.LeftButton)
+    clicks_to_withdraw = 1
+    assert not window.gate.allowed("transcription")
+    records = window.gate.ledger.records()
+    assert len(records) == before + 1
+    assert (records[-1].purpose, records[-1].state, records[-1].collection_method) == (
+        "transcription",
+        "withdrawn",
+        "panel",
+    )
+    qtbot.waitUntil(lambda: not window.meeting_view.toggles["live_captions"].isChecked())
+    assert window.meeting_view.toggles["microphone"].isChecked(), "only captions needed it"
+    assert row.state_label.text() == "Not given"
+    assert clicks_to_withdraw <= clicks_to_give
+    # Giving from the panel: "Give…" and "Allow" — withdrawing there took one click.
+    answers = DialogAnswerer(["allow"])
+    qtbot.mouseClick(row.action_button, Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert window.gate.allowed("transcription")
+    assert _grants(window.gate)[-1] == ("transcription", "panel")
+
+
+def test_withdrawal_from_the_command_line_turns_the_toggle_off(window, qtbot):
+    for purpose in ("microphone", "transcription"):
+        window.gate.grant(purpose, via="test")
+    qtbot.mouseClick(window.meeting_view.toggles["live_captions"], Qt.MouseButton.LeftButton)
+    assert window.meeting_view.toggles["live_captions"].isChecked()
+    other_process_gate = open_gate()
+    other_process_gate.withdraw("transcription", via="cli")
+    qtbot.waitUntil(
+        lambda: not window.meeting_view.toggles["live_captions"].isChecked(), timeout=5000
+    )
+
+
+def test_reconsent_banner_after_a_notice_version_bump(qtbot, candor_home, tmp_path):
+    notices = copy_notices(tmp_path)
+    gate = open_gate(candor_home, NoticeCatalog(notices))
+    gate.grant("transcription", via="test")
+    gate.close()
+    bump_notice(notices, "transcription")
+    win = MainWindow(open_gate(candor_home, NoticeCatalog(notices)))
+    qtbot.addWidget(win)
+    win.show()
+    assert win.meeting_view.reconsent_banner.isVisible()
+    assert "Transcription" in win.meeting_view.reconsent_text.text()
+    panel = win.open_consent_panel()
+    assert panel.banner.isVisible()
+    assert panel.rows["transcription"].state_label.text() == "Needs your consent again"
+    assert panel.rows["transcription"].action_button.text() == "Give again…"
+    answers = DialogAnswerer(["allow"])
+    qtbot.mouseClick(panel.rows["transcription"].action_button, Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert win.gate.allowed("transcription")
+    assert not panel.banner.isVisible()
+    assert not win.meeting_view.reconsent_banner.isVisible()
+    win.close()
+
+
+def test_history_tab_lists_the_ledger_verifies_and_exports_receipts(window, qtbot, tmp_path):
+    window.gate.grant("microphone", via="test")
+    window.gate.withdraw("microphone", via="test", delete_data=True)
+    panel = window.open_consent_panel()
+    history = panel.history
+    assert history.table.rowCount() == 2
+    assert history.table.item(1, 3).text() == "withdrawn"
+    assert history.table.item(1, 6).text() == "yes"
+    assert history.integrity.text().startswith("✓")
+    head = window.gate.ledger.records()[-1].record_hash
+    assert head in history.head.text()
+    target = tmp_path / "receipts.json"
+    history.choose_export_path = lambda: str(target)
+    qtbot.mouseClick(history.export_button, Qt.MouseButton.LeftButton)
+    receipt = json.loads(target.read_text())
+    assert receipt["ledger"]["head_hash"] == head
+    assert len(receipt["pii_processing"]["purposes"]) == len(PURPOSES)
+
+
+def test_view_notice_shows_the_full_text(window, qtbot):
+    panel = window.open_consent_panel()
+    answers = DialogAnswerer(["close"])
+    qtbot.mouseClick(panel.rows["microphone"].view_button, Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert answers.seen == ["NoticeViewer"]
+    assert window.gate.ledger.records() == []
+
+
+def _interactive(root: QWidget) -> list[QWidget]:
+    kinds = (QAbstractButton, QComboBox, QLineEdit)
+    return [w for w in root.findChildren(QWidget) if isinstance(w, kinds) and w.isVisible()]
+
+
+def test_every_interactive_widget_has_an_accessible_name_and_description(window):
+    window.gate.grant("transcript_storage", via="test")
+    panel = window.open_consent_panel()
+    dialog = OptInDialog(window.gate.notices.current("microphone"), window)
+    dialog.show()
+    checked = 0
+    for root in (window.meeting_view, panel, dialog):
+        for widget in _interactive(root):
+            if widget.objectName().startswith("qt_"):  # Qt's own scroll-area internals
+                continue
+            iface = QAccessible.queryAccessibleInterface(widget)
+            assert iface is not None
+            name = iface.text(QAccessible.Text.Name)
+            description = iface.text(QAccessible.Text.Description)
+            assert name, f"{type(widget).__name__} {widget.objectName()} has no accessible name"
+            assert description, f"{name!r} has no accessible description"
+            checked += 1
+    dialog.close()
+    assert checked >= 25
+
+
+def test_everything_is_reachable_by_keyboard_in_a_sensible_order(window, qtbot):
+    view = window.meeting_view
+    view.welcome.hide()
+    order = []
+    first = view.toggles["microphone"]
+    first.setFocus()
+    qtbot.waitUntil(first.hasFocus)
+    widget = first
+    for _ in range(12):
+        order.append(widget)
+        qtbot.keyClick(widget, Qt.Key.Key_Tab)
+        widget = QApplication.focusWidget()
+        if widget is first:
+            break
+    names = [w.accessibleName() for w in order]
+    assert names[:5] == [
+        "Microphone",
+        "Noise suppression",
+        "Live captions",
+        "Keep transcript",
+        "Privacy and consent",
+    ]
+    for w in _interactive(view):
+        assert w.focusPolicy() & Qt.FocusPolicy.TabFocus, w.accessibleName()
+
+
+def test_panel_works_at_double_font_size_without_clipping(window, qtbot):
+    app = QApplication.instance()
+    font = app.font()
+    original = QApplication.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    app.setFont(font)
+    try:
+        panel = window.open_consent_panel()
+        panel.resize(760, 640)  # its usual size; layouts must make room for the larger text
+        qtbot.wait(50)
+        for widget in _interactive(panel):
+            if widget.objectName().startswith("qt_") or not isinstance(widget, QPushButton):
+                continue
+            assert widget.width() >= widget.sizeHint().width(), widget.text()
+            assert widget.height() >= widget.fontMetrics().height(), widget.text()
+    finally:
+        app.setFont(original)
+
+
+def test_a_keyboard_user_can_give_consent_without_a_mouse(window, qtbot):
+    def by_keyboard(dialog: OptInDialog) -> None:
+        assert dialog.text.hasFocus(), "focus starts on the notice, not on a button"
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is dialog.deny_button
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is dialog.allow_button
+        qtbot.keyClick(dialog.allow_button, Qt.Key.Key_Space)
+
+    toggle = window.meeting_view.toggles["save_transcript"]
+    toggle.setFocus()
+    answers = DialogAnswerer([by_keyboard])
+    qtbot.keyClick(toggle, Qt.Key.Key_Space)
+    answers.stop()
+    assert answers.seen == ["transcript_storage"]
+    assert _grants(window.gate) == [("transcript_storage", "meeting_toolbar")]
+    assert toggle.isChecked()
