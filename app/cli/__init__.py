@@ -23,6 +23,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "devices_cmd",
     "meetings_cmd",
     "data_cmd",
+    "transcribe_cmd",
+    "listen_cmd",
+    "models_cmd",
 )
 
 log = logging.getLogger(__name__)

@@ -154,6 +154,7 @@ class Ledger:
         self.head_path = head_path
         self.home = path.parent
         self.lock = threading.RLock()
+        self._read_depth = 0
         self._conn = self._connect()
         self.profile_id = self._meta("profile_id")
         self.key_problem = ""
@@ -236,7 +237,27 @@ class Ledger:
 
     @contextlib.contextmanager
     def read_transaction(self) -> Iterator[None]:
-        """Hold a SHARED lock: no other connection can commit until the block ends."""
+        """Hold a SHARED lock: no other connection can commit until the block ends.
+
+        Re-entrant on the holding thread, so one purpose's guard can run inside another's (a
+        caption emitted under `transcription` is stored under `transcript_storage`)."""
+        with self.lock:
+            if self._read_depth:
+                self._read_depth += 1
+                try:
+                    yield
+                finally:
+                    self._read_depth -= 1
+                return
+            self._read_depth = 1
+            try:
+                with self._outer_read_transaction():
+                    yield
+            finally:
+                self._read_depth = 0
+
+    @contextlib.contextmanager
+    def _outer_read_transaction(self) -> Iterator[None]:
         with self.lock:
             self._conn.execute("BEGIN")
             try:

@@ -34,6 +34,17 @@ class TranscriptionCancelled(Exception):
     """The caller asked to stop; nothing partial is returned."""
 
 
+class AnyEvent(threading.Event):
+    """Set when any of the given events is (cancel button or consent withdrawn)."""
+
+    def __init__(self, *events: threading.Event | None) -> None:
+        super().__init__()
+        self._events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self._events)
+
+
 @dataclass(slots=True)
 class PassResult:
     words: list[Word]

@@ -1,4 +1,4 @@
-"""What the transcription stages need from the consent gate (see app.consent for the real one)."""
+"""What the transcription stages need from the consent gate (app.consent's contract)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-try:
-    from app.consent import ConsentRequired
-except ImportError:  # pragma: no cover - until the consent core is merged
-    ConsentRequired = PermissionError  # type: ignore[misc,assignment]
+from app.consent import ConsentRequired
 
 TRANSCRIPTION = "transcription"
 MICROPHONE = "microphone"

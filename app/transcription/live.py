@@ -18,7 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.segments import Segment
-from app.transcription.engine import SAMPLE_RATE, TranscriptionCancelled, WhisperEngine
+from app.transcription.engine import (
+    SAMPLE_RATE,
+    AnyEvent,
+    TranscriptionCancelled,
+    WhisperEngine,
+)
 from app.transcription.gating import TRANSCRIPTION, ConsentRequired, Gate
 from app.transcription.streaming import Caption, LagReport, StreamingConfig, StreamingPolicy
 
@@ -183,7 +188,7 @@ class LiveTranscriber:
         began = time.perf_counter()
         try:
             segments = self.engine.transcribe_audio(audio, on_progress=on_progress,
-                                                    cancel=_either(cancel, self._withdrawn))
+                                                    cancel=AnyEvent(cancel, self._withdrawn))
         except TranscriptionCancelled:
             if self._withdrawn.is_set():
                 raise TranscriptionWithdrawn(
@@ -193,15 +198,3 @@ class LiveTranscriber:
                  len(audio) / SAMPLE_RATE, time.perf_counter() - began)
         return segments
 
-
-class _AnyEvent(threading.Event):
-    def __init__(self, *events: threading.Event) -> None:
-        super().__init__()
-        self._events = events
-
-    def is_set(self) -> bool:
-        return any(e.is_set() for e in self._events)
-
-
-def _either(a: threading.Event | None, b: threading.Event) -> threading.Event:
-    return _AnyEvent(*(e for e in (a, b) if e is not None))

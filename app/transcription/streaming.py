@@ -51,8 +51,14 @@ class StreamingConfig:
     holdback: float = 0.0  # words ending this close to the buffer end are never committed early
     # An agreed word the recogniser is unsure of waits until this much audio follows it (or the
     # utterance ends): two short passes can agree on the same wrong guess at an utterance start.
-    min_word_probability: float = 0.0
+    min_word_probability: float = 0.4
     settle_time: float = 1.5
+    # After a pause, the next utterance is transcribed together with up to `context_keep`
+    # seconds of the one before (already committed, so not repeated): heard alone, its first
+    # word is often misheard ("what your country" -> "like your country"). Dropped after a
+    # pause longer than `context_gap`.
+    context_keep: float = 4.0
+    context_gap: float = 2.0
     tokens_per_second: float = 8.0  # cap on decoded tokens per second of audio (runaway guard)
 
 
@@ -111,6 +117,7 @@ class StreamingPolicy:
         self._pending_ends: list[float] = []  # utterance ends waiting for their closing pass
         self._speech_in_buffer = False
         self._last_speech_start = 0.0
+        self._context_end: float | None = None  # end of the utterance kept as context
         self.committed: list[Word] = []
         self._committed_in_buffer: list[Word] = []
         self._open: list[Word] = []
@@ -121,6 +128,11 @@ class StreamingPolicy:
     @property
     def stream_time(self) -> float:
         return self._received / SAMPLE_RATE
+
+    @property
+    def buffer_seconds(self) -> float:
+        """Audio the next pass would cover (bounded by `max_buffer`)."""
+        return len(self._audio) / SAMPLE_RATE
 
     @property
     def lag(self) -> float:
@@ -182,6 +194,7 @@ class StreamingPolicy:
 
     def _restart_buffer(self, at: float) -> None:
         """Forget the buffer before `at`: a new utterance (or a skip) starts there."""
+        self._context_end = None
         self._trim_to(at)
         self._committed_in_buffer = []
         self._open = []
@@ -197,13 +210,23 @@ class StreamingPolicy:
             last_end = self.committed[-1].end if self.committed else 0.0
             fresh = strip_committed(result.words, self._committed_in_buffer, last_end)
             captions += self._commit(fresh)
-        keep_from = max(until, self.stream_time - self.config.preroll)
-        if self._last_speech_start > end:
-            # the next utterance already began: keep all of it, with its pre-roll
-            keep_from = min(keep_from, max(until, self._last_speech_start - self.config.preroll))
-        self._restart_buffer(keep_from)
+        self._keep_context(until)
         self._speech_in_buffer = self._tracker.in_speech
         return captions
+
+    def _keep_context(self, until: float) -> None:
+        """After an utterance: keep its last committed words' audio as context for the next."""
+        cfg = self.config
+        context = [w for w in self._committed_in_buffer if w.start >= until - cfg.context_keep]
+        if cfg.context_keep <= 0 or not context:
+            self._restart_buffer(max(until, self.stream_time - cfg.preroll))
+            self._context_end = None
+            return
+        self._trim_to(max(self._buf_start, context[0].start - 0.1))
+        self._committed_in_buffer = [w for w in self._committed_in_buffer if w in context]
+        self._open = []
+        self._agreement.reset()
+        self._context_end = until
 
     def process(self) -> tuple[list[Caption], LagReport]:
         """Run at most one pass if one is due; returns captions in order and the lag."""
@@ -216,8 +239,11 @@ class StreamingPolicy:
                 captions += self._close_utterance(end)
             return captions, self._report(skipped)
         if not self._speech_in_buffer and not self._tracker.in_speech:
-            # silence: keep only a short pre-roll so the next utterance's start is intact
-            self._restart_buffer(self.stream_time - cfg.preroll)
+            # silence: keep only a short pre-roll so the next utterance's start is intact (and
+            # the last utterance as context while the pause is short)
+            if self._context_end is None or self.stream_time - self._context_end > cfg.context_gap:
+                self._restart_buffer(self.stream_time - cfg.preroll)
+                self._context_end = None
             self._last_pass_end = self.stream_time
             return captions, self._report(skipped)
         if self.stream_time - self._last_pass_end < cfg.step:

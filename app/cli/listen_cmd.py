@@ -1,0 +1,222 @@
+"""`candor listen [--seconds N] [--device ID] [--denoise] [--json]`: a headless meeting.
+
+Live captions from the microphone to stdout; Ctrl+C (SIGINT) or SIGTERM ends the meeting
+cleanly: the last captions, then the final pass over the whole meeting, printed and - with
+`transcript_storage` given - saved like a meeting from the window. With `--json` every line is
+one JSON object: {"type": "partial"|"final", "text", "start", "end", "emitted_at"} (seconds of
+audio since capture began; emitted_at = seconds since capture began when printed), and the last
+line is {"type": "transcript", "segments": [...]} with the final pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any
+
+from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from app.segments import Segment
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "listen",
+        help="a headless meeting: live captions from the microphone",
+        description="Run a meeting without the window: live captions from the microphone to "
+        "stdout, a final transcript at the end (saved when transcript_storage is given). Needs "
+        "the microphone and transcription permissions. Ctrl+C ends the meeting.",
+    )
+    parser.add_argument("--seconds", type=float, metavar="N",
+                        help="end the meeting after N seconds (default: until Ctrl+C)")
+    parser.add_argument("--device", metavar="ID",
+                        help="input device number or name (see `candor devices`)")
+    parser.add_argument("--denoise", action="store_true",
+                        help="suppress noise before recognition (needs noise_suppression)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--model", metavar="NAME|PATH", help="speech model (default tiny.en)")
+    parser.add_argument("--language", metavar="xx", default=None,
+                        help="language spoken (default: English for English-only models)")
+    parser.set_defaults(func=run)
+
+
+class _Printer:
+    """Prints captions as they come (called inside the transcription guard, so it is quick)."""
+
+    def __init__(self, as_json: bool, elapsed: Callable[[], float]) -> None:
+        self.as_json = as_json
+        self.elapsed = elapsed
+        self.tty = sys.stdout.isatty()
+        self._partial_shown = False
+        self._lock = threading.Lock()
+
+    def _line(self, kind: str, segment: Segment) -> None:
+        record = {"type": kind, "text": segment.text, "start": round(segment.start, 3),
+                  "end": round(segment.end, 3), "emitted_at": round(self.elapsed(), 3)}
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+    def on_partial(self, segment: Segment) -> None:
+        with self._lock:
+            if self.as_json:
+                self._line("partial", segment)
+            elif self.tty:
+                sys.stdout.write("\r\033[2K\033[2m" + segment.text + "\033[0m")
+                sys.stdout.flush()
+                self._partial_shown = True
+
+    def on_final(self, segment: Segment) -> None:
+        with self._lock:
+            if self.as_json:
+                self._line("final", segment)
+                return
+            if self._partial_shown:
+                sys.stdout.write("\r\033[2K")
+                self._partial_shown = False
+            sys.stdout.write(f"[{_clock(segment.start)}] {segment.text}\n")
+            sys.stdout.flush()
+
+    def on_finished(self, segments: Sequence[Segment]) -> None:
+        with self._lock:
+            if self.as_json:
+                record = {"type": "transcript", "emitted_at": round(self.elapsed(), 3),
+                          "segments": [s.to_dict() for s in segments]}
+                sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                if self._partial_shown:
+                    sys.stdout.write("\r\033[2K")
+                sys.stdout.write("\n--- transcript ---\n")
+                for s in segments:
+                    sys.stdout.write(f"[{_clock(s.start)}] {s.text}\n")
+            sys.stdout.flush()
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(max(0.0, seconds), 60)
+    return f"{int(minutes):02d}:{secs:04.1f}"
+
+
+def _device(value: str | None) -> int | str | None:
+    if value is None:
+        return None
+    return int(value) if value.strip().lstrip("-").isdigit() else value
+
+
+def _stderr(message: str) -> None:
+    print(f"candor: {message}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.consent import open_gate
+
+    if args.seconds is not None and args.seconds <= 0:
+        raise CliError("--seconds must be more than 0", EXIT_USAGE)
+    gate = open_gate()
+    try:
+        needed = ["microphone", "transcription"] + (["noise_suppression"] if args.denoise else [])
+        gate.require_all(needed)
+        # a withdrawal made elsewhere (`candor consent revoke`, the window) stops us promptly
+        gate.start_watching()
+        return _listen(args, gate)
+    finally:
+        gate.close()
+
+
+def _storage_sink(gate: Any, stack: Any, model: str, language: str | None) -> Any:
+    """The store's sink when `transcript_storage` is given; otherwise None (memory only)."""
+    if not gate.allowed("transcript_storage"):
+        _stderr("the transcript is not saved: transcript_storage has not been given "
+                "(`candor consent grant transcript_storage`)")
+        return None
+    from app.cli.store_access import cli_store
+    from app.storage.sink import StoredMeetingSink
+
+    store = stack.enter_context(cli_store("listen", create=True))
+    return StoredMeetingSink(store, gate, source="listen", model=model, language=language,
+                             on_storage_stopped=_stderr)
+
+
+def _listen(args: argparse.Namespace, gate: Any) -> int:
+    import contextlib
+
+    from app.audio.errors import AudioError, DeviceNotFoundError
+    from app.meeting.session import MeetingSession
+    from app.transcription.denoising import DenoiseUnavailable
+    from app.transcription.engine import WhisperEngine
+    from app.transcription.models import ModelError, locate_model
+
+    try:
+        location = locate_model(args.model)
+        engine = WhisperEngine(location, language=args.language)
+    except ModelError as err:
+        raise CliError(str(err), EXIT_USAGE if args.model else EXIT_FAILURE) from err
+
+    stop = threading.Event()
+    previous: dict[int, Any] = {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, on_signal)
+    with contextlib.ExitStack() as stack:
+        stack.callback(lambda: [signal.signal(s, h) for s, h in previous.items()])
+        holder: dict[str, MeetingSession] = {}
+        printer = _Printer(args.json, lambda: holder["session"].elapsed())
+        sinks: list[Any] = [printer]
+        storage = _storage_sink(gate, stack, location.name, args.language)
+        if storage is not None:
+            sinks.append(storage)
+        session = MeetingSession(gate, sinks=sinks, device=_device(args.device), engine=engine,
+                                 denoise=args.denoise)
+        holder["session"] = session
+        try:
+            session.start()
+        except DeviceNotFoundError as err:
+            raise CliError(str(err), EXIT_USAGE) from err
+        except (AudioError, ModelError, DenoiseUnavailable) as err:
+            raise CliError(str(err), EXIT_FAILURE) from err
+        if not args.json:
+            _stderr("listening - press Ctrl+C to end the meeting")
+        deadline = None if args.seconds is None else session.clock() + args.seconds
+        transcriber = session.transcriber
+        while not stop.is_set():
+            if deadline is not None and session.clock() >= deadline:
+                break
+            if session.capture_ended or (transcriber is not None and transcriber.withdrawn):
+                break
+            stop.wait(0.05)
+        withdrawn = transcriber is not None and transcriber.withdrawn
+        progress = None if args.json else _final_progress()
+        segments = session.stop(final_pass=not withdrawn, on_progress=progress)
+        if storage is not None and storage.meeting_id and not withdrawn:
+            _stderr(f"meeting saved as {storage.meeting_id}")
+    ended_by = session.status.ended_by
+    if withdrawn or (transcriber is not None and transcriber.withdrawn):
+        _stderr("transcription was withdrawn: captions stopped and the model was released")
+        return EXIT_CONSENT
+    if ended_by == "microphone":
+        _stderr("the microphone permission was withdrawn: the meeting ended")
+        return EXIT_CONSENT
+    if ended_by is not None:
+        _stderr(f"the microphone stopped delivering sound ({ended_by}); the meeting ended "
+                "with what was captured")
+        return EXIT_FAILURE
+    del segments
+    return EXIT_OK
+
+
+def _final_progress() -> Callable[[float], None]:
+    last = [-1]
+
+    def report(fraction: float) -> None:
+        percent = int(100 * fraction)
+        if percent >= last[0] + 10 or (percent == 100 and last[0] != 100):
+            last[0] = percent
+            print(f"candor: final transcript: {percent}%", file=sys.stderr, flush=True)
+
+    return report

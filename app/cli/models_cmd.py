@@ -1,0 +1,136 @@
+"""`candor models list [--json]` and `candor models download NAME [--url-base URL]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from app.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    models = subparsers.add_parser(
+        "models",
+        help="speech models: list them, download one",
+        description="Speech recognition models on this device. Candor ships Whisper tiny.en; "
+        "others can be downloaded (needs the model_download permission, asked each time).",
+    )
+    sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+
+    listing = sub.add_parser("list", help="known and installed models")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=cmd_list)
+
+    download = sub.add_parser(
+        "download", help="download a model (resumes, verifies its checksums)"
+    )
+    download.add_argument("name", metavar="NAME", help="a model name from `candor models list`")
+    download.add_argument(
+        "--url-base",
+        metavar="URL",
+        help="fetch the files from URL/FILE instead of the manifest's address (e.g. a mirror)",
+    )
+    download.set_defaults(func=cmd_download)
+
+
+def _rows() -> list[dict[str, object]]:
+    from app.transcription.manifest import load_manifest
+    from app.transcription.models import (
+        ModelError,
+        locate_model,
+        user_models_dir,
+        verification_state,
+    )
+
+    manifest = load_manifest()
+    rows: list[dict[str, object]] = []
+    for name, spec in sorted(manifest.models.items()):
+        row: dict[str, object] = {
+            "name": name,
+            "description": spec.description,
+            "language": spec.language,
+            "size": spec.size,
+            "default": name == manifest.default,
+        }
+        try:
+            location = locate_model(name, manifest=manifest)
+            row.update(installed=location.origin, path=str(location.path),
+                       verification=verification_state(location))
+        except ModelError:
+            row.update(installed=None, path=None, verification=None)
+        rows.append(row)
+    # folders in the data directory the manifest does not know (user-provided models)
+    for folder in sorted(p for p in user_models_dir().iterdir() if p.is_dir()):
+        if folder.name.startswith(".") or folder.name in manifest.models:
+            continue
+        rows.append({"name": folder.name, "description": "a model folder you added",
+                     "language": None, "size": None, "default": False, "installed": "folder",
+                     "path": str(folder), "verification": "unverifiable"})
+    return rows
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = _rows()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for row in rows:
+        mark = "*" if row["default"] else " "
+        where = row["installed"] or "not installed"
+        size = f"{int(row['size']) / 1e6:.0f} MB" if row["size"] else "?"
+        state = f", {row['verification']}" if row["verification"] else ""
+        print(f"{mark} {row['name']:<12} {size:>7}  {where}{state}  {row['description']}")
+    return EXIT_OK
+
+
+class _ProgressPrinter:
+    """Percent lines on stderr (a rewritten line on a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.last = -1
+
+    def __call__(self, done: int, total: int, current: str) -> None:
+        percent = int(100 * done / total) if total else 100
+        if percent == self.last:
+            return
+        self.last = percent
+        text = f"{self.label}: {percent}% ({done / 1e6:.1f} of {total / 1e6:.1f} MB, {current})"
+        if self.tty:
+            print("\r" + text, end="", file=sys.stderr, flush=True)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.tty and self.last >= 0:
+            print(file=sys.stderr)
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from app.consent import open_gate
+    from app.transcription.download import DownloadError, download_model
+    from app.transcription.manifest import load_manifest
+
+    manifest = load_manifest()
+    spec = manifest.get(args.name)
+    if spec is None:
+        known = ", ".join(sorted(manifest.models))
+        raise CliError(f"unknown model {args.name!r}; known models: {known}", EXIT_USAGE)
+    gate = open_gate()
+    try:
+        gate.require("model_download")
+        progress = _ProgressPrinter(f"downloading {spec.name}")
+        try:
+            path, transferred = download_model(spec, gate=gate, url_base=args.url_base,
+                                               on_progress=progress)
+        except DownloadError as err:
+            raise CliError(str(err), EXIT_FAILURE) from err
+        finally:
+            progress.close()
+    finally:
+        gate.close()
+    print(f"model {spec.name} installed and verified in {path} "
+          f"({transferred / 1e6:.1f} MB downloaded)")
+    return EXIT_OK

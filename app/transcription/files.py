@@ -1,0 +1,107 @@
+"""Transcribing a recording: any common audio format, with progress and cancellation.
+
+Used by `candor transcribe` and by the window's "Transcribe a file". Consent: `transcription`
+is required before the model is touched, and checked again before the result is handed over, so
+a withdrawal during a long file yields nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+from app.segments import Segment
+from app.transcription.denoising import denoise_recording
+from app.transcription.engine import (
+    SAMPLE_RATE,
+    AnyEvent,
+    TranscriptionCancelled,
+    WhisperEngine,
+)
+from app.transcription.gating import TRANSCRIPTION, ConsentRequired, Gate
+
+__all__ = ["AudioFileError", "TranscriptionCancelled", "load_audio_file", "transcribe_file"]
+
+
+class AudioFileError(ValueError):
+    """The file cannot be read as audio; the message names it and says what to do."""
+
+
+def load_audio_file(path: str | PathLike[str]) -> np.ndarray:
+    """16 kHz mono float32 samples of any format FFmpeg (PyAV) reads."""
+    file = Path(path)
+    if not file.exists():
+        raise AudioFileError(f"{file} does not exist; give the path of an audio file")
+    if file.is_dir():
+        raise AudioFileError(f"{file} is a folder; give the path of an audio file")
+    if file.stat().st_size == 0:
+        raise AudioFileError(f"{file} is empty (0 bytes); give a recording with sound in it")
+    from app.transcription.offline import import_faster_whisper
+
+    faster_whisper = import_faster_whisper()
+    import av
+
+    try:
+        audio = faster_whisper.decode_audio(str(file), sampling_rate=SAMPLE_RATE)
+    except (av.error.FFmpegError, IndexError) as err:
+        raise AudioFileError(
+            f"{file} is not an audio file Candor can read ({_reason(err)}); give a recording "
+            "such as WAV, MP3, M4A, OGG, FLAC or a video with a sound track"
+        ) from err
+    except OSError as err:
+        raise AudioFileError(f"{file} cannot be read ({err.strerror or err})") from err
+    if len(audio) == 0:
+        raise AudioFileError(f"{file} holds no audio (its sound track is empty)")
+    return audio
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, IndexError):
+        return "it has no sound track"
+    text = str(err)
+    return "FFmpeg found no audio data in it" if "Invalid data" in text else text
+
+
+def transcribe_file(
+    path: str | PathLike[str],
+    *,
+    gate: Gate,
+    model: str | None = None,
+    language: str | None = None,
+    denoise: bool = False,
+    on_progress: Callable[[float], None] | None = None,
+    cancel: threading.Event | None = None,
+    engine: WhisperEngine | None = None,
+) -> list[Segment]:
+    """The recording's transcript as segments (seconds from the start of the file).
+
+    `on_progress(fraction)` is called from this thread with 0.0 .. 1.0 of the audio done;
+    setting `cancel` stops at the next segment with TranscriptionCancelled. Raises
+    ConsentRequired, AudioFileError, ModelError, DenoiseUnavailable.
+    """
+    gate.require(TRANSCRIPTION)
+    audio = load_audio_file(path)
+    if denoise:
+        audio = denoise_recording(audio, gate)
+    engine = engine or WhisperEngine(model, language=language)
+    withdrawn = threading.Event()
+    unsubscribe = gate.on_withdrawn(lambda p: withdrawn.set() if p == TRANSCRIPTION else None)
+    stop = AnyEvent(cancel, withdrawn)
+    try:
+        segments = engine.transcribe_audio(audio, on_progress=on_progress, cancel=stop)
+    except TranscriptionCancelled:
+        if withdrawn.is_set():
+            raise ConsentRequired(TRANSCRIPTION, "it was withdrawn during the transcription") \
+                from None
+        raise
+    finally:
+        unsubscribe()
+    # Handed over only while `transcription` is still given: a withdrawal recorded meanwhile
+    # means the result is dropped, not returned.
+    with gate.guard(TRANSCRIPTION):
+        return segments
+
