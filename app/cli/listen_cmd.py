@@ -180,8 +180,7 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
             raise CliError(str(err), EXIT_USAGE) from err
         except (AudioError, ModelError, DenoiseUnavailable) as err:
             raise CliError(str(err), EXIT_FAILURE) from err
-        if not args.json:
-            _stderr("listening - press Ctrl+C to end the meeting")
+        _stderr("listening - press Ctrl+C to end the meeting")
         deadline = None if args.seconds is None else session.clock() + args.seconds
         transcriber = session.transcriber
         while not stop.is_set():

@@ -1,0 +1,153 @@
+"""`candor listen` as a user runs it: real speech played into the virtual microphone, captured
+by PortAudio through PulseAudio, captioned live by the real model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from app.textmetrics import normalise
+
+pytestmark = [pytest.mark.audio, pytest.mark.model]
+
+CANDOR = Path(sys.executable).parent / "candor"
+
+
+def candor(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CANDOR), *args], capture_output=True, text=True, timeout=120,
+                          env=env or os.environ.copy())
+
+
+def grant(*purposes: str) -> None:
+    for purpose in purposes:
+        assert candor("consent", "grant", purpose, "--yes").returncode == 0
+
+
+class Listener:
+    """`candor listen --json` in the background; lines are collected as they are printed."""
+
+    def __init__(self, virtual_mic, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [str(CANDOR), "listen", "--json", *args], env=virtual_mic.env(),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self.lines: list[dict] = []
+        self.err_lines: list[str] = []
+        self.first_final = threading.Event()
+        self.listening = threading.Event()
+        self._readers = [threading.Thread(target=self._read, daemon=True),
+                         threading.Thread(target=self._read_err, daemon=True)]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            record = json.loads(line)
+            self.lines.append(record)
+            if record["type"] == "final":
+                self.first_final.set()
+
+    def _read_err(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.err_lines.append(line)
+            if "listening" in line:
+                self.listening.set()
+
+    def wait_until_listening(self) -> None:
+        """The model loads before the microphone opens; speech played earlier is not heard."""
+        assert self.listening.wait(60), "".join(self.err_lines)
+
+    def wait(self, timeout: float = 180) -> tuple[int, str]:
+        code = self.process.wait(timeout=timeout)
+        for reader in self._readers:
+            reader.join(timeout=10)
+        return code, "".join(self.err_lines)
+
+    def finals(self) -> list[dict]:
+        return [r for r in self.lines if r["type"] == "final"]
+
+
+def test_listen_needs_microphone_and_transcription(virtual_mic):
+    result = candor("listen", "--seconds", "1", env=virtual_mic.env())
+    assert result.returncode == 3
+    assert "'microphone', 'transcription'" in result.stderr
+    assert result.stdout == ""
+    grant("microphone")
+    result = candor("listen", "--seconds", "1", env=virtual_mic.env())
+    assert result.returncode == 3
+    assert "'transcription'" in result.stderr
+    assert "'microphone'" not in result.stderr
+
+
+def test_live_captions_of_speech_played_into_the_room(virtual_mic, shared_data):
+    grant("microphone", "transcription")
+    listener = Listener(virtual_mic, "--seconds", "17")
+    listener.wait_until_listening()
+    virtual_mic.play(shared_data / "speech" / "jfk.wav")
+    code, err = listener.wait()
+    assert code == 0, err
+    finals = listener.finals()
+    text = normalise(" ".join(f["text"] for f in finals))
+    for phrase in ("my fellow americans", "ask not what", "your country can do for you",
+                   "ask what you can do for your country"):
+        assert phrase in text
+    for record in listener.lines[:-1]:
+        assert set(record) == {"type", "text", "start", "end", "emitted_at"}
+        assert record["type"] in ("partial", "final")
+        assert 0 <= record["start"] <= record["end"] <= record["emitted_at"]
+    assert any(r["type"] == "partial" for r in listener.lines)
+    last = listener.lines[-1]
+    assert last["type"] == "transcript"
+    assert "ask not what your country can do for you" in normalise(
+        " ".join(s["text"] for s in last["segments"]))
+    assert "not saved" in err, "without transcript_storage the user is told nothing is kept"
+
+
+def test_withdrawing_transcription_mid_listen_stops_the_captions(virtual_mic, shared_data):
+    grant("microphone", "transcription")
+    listener = Listener(virtual_mic, "--seconds", "60")
+    listener.wait_until_listening()
+    virtual_mic.play(shared_data / "speech" / "real_concat.wav")
+    assert listener.first_final.wait(60), "no caption before the withdrawal"
+    revoke = candor("consent", "revoke", "transcription")
+    assert revoke.returncode == 0, revoke.stderr
+    withdrawn_at = time.monotonic()
+    code, err = listener.wait(timeout=60)
+    assert code == 3
+    assert "transcription was withdrawn" in err
+    assert "model was released" in err
+    assert time.monotonic() - withdrawn_at < 30, "listen ends instead of running to the end"
+    assert all(r["type"] != "transcript" for r in listener.lines), "no final pass after it"
+    spoken = normalise(" ".join(f["text"] for f in listener.finals()))
+    assert "jump the fence" not in spoken, "captions stopped long before the recording ended"
+
+
+def test_sigint_ends_the_meeting_cleanly_and_saves_it(virtual_mic, shared_data):
+    grant("microphone", "transcription", "transcript_storage")
+    listener = Listener(virtual_mic)
+    listener.wait_until_listening()
+    player = virtual_mic.play(shared_data / "speech" / "jfk.wav")
+    player.wait(timeout=60)
+    time.sleep(2)
+    listener.process.send_signal(signal.SIGINT)
+    code, err = listener.wait()
+    assert code == 0, err
+    last = listener.lines[-1]
+    assert last["type"] == "transcript"
+    said = normalise(" ".join(s["text"] for s in last["segments"]))
+    assert "ask not what your country can do for you" in said
+    assert "meeting saved as" in err
+    meetings = json.loads(candor("meetings", "list", "--json").stdout)
+    assert len(meetings) == 1
+    shown = candor("meetings", "show", meetings[0]["id"])
+    assert "ask not what your country can do for you" in normalise(shown.stdout)
