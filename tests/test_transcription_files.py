@@ -3,6 +3,7 @@ window uses (progress, cancellation, consent withdrawal)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 
@@ -173,3 +174,24 @@ def test_load_audio_error_type_is_value_error(tmp_path):
 
     with pytest.raises(AudioFileError):
         load_audio_file(bad)
+
+
+def test_long_recordings_are_cut_at_a_pause_and_stay_accurate(shared_data):
+    """Long meetings are transcribed in pieces (memory); a cut must not land in a word."""
+    from app.transcription.engine import WhisperEngine, piece_bounds
+
+    audio, _ = read_wav(shared_data / "speech" / "real_concat.wav")
+    cuts = piece_bounds(audio, 12.0)
+    assert cuts[0] == 0
+    assert cuts[-1] == len(audio)
+    assert all(0 < b - a <= 12 * 16000 for a, b in itertools.pairwise(cuts))
+    for cut in cuts[1:-1]:  # each cut is in a quiet stretch, not in speech
+        around = audio[cut - 800 : cut + 800]
+        assert np.sqrt(np.mean(around**2)) < 0.1 * np.sqrt(np.mean(audio**2))
+    engine = WhisperEngine("tiny.en")
+    whole = " ".join(s.text for s in engine.transcribe_audio(audio))
+    engine.piece_seconds = 12.0
+    pieces = engine.transcribe_audio((audio * 32767).astype(np.int16))
+    reference = reference_text("real_concat.wav")
+    assert wer(reference, " ".join(s.text for s in pieces)) <= wer(reference, whole) + 0.03
+    assert pieces[-1].end > 45.0, "times count from the start of the recording"

@@ -34,44 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     download.set_defaults(func=cmd_download)
 
 
-def _rows() -> list[dict[str, object]]:
-    from app.transcription.manifest import load_manifest
-    from app.transcription.models import (
-        ModelError,
-        locate_model,
-        user_models_dir,
-        verification_state,
-    )
-
-    manifest = load_manifest()
-    rows: list[dict[str, object]] = []
-    for name, spec in sorted(manifest.models.items()):
-        row: dict[str, object] = {
-            "name": name,
-            "description": spec.description,
-            "language": spec.language,
-            "size": spec.size,
-            "default": name == manifest.default,
-        }
-        try:
-            location = locate_model(name, manifest=manifest)
-            row.update(installed=location.origin, path=str(location.path),
-                       verification=verification_state(location))
-        except ModelError:
-            row.update(installed=None, path=None, verification=None)
-        rows.append(row)
-    # folders in the data directory the manifest does not know (user-provided models)
-    for folder in sorted(p for p in user_models_dir().iterdir() if p.is_dir()):
-        if folder.name.startswith(".") or folder.name in manifest.models:
-            continue
-        rows.append({"name": folder.name, "description": "a model folder you added",
-                     "language": None, "size": None, "default": False, "installed": "folder",
-                     "path": str(folder), "verification": "unverifiable"})
-    return rows
-
-
 def cmd_list(args: argparse.Namespace) -> int:
-    rows = _rows()
+    from app.transcription.models import describe_models
+
+    rows = describe_models()
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK

@@ -70,7 +70,9 @@ def strip_committed(new: Sequence[Word], committed_in_buffer: Sequence[Word],
                 return list(new[i + 1 :])
             if not ck.startswith(acc):
                 break
-    rest = [w for w in new if (w.start + w.end) / 2 > last_commit_end - 0.05]
+    # A word really after the last committed one ends a little after it; a re-heard committed
+    # word ends at about the same time (timings jitter by a few hundredths).
+    rest = [w for w in new if w.end > last_commit_end + 0.1]
     if committed_in_buffer and rest and abs(rest[0].start - last_commit_end) < 1.0:
         tail = _keys(committed_in_buffer)
         head = _keys(rest)

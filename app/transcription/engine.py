@@ -7,6 +7,7 @@ whole recording (what faster-whisper does for a file, with progress and cancella
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -75,6 +76,7 @@ class WhisperEngine:
         self._model: Any = None
         self._lock = threading.Lock()
         self.stats = EngineStats()
+        self.piece_seconds = PIECE_SECONDS  # longest audio given to faster-whisper at once
 
     @property
     def loaded(self) -> bool:
@@ -140,32 +142,71 @@ class WhisperEngine:
     def iter_audio(self, audio: np.ndarray, *, on_progress: Callable[[float], None] | None = None,
                    cancel: threading.Event | None = None,
                    vad_filter: bool = False) -> Iterator[Segment]:
+        """Segments of a recording (float32, or int16 as the live path keeps a meeting).
+
+        Up to PIECE_SECONDS it is one faster-whisper call, exactly as for a file. Longer audio
+        is transcribed in pieces cut at the quietest moment before each limit, each prompted
+        with the text before it: faster-whisper builds the whole recording's spectrogram at
+        once, which for an hour is over half a gigabyte.
+        """
         model = self.load()
         duration = len(audio) / SAMPLE_RATE
         if on_progress:
             on_progress(0.0)
         if duration == 0:
             return
-        segments, _ = model.transcribe(
-            audio,
-            language=self._language(model),
-            beam_size=1,
-            vad_filter=vad_filter,
-        )
-        for seg in segments:
-            if cancel is not None and cancel.is_set():
-                raise TranscriptionCancelled()
-            if on_progress:
-                on_progress(min(1.0, seg.end / duration))
-            if _is_hallucination(seg):
-                continue
-            text = seg.text.strip()
-            if text:
-                yield Segment(start=float(seg.start), end=float(seg.end), text=text)
+        previous = ""
+        cuts = piece_bounds(audio, self.piece_seconds)
+        for lo, hi in itertools.pairwise(cuts):
+            piece = audio[lo:hi]
+            if piece.dtype != np.float32:
+                piece = piece.astype(np.float32) / 32768.0
+            offset = lo / SAMPLE_RATE
+            segments, _ = model.transcribe(
+                piece,
+                language=self._language(model),
+                beam_size=1,
+                vad_filter=vad_filter,
+                initial_prompt=previous[-200:] or None,
+            )
+            for seg in segments:
+                if cancel is not None and cancel.is_set():
+                    raise TranscriptionCancelled()
+                if on_progress:
+                    on_progress(min(1.0, (offset + seg.end) / duration))
+                if _is_hallucination(seg):
+                    continue
+                text = seg.text.strip()
+                if text:
+                    previous += " " + text
+                    yield Segment(start=offset + float(seg.start), end=offset + float(seg.end),
+                                  text=text)
+            del piece
         if cancel is not None and cancel.is_set():
             raise TranscriptionCancelled()
         if on_progress:
             on_progress(1.0)
+
+
+PIECE_SECONDS = 600.0
+CUT_SEARCH_SECONDS = 30.0
+
+
+def piece_bounds(audio: np.ndarray, piece_seconds: float = PIECE_SECONDS) -> list[int]:
+    """Sample indices cutting `audio` into pieces of at most `piece_seconds`, each cut at the
+    quietest 100 ms in the last CUT_SEARCH_SECONDS before the limit."""
+    limit = int(piece_seconds * SAMPLE_RATE)
+    search = min(int(CUT_SEARCH_SECONDS * SAMPLE_RATE), limit // 2)
+    frame = SAMPLE_RATE // 10
+    cuts = [0]
+    while len(audio) - cuts[-1] > limit:
+        lo = cuts[-1] + limit - search
+        window = audio[lo : lo + search].astype(np.float32)
+        frames = window[: len(window) // frame * frame].reshape(-1, frame)
+        quietest = int(np.argmin(np.mean(frames * frames, axis=1)))
+        cuts.append(lo + quietest * frame + frame // 2)
+    cuts.append(len(audio))
+    return cuts
 
 
 def _decode_window(model: Any, audio: np.ndarray, language: str, prompt: str,

@@ -25,7 +25,13 @@ from app.transcription.engine import (
     WhisperEngine,
 )
 from app.transcription.gating import TRANSCRIPTION, ConsentRequired, Gate
-from app.transcription.streaming import Caption, LagReport, StreamingConfig, StreamingPolicy
+from app.transcription.streaming import (
+    Caption,
+    LagReport,
+    PassRefused,
+    StreamingConfig,
+    StreamingPolicy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +65,8 @@ class LiveTranscriber:
         self.engine = engine
         self.on_caption = on_caption
         self.on_lag = on_lag
-        self.policy = StreamingPolicy(engine, config)
+        self.policy = StreamingPolicy(engine, config,
+                                      may_run=lambda: not self._withdrawn.is_set())
         self.keep_audio = keep_audio
         self._queue: queue.Queue[object] = queue.Queue()
         self._kept: list[np.ndarray] = []  # int16: the meeting's audio for the final pass
@@ -146,6 +153,8 @@ class LiveTranscriber:
                     self.on_lag(lag)
             if not self._withdrawn.is_set():
                 self._emit(self.policy.flush())
+        except PassRefused:
+            pass  # withdrawn between two passes: nothing more is transcribed
         except BaseException as err:  # surfaced by finish(); the meeting must not hang
             log.exception("live captions stopped")
             self.error = err
@@ -154,10 +163,11 @@ class LiveTranscriber:
                 self.engine.release()
 
     def meeting_audio(self) -> np.ndarray:
+        """The meeting so far as 16-bit samples (half the memory of float32)."""
         with self._kept_lock:
             if not self._kept:
-                return np.zeros(0, dtype=np.float32)
-            return np.concatenate(self._kept).astype(np.float32) / 32767.0
+                return np.zeros(0, dtype=np.int16)
+            return np.concatenate(self._kept)
 
     def stop(self) -> None:
         """End live captions (the open hypothesis is committed) without a final pass."""

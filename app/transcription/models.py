@@ -262,3 +262,33 @@ def load_whisper(location: ModelLocation, *, cpu_threads: int | None = None,
             f"model {location.name!r} in {location.path} could not be loaded ({err}); "
             f"{_remedy(location)}"
         ) from err
+
+
+def describe_models() -> list[dict[str, Any]]:
+    """Every model the manifest knows plus folders the user added, for `candor models list`
+    and the window: name, description, language, size, default, installed (bundled /
+    downloaded / folder / None), path and verification state. Hashes nothing."""
+    manifest = load_manifest()
+    rows: list[dict[str, Any]] = []
+    for name, spec in sorted(manifest.models.items()):
+        row: dict[str, Any] = {
+            "name": name,
+            "description": spec.description,
+            "language": spec.language,
+            "size": spec.size,
+            "default": name == manifest.default,
+        }
+        try:
+            location = locate_model(name, manifest=manifest)
+            row.update(installed=location.origin, path=str(location.path),
+                       verification=verification_state(location))
+        except ModelError:
+            row.update(installed=None, path=None, verification=None)
+        rows.append(row)
+    for folder in sorted(p for p in user_models_dir().iterdir() if p.is_dir()):
+        if folder.name.startswith(".") or folder.name in manifest.models:
+            continue
+        rows.append({"name": folder.name, "description": "a model folder you added",
+                     "language": None, "size": None, "default": False, "installed": "folder",
+                     "path": str(folder), "verification": "unverifiable"})
+    return rows

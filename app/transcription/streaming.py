@@ -19,7 +19,6 @@ How it works (after whisper_streaming, Macháček et al. 2023, with a voice-acti
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -48,7 +47,10 @@ class StreamingConfig:
     prompt_chars: int = 200
     agreement: int = 2
     first_pass_after: float = 0.5  # seconds of an utterance before its first pass
-    holdback: float = 0.0  # words ending this close to the buffer end are never committed early
+    # A word is committed by agreement only if both agreeing passes heard at least `margin`
+    # seconds of audio after it: the last word of a buffer is usually cut off ("your" heard as
+    # "you are"), and two passes ending close together can agree on the same mishearing.
+    margin: float = 0.3
     # An agreed word the recogniser is unsure of waits until this much audio follows it (or the
     # utterance ends): two short passes can agree on the same wrong guess at an utterance start.
     min_word_probability: float = 0.4
@@ -87,6 +89,10 @@ class PolicyStats:
     max_lag: float = 0.0
 
 
+class PassRefused(RuntimeError):
+    """A pass was due but may no longer run (consent withdrawn): the stream is over."""
+
+
 def _caption(kind: str, words: Sequence[Word]) -> Caption | None:
     text = join_words(words)
     if not text:
@@ -102,10 +108,10 @@ class StreamingPolicy:
     """
 
     def __init__(self, engine: WhisperEngine, config: StreamingConfig | None = None, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 may_run: Callable[[], bool] | None = None) -> None:
         self.engine = engine
         self.config = config or StreamingConfig()
-        self.clock = clock
+        self.may_run = may_run
         self.stats = PolicyStats()
         self._scorer = StreamingVadScorer()
         self._tracker = SpeechTracker(threshold=self.config.vad_threshold,
@@ -118,6 +124,7 @@ class StreamingPolicy:
         self._speech_in_buffer = False
         self._last_speech_start = 0.0
         self._context_end: float | None = None  # end of the utterance kept as context
+        self._utterance_start = 0.0  # where the current utterance's own audio begins
         self.committed: list[Word] = []
         self._committed_in_buffer: list[Word] = []
         self._open: list[Word] = []
@@ -166,6 +173,9 @@ class StreamingPolicy:
         return text[-self.config.prompt_chars :].lstrip() if text else ""
 
     def _run_pass(self, until: float) -> PassResult:
+        if self.may_run is not None and not self.may_run():
+            # checked before every pass, so a released model is never loaded again
+            raise PassRefused("transcription may no longer run")
         end_sample = round((until - self._buf_start) * SAMPLE_RATE)
         audio = self._audio[: max(0, end_sample)]
         seconds = len(audio) / SAMPLE_RATE
@@ -196,6 +206,7 @@ class StreamingPolicy:
         """Forget the buffer before `at`: a new utterance (or a skip) starts there."""
         self._context_end = None
         self._trim_to(at)
+        self._utterance_start = self._buf_start
         self._committed_in_buffer = []
         self._open = []
         self._agreement.reset()
@@ -215,18 +226,21 @@ class StreamingPolicy:
         return captions
 
     def _keep_context(self, until: float) -> None:
-        """After an utterance: keep its last committed words' audio as context for the next."""
+        """After an utterance: keep it (if short) as context for the next one.
+
+        The buffer is cut where the utterance began, which is in a pause (its pre-roll or the
+        previous pause), never in a word: a buffer starting mid-word derails the recogniser.
+        """
         cfg = self.config
-        context = [w for w in self._committed_in_buffer if w.start >= until - cfg.context_keep]
-        if cfg.context_keep <= 0 or not context:
-            self._restart_buffer(max(until, self.stream_time - cfg.preroll))
-            self._context_end = None
+        start = self._utterance_start
+        if cfg.context_keep > 0 and self._committed_in_buffer and until - start <= cfg.context_keep:
+            self._trim_to(start)
+            self._open = []
+            self._agreement.reset()
+            self._context_end = until
+            self._utterance_start = until
             return
-        self._trim_to(max(self._buf_start, context[0].start - 0.1))
-        self._committed_in_buffer = [w for w in self._committed_in_buffer if w in context]
-        self._open = []
-        self._agreement.reset()
-        self._context_end = until
+        self._restart_buffer(max(until, self.stream_time - cfg.preroll))
 
     def process(self) -> tuple[list[Caption], LagReport]:
         """Run at most one pass if one is due; returns captions in order and the lag."""
@@ -250,18 +264,20 @@ class StreamingPolicy:
             return captions, self._report(skipped)
         if self.stream_time - max(self._buf_start, self._last_speech_start) < cfg.first_pass_after:
             return captions, self._report(skipped)
+        previous = list(self._agreement.history[-1]) if self._agreement.history else []
+        previous_end = self._last_pass_end
         result = self._run_pass(self.stream_time)
         last_end = self.committed[-1].end if self.committed else 0.0
         fresh = strip_committed(result.words, self._committed_in_buffer, last_end)
         newly, self._open = self._agreement.update(fresh)
         if newly:
             keep = len(newly)
-            horizon = self._last_pass_end - cfg.holdback
-            while keep and newly[keep - 1].end > horizon:
-                keep -= 1
             settled = self._last_pass_end - cfg.settle_time
-            for i, w in enumerate(newly[:keep]):
-                if w.probability < cfg.min_word_probability and w.end > settled:
+            for i, w in enumerate(newly):
+                heard_before = previous[i].end if i < len(previous) else w.end
+                if (heard_before > previous_end - cfg.margin
+                        or w.end > self._last_pass_end - cfg.margin
+                        or (w.probability < cfg.min_word_probability and w.end > settled)):
                     keep = i
                     break
             if keep < len(newly):
@@ -283,7 +299,12 @@ class StreamingPolicy:
         sentence_ends = [w.end for w in self._committed_in_buffer
                          if w.text.rstrip().endswith(_SENTENCE_END)]
         if sentence_ends:
-            self._trim_to(sentence_ends[-1])
+            end = sentence_ends[-1]
+            following = [w.start for w in result.words if w.start >= end]
+            # cut between the sentence and the next word, not at a word-end estimate
+            cut = (end + following[0]) / 2 if following else end
+            self._trim_to(cut)
+            self._utterance_start = max(self._utterance_start, self._buf_start)
         elif length > cfg.max_buffer:
             segment_ends = [e for e in result.segment_ends
                             if e <= self._committed_in_buffer[-1].end + 0.01]

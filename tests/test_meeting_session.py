@@ -1,0 +1,90 @@
+"""A meeting session end to end in-process: the real microphone path (virtual mic), the real
+model, the real store as one of the sinks, and the consent gate stopping each part."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from app.consent import ConsentRequired
+from app.meeting.session import MeetingSession
+from app.segments import Segment
+from app.storage import StoredMeetingSink, open_store
+from app.textmetrics import normalise
+from tests.support.storage import granted_gate
+
+pytestmark = [pytest.mark.audio, pytest.mark.model]
+
+
+class RecordingSink:
+    def __init__(self) -> None:
+        self.partials: list[Segment] = []
+        self.finals: list[Segment] = []
+        self.finished: list[Segment] | None = None
+        self.first_final = threading.Event()
+
+    def on_partial(self, segment: Segment) -> None:
+        self.partials.append(segment)
+
+    def on_final(self, segment: Segment) -> None:
+        self.finals.append(segment)
+        self.first_final.set()
+
+    def on_finished(self, segments) -> None:
+        self.finished = list(segments)
+
+
+def test_a_meeting_reaches_every_sink_and_the_store(virtual_mic, shared_data):
+    gate = granted_gate(("microphone", "transcription", "transcript_storage"))
+    sink = RecordingSink()
+    with open_store() as store:
+        stored = StoredMeetingSink(store, gate, source="window", model="tiny.en")
+        session = MeetingSession(gate, sinks=[sink, stored]).start()
+        virtual_mic.play_and_wait(shared_data / "speech" / "jfk.wav")
+        time.sleep(2.5)
+        segments = session.stop()
+        live = normalise(" ".join(s.text for s in sink.finals))
+        assert "ask not what your country can do for you" in live
+        assert sink.partials, "partial captions were shown before they were final"
+        assert all(not s.final for s in sink.partials)
+        assert sink.finished == segments
+        assert "ask what you can do for your country" in normalise(
+            " ".join(s.text for s in segments))
+        meeting = store.get(stored.meeting_id)
+        saved = normalise(" ".join(s.text for s in meeting.segments))
+        assert "ask not what your country can do for you" in saved
+    assert not session.engine.loaded, "the model is released when the meeting ends"
+    gate.close()
+
+
+def test_a_meeting_needs_microphone_and_transcription(candor_home):
+    gate = granted_gate(("microphone",))
+    session = MeetingSession(gate)
+    with pytest.raises(ConsentRequired) as caught:
+        session.start()
+    assert caught.value.purposes == ["transcription"]
+    assert not session.engine.loaded
+    gate.close()
+
+
+def test_withdrawing_the_microphone_ends_capture_but_keeps_what_was_said(virtual_mic,
+                                                                        shared_data):
+    gate = granted_gate(("microphone", "transcription"))
+    sink = RecordingSink()
+    session = MeetingSession(gate, sinks=[sink]).start()
+    virtual_mic.play(shared_data / "speech" / "real_concat.wav")
+    assert sink.first_final.wait(60)
+    time.sleep(3)
+    gate.withdraw("microphone", via="test")
+    deadline = time.monotonic() + 10
+    while not session.capture_ended and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert session.capture_ended
+    assert session.status.ended_by == "microphone"
+    segments = session.stop()
+    said = normalise(" ".join(s.text for s in segments))
+    assert "ask not what your country" in said, "the final pass covers what was captured"
+    assert "jump the fence" not in said, "nothing captured after the withdrawal"
+    gate.close()
