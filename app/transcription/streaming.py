@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.segments import Segment
-from app.transcription.agreement import Agreement, Word, join_words, strip_committed
+from app.transcription.agreement import (
+    Agreement,
+    Word,
+    common_prefix_length,
+    join_words,
+    strip_committed,
+)
 from app.transcription.engine import SAMPLE_RATE, PassResult, WhisperEngine
 from app.transcription.vad import SpeechTracker, StreamingVadScorer
 
@@ -37,7 +43,7 @@ _SENTENCE_END = (".", "?", "!")
 @dataclass(frozen=True, slots=True)
 class StreamingConfig:
     step: float = 0.5  # seconds of new speech before another pass
-    min_silence: float = 0.5  # a pause this long ends an utterance
+    min_silence: float = 0.4  # a pause this long ends an utterance
     vad_threshold: float = 0.5
     preroll: float = 0.3  # audio kept before speech starts, so its first sound is not cut
     tail_pad: float = 0.25  # audio kept after speech ends for the closing pass
@@ -50,7 +56,7 @@ class StreamingConfig:
     # A word is committed by agreement only if both agreeing passes heard at least `margin`
     # seconds of audio after it: the last word of a buffer is usually cut off ("your" heard as
     # "you are"), and two passes ending close together can agree on the same mishearing.
-    margin: float = 0.3
+    margin: float = 0.2
     # An agreed word the recogniser is unsure of waits until this much audio follows it (or the
     # utterance ends): two short passes can agree on the same wrong guess at an utterance start.
     min_word_probability: float = 0.4
@@ -84,6 +90,7 @@ class LagReport:
 class PolicyStats:
     passes: int = 0
     closing_passes: int = 0
+    tie_breaks: int = 0
     pass_seconds: list[float] = field(default_factory=list)
     skipped_seconds: float = 0.0
     max_lag: float = 0.0
@@ -212,18 +219,36 @@ class StreamingPolicy:
         self._agreement.reset()
 
     def _close_utterance(self, end: float) -> list[Caption]:
-        """The speaker paused at `end`: transcribe the utterance and commit all of it."""
+        """The speaker paused at `end`: transcribe the utterance and commit all of it.
+
+        The closing pass has no later pass to agree with. When it contradicts the open
+        hypothesis of the pass before, a third pass over a slightly shorter cut breaks the tie:
+        a single pass can flip a word on a few hundredths of trailing silence.
+        """
         until = min(self.stream_time, end + self.config.tail_pad)
         captions: list[Caption] = []
         if until - self._buf_start > 0.1:
-            result = self._run_pass(until)
+            earlier = list(self._open)
+            closing = self._fresh(self._run_pass(until))
             self.stats.closing_passes += 1
-            last_end = self.committed[-1].end if self.committed else 0.0
-            fresh = strip_committed(result.words, self._committed_in_buffer, last_end)
-            captions += self._commit(fresh)
+            shared = common_prefix_length(earlier, closing)
+            # disputed: the closing pass does not carry the earlier hypothesis as its prefix
+            if shared < len(earlier) and until - 0.12 - self._buf_start > 0.5:
+                third = self._fresh(self._run_pass(until - 0.12))
+                self.stats.tie_breaks += 1
+                with_earlier = common_prefix_length(third[shared:], earlier[shared:])
+                with_closing = common_prefix_length(third[shared:], closing[shared:])
+                if with_earlier > with_closing:
+                    closing = closing[:shared] + third[shared:]
+            captions += self._commit(closing)
         self._keep_context(until)
         self._speech_in_buffer = self._tracker.in_speech
         return captions
+
+    def _fresh(self, result: PassResult) -> list[Word]:
+        """A pass's words after what is already committed."""
+        last_end = self.committed[-1].end if self.committed else 0.0
+        return strip_committed(result.words, self._committed_in_buffer, last_end)
 
     def _keep_context(self, until: float) -> None:
         """After an utterance: keep it (if short) as context for the next one.
@@ -267,9 +292,7 @@ class StreamingPolicy:
         previous = list(self._agreement.history[-1]) if self._agreement.history else []
         previous_end = self._last_pass_end
         result = self._run_pass(self.stream_time)
-        last_end = self.committed[-1].end if self.committed else 0.0
-        fresh = strip_committed(result.words, self._committed_in_buffer, last_end)
-        newly, self._open = self._agreement.update(fresh)
+        newly, self._open = self._agreement.update(self._fresh(result))
         if newly:
             keep = len(newly)
             settled = self._last_pass_end - cfg.settle_time
