@@ -391,12 +391,16 @@ class TransparencyView(QDialog):
 
     def _export_progress(self, step: object) -> None:
         done, total, what = step  # type: ignore[misc]
-        if self.progress is not None:
-            self.progress.setMaximum(int(total))
-            self.progress.setValue(int(done))
-            self.progress.setLabelText(
-                "Export finished" if what == "done" else f"Writing {what} ({done + 1} of {total})"
-            )
+        progress = self.progress
+        if progress is None:
+            return
+        progress.setLabelText(
+            "Export finished" if what == "done" else f"Writing {what} ({done + 1} of {total})"
+        )
+        progress.setMaximum(int(total))
+        # A modal progress dialog's setValue runs the event loop, which may deliver the end of
+        # the export (and close this dialog) before it returns: set the value last.
+        progress.setValue(int(done))
 
     def _export_ended(self) -> None:
         self.export_task = None
