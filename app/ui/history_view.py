@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QTextBrowser,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -99,6 +100,9 @@ class HistoryView(QWidget):
         self.search_box.setObjectName("history_search")
         self.search_box.setPlaceholderText("Search titles and transcripts")
         self.search_box.setClearButtonEnabled(True)
+        for clear in self.search_box.findChildren(QToolButton):  # Qt's own clear button
+            clear.setAccessibleName("Clear search")
+            clear.setAccessibleDescription("Empty the search box and list every meeting again")
         self.search_box.setAccessibleName("Search meetings")
         self.search_box.setAccessibleDescription(
             "Type words to find in every stored meeting's title and transcript; results appear "
@@ -121,6 +125,8 @@ class HistoryView(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setAccessibleName("Meeting list columns")
+        header.setAccessibleDescription("Title, date, duration and number of segments")
         self.meetings.setAccessibleName("Stored meetings")
         self.meetings.setAccessibleDescription(
             "Newest first: title, date, duration and number of transcript segments. Select one "

@@ -113,6 +113,8 @@ class TransparencyView(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setAccessibleName("Report columns")
+        header.setAccessibleDescription(", ".join(COLUMNS))
         self.table.setAccessibleName("What Candor holds, by category")
         self.table.setAccessibleDescription(
             "One row per kind of data with its count, size, oldest item and next automatic "
