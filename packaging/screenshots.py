@@ -88,13 +88,12 @@ def _stored_meetings_shots(app: object, window: object, out: Path) -> None:
     """The meeting history (list, an open transcript, a search) and What Candor holds."""
     from datetime import UTC, datetime, timedelta
 
-    from PySide6.QtCore import Qt
-
     from app.segments import Segment
     from app.storage import StoredMeetingSink
 
     gate = window.gate
     gate.grant("transcript_storage", via="meeting_toolbar")
+    window.switches.turn_on("save_transcript")
     store = window.storage.store
     now = datetime.now(UTC)
     for title, days_ago, minutes, lines in SAMPLE_MEETINGS:
@@ -107,7 +106,6 @@ def _stored_meetings_shots(app: object, window: object, out: Path) -> None:
     window.storage.notify_changed()
     window.resize(1280, 760)
     history = window.storage_ui.show_history()
-    window.resizeDocks([window.storage_ui.history_dock], [620], Qt.Orientation.Horizontal)
     app.processEvents()
     window.grab().save(str(out / "meeting-history.png"))
     history.search("consent")
@@ -122,10 +120,29 @@ def _stored_meetings_shots(app: object, window: object, out: Path) -> None:
     app.processEvents()
     window.grab().save(str(out / "meeting-search.png"))
     view = window.storage_ui.open_transparency()
-    view.resize(900, 820)
     app.processEvents()
     view.grab().save(str(out / "what-candor-holds.png"))
     view.close()
+    _damaged_database_shot(app, out)
+
+
+def _damaged_database_shot(app: object, out: Path) -> None:
+    """What the window says when it had to set a damaged database aside (a second throw-away
+    data directory holding a file that is not a database)."""
+    from app.consent import open_gate
+    from app.storage import open_store
+    from app.storage.database import DB_NAME
+    from app.ui.main_window import MainWindow
+
+    home = Path(tempfile.mkdtemp(prefix="candor-shots-damaged-"))
+    (home / DB_NAME).write_bytes(b"not a database " * 400)
+    window = MainWindow(open_gate(home), store=open_store(home))
+    window.meeting_view.welcome.hide()
+    window.resize(1000, 680)
+    window.show()
+    app.processEvents()
+    window.grab().save(str(out / "damaged-database-notice.png"))
+    window.close()
 
 
 if __name__ == "__main__":

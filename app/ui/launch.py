@@ -62,13 +62,18 @@ def run_gui() -> int:
     # SIGTERM handlers run. Installed first, so they also end a start-up message box.
     window: MainWindow | None = None
 
-    def _quit(_signum: int, _frame: object) -> None:
+    def _finish() -> None:
         modal = QApplication.activeModalWidget()
         if modal is not None:
             modal.close()
         if window is not None:
             window.close()
         app.quit()
+
+    def _quit(_signum: int, _frame: object) -> None:
+        # Posted, not done here: a signal arriving just before a message box starts its own
+        # event loop is then handled by that loop instead of being lost.
+        QTimer.singleShot(0, _finish)
 
     signal.signal(signal.SIGINT, _quit)
     signal.signal(signal.SIGTERM, _quit)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -41,6 +42,7 @@ class Notice(QFrame):
         self.label.setWordWrap(True)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.dismiss_button = QPushButton("Dismiss", self)
         self.dismiss_button.setAccessibleName("Dismiss notice")
         self.dismiss_button.clicked.connect(lambda: self.dismissed.emit(self.key))
@@ -67,6 +69,7 @@ class NoticeArea(QWidget):
         self.setAccessibleName("Notices about stored data")
         self.setStyleSheet(NOTICE_STYLE)
         self.notices: dict[str, Notice] = {}
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(4, 4, 4, 4)
 
@@ -110,6 +113,7 @@ class StorageUi(QObject):
         self.storage = storage
         self.bridge = bridge
         self.transparency: TransparencyView | None = None
+        self._history_sized = False
 
         self.history_action = QAction("Meeting &history", window)
         self.history_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
@@ -156,9 +160,7 @@ class StorageUi(QObject):
         self.notice_dock.setWidget(self.notices)
         window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.notice_dock)
         self.notice_dock.hide()
-        self.notices.changed.connect(
-            lambda: self.notice_dock.setVisible(bool(self.notices.notices))
-        )
+        self.notices.changed.connect(self._fit_notices)
 
         self.status_note = QLabel(window)
         self.status_note.setObjectName("retention_status")
@@ -167,6 +169,16 @@ class StorageUi(QObject):
 
         storage.problem.connect(self.notices.set_notice)
         storage.retention_erased.connect(self._retention_note)
+
+    def _fit_notices(self) -> None:
+        self.notice_dock.setVisible(bool(self.notices.notices))
+        if self.notices.notices:
+            # Wrapped text asks for more height than it needs at the window's width; give the
+            # banner exactly what its text takes, the rest stays with the meeting.
+            width = max(self.window.width(), 400)
+            height = self.notices.heightForWidth(width)
+            if height > 0:
+                self.window.resizeDocks([self.notice_dock], [height], Qt.Orientation.Vertical)
 
     def _retention_note(self, text: str) -> None:
         self.status_note.setText(text)
@@ -177,7 +189,14 @@ class StorageUi(QObject):
         self.status_note.setAccessibleName(f"Automatic erase: {text}")
 
     def show_history(self) -> HistoryView:
+        first_time = self.history_dock.isHidden() and not self._history_sized
         self.history_dock.show()
+        if first_time:
+            # Half the window for the list and transcript; the meeting keeps the rest.
+            self._history_sized = True
+            width = max(self.window.width() * 9 // 20, 40 * self.history.fontMetrics()
+                        .averageCharWidth())
+            self.window.resizeDocks([self.history_dock], [width], Qt.Orientation.Horizontal)
         self.history_dock.raise_()
         self.history.refresh()
         self.history.meetings.setFocus()

@@ -85,7 +85,7 @@ class TransparencyView(QDialog):
         self.setAccessibleDescription(
             "Everything Candor keeps on this device, where, how it is protected and until when"
         )
-        self.resize(860, 680)
+        self._size_to_font()
         self.choose_export_folder: Callable[[], str] = self._ask_export_folder
         self.report: dict[str, object] = {}
         self.export_task: Task | None = None
@@ -109,8 +109,10 @@ class TransparencyView(QDialog):
         self.table.setWordWrap(True)
         self.table.setUniformRowHeights(False)
         header = self.table.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
+        # The first column is sized to the category names (not to the long detail lines spanning
+        # the row); the view scrolls sideways rather than hide a name at large font sizes.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         for column in range(1, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setAccessibleName("Report columns")
@@ -189,6 +191,17 @@ class TransparencyView(QDialog):
         bridge.changed.connect(self.refresh)
         self.refresh()
 
+    def _size_to_font(self) -> None:
+        """Room for the report's lines at the user's font size (200 % included), within the
+        screen."""
+        metrics = self.fontMetrics()
+        width = max(860, 100 * metrics.averageCharWidth())
+        height = max(680, 34 * metrics.height())
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is not None:
+            width, height = min(width, screen.width()), min(height, screen.height())
+        self.resize(width, height)
+
     # -- the report ------------------------------------------------------------------------
 
     def category(self, name: str) -> dict[str, object] | None:
@@ -254,6 +267,12 @@ class TransparencyView(QDialog):
             for row in range(item.childCount()):  # spanning works once the item is in the tree
                 item.child(row).setFirstColumnSpanned(True)
             item.setExpanded(True)
+        metrics = self.table.fontMetrics()
+        names = [self.table.topLevelItem(i).text(0) for i in range(self.table.topLevelItemCount())]
+        widest = max([metrics.horizontalAdvance(n) for n in [*names, COLUMNS[0]]])
+        self.table.header().resizeSection(
+            0, widest + self.table.indentation() + 3 * metrics.averageCharWidth()
+        )
 
     def _details(self, cat: dict[str, object]) -> list[str]:
         lines = []

@@ -329,6 +329,10 @@ def test_storage_views_work_at_double_font_size_without_clipping(qtbot, gate):
                           for i in range(combo.count()))
             assert combo.width() >= longest, "a retention period is cut off"
         assert checked >= 7
+        names = view.table.header().sectionSize(0) - view.table.indentation()
+        for row in range(view.table.topLevelItemCount()):
+            text = view.table.topLevelItem(row).text(0)
+            assert names >= view.table.fontMetrics().horizontalAdvance(text), text
         window.close()
     finally:
         app.setFont(original)
