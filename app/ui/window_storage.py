@@ -146,7 +146,9 @@ class WindowStorage(QObject):
     # -- withdraw and delete (the consent panel) ------------------------------------------
 
     def count_for_purpose(self, purpose: str, record_ids: Sequence[str]) -> int:
-        return count_data_for_purpose(purpose, list(record_ids), store=self.store)
+        if self._store is None:  # mid-erase (the ledger's erase record refreshes the panel)
+            return 0
+        return count_data_for_purpose(purpose, list(record_ids), store=self._store)
 
     def delete_for_purpose(self, purpose: str, record_ids: Sequence[str]) -> int:
         # Through the open store, so a meeting being recorded under these records stops there.

@@ -180,6 +180,8 @@ def test_erase_everything_asks_once_then_leaves_an_empty_store_and_only_the_eras
     qtbot.waitUntil(lambda: window.meeting_view.toggles["live_captions"].isChecked())
     RetentionSettings(transcripts="90d").save()
     history = window.storage_ui.show_history()
+    panel = window.open_consent_panel()
+    assert panel.rows["transcript_storage"].delete_button.text().endswith("(2 items)")
     view = window.storage_ui.open_transparency()
     assert view.row("transcripts").text(1) == "2"
 
@@ -212,6 +214,8 @@ def test_erase_everything_asks_once_then_leaves_an_empty_store_and_only_the_eras
     assert view.retention["transcripts"].currentData() == "30d"
     assert history.meetings.topLevelItemCount() == 0
     assert "Erased 2 meetings" in view.status.text()
+    assert {r.state_label.text() for r in panel.rows.values()} == {"Not given"}
+    assert not panel.rows["transcript_storage"].delete_button.isVisible()
     # Storing works again, only after consent is given again.
     gate.grant("transcript_storage", via="test")
     record_meeting(window.storage.store, gate, ["a new start"], title="After the erase")
