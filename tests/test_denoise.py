@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -202,3 +203,38 @@ print("noisereduce" in sys.modules)
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_capture_chunks_keep_their_place_on_the_timeline_across_a_gap(meeting):
+    from app.audio.capture import AudioChunk
+
+    _, mixture, room = meeting
+    gate = gate_with("noise_suppression")
+    denoiser = StreamingDenoiser(gate, auto_learn=False)
+    denoiser.learn_noise(room)
+    cut = 3 * RATE
+    piece = 341  # about what a 48 kHz block of 1024 frames gives at 16 kHz
+    chunks = [AudioChunk(mixture[i : min(i + piece, cut)], i / RATE) for i in range(0, cut, piece)]
+    # One second muted, then the rest.
+    chunks += [
+        AudioChunk(mixture[i : i + piece], 1.0 + i / RATE) for i in range(cut, len(mixture), piece)
+    ]
+    out = []
+    for chunk in chunks:
+        out += denoiser.process_chunk(chunk)
+    out += denoiser.flush_chunks()
+
+    before = [c for c in out if c.start < cut / RATE]
+    after = [c for c in out if c.start >= cut / RATE]
+    assert before[0].start == 0.0
+    assert after[0].start == pytest.approx(1.0 + cut / RATE)
+    for stretch in (before, after):
+        for a, b in itertools.pairwise(stretch):
+            assert b.start == pytest.approx(a.end)
+    # Each stretch is exactly what denoising it on its own gives.
+    alone = StreamingDenoiser(gate, auto_learn=False)
+    alone.learn_noise(room)
+    expected_before = alone.denoise(mixture[:cut])
+    expected_after = alone.denoise(mixture[cut:])
+    assert np.array_equal(np.concatenate([c.samples for c in before]), expected_before)
+    assert np.array_equal(np.concatenate([c.samples for c in after]), expected_after)

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from app.audio.capture import AudioChunk
+
 log = logging.getLogger(__name__)
 
 PURPOSE = "noise_suppression"
@@ -258,6 +260,9 @@ class StreamingDenoiser:
         self._learn_len = 0
         self.gated_blocks = 0
         self.passed_blocks = 0
+        self._chunk_next: float | None = None  # process_chunk: where the next chunk should start
+        self._segment_start = 0.0
+        self._segment_out = 0
         # sin² and cos² sampled at mid-points: the two fades sum to exactly 1.
         phase = (np.arange(2 * self.fade) + 0.5) * (np.pi / 2) / (2 * self.fade)
         self._fade_in = np.sin(phase) ** 2
@@ -359,6 +364,44 @@ class StreamingDenoiser:
         """A whole recording through the stream, same length out as in."""
         out = [self.process(samples), self.flush()]
         return np.concatenate(out)[: len(samples)]
+
+    def process_chunk(self, chunk: AudioChunk) -> list[AudioChunk]:
+        """Capture chunks in, denoised chunks out, on the same capture timeline.
+
+        A gap in the timeline (mute, a device switch) ends the current stream: its rest is
+        returned first, and the next stretch starts afresh, so no audio is shifted in time.
+        """
+        if chunk.rate != self.rate:
+            raise ValueError(f"chunk at {chunk.rate} Hz given to a {self.rate} Hz denoiser")
+        out: list[AudioChunk] = []
+        with self._lock:
+            if (
+                self._chunk_next is not None
+                and abs(chunk.start - self._chunk_next) > 0.5 / self.rate
+            ):
+                out += self.flush_chunks()
+            if self._chunk_next is None:
+                self._segment_start = chunk.start
+                self._segment_out = 0
+            self._chunk_next = chunk.end
+            out += self._as_chunks(self.process(chunk.samples))
+        return out
+
+    def flush_chunks(self) -> list[AudioChunk]:
+        """The rest of the current stretch as chunks (at the end, or before a gap)."""
+        with self._lock:
+            if self._chunk_next is None:
+                return []
+            out = self._as_chunks(self.flush())
+            self._chunk_next = None
+            return out
+
+    def _as_chunks(self, samples: np.ndarray) -> list[AudioChunk]:
+        if len(samples) == 0:
+            return []
+        start = self._segment_start + self._segment_out / self.rate
+        self._segment_out += len(samples)
+        return [AudioChunk(samples, start, self.rate)]
 
     # --- internals ----------------------------------------------------------------------------
     def _on_withdrawn(self, purpose: str) -> None:
