@@ -18,6 +18,7 @@ profile learned so far. noisereduce is imported only when a block is actually ga
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import deque
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from app.audio.capture import AudioChunk
+from app.consent import ConsentRequired
 
 log = logging.getLogger(__name__)
 
@@ -424,9 +426,11 @@ class StreamingDenoiser:
         self._tracker = QuietTracker(self.rate)
 
     def _set_profile(self, profile: np.ndarray, source: str) -> None:
-        self._profile = profile.copy()
-        self.profile_source = source
-        self._gates = {}
+        # Under the gate's guard: a withdrawal recorded meanwhile cannot leave a profile behind.
+        with self._gate.guard(PURPOSE):
+            self._profile = profile.copy()
+            self.profile_source = source
+            self._gates = {}
         self._since_relearn = 0
         log.info("noise profile from %.1f s of %s audio", len(profile) / self.rate, source)
 
@@ -439,7 +443,8 @@ class StreamingDenoiser:
                 self._learn_target = 0
                 self._learn_buffer = []
                 self._learn_len = 0
-                self._set_profile(profile, "learned")
+                with contextlib.suppress(ConsentRequired):  # withdrawn just now: learn nothing
+                    self._set_profile(profile, "learned")
             return
         if not self._auto_learn:
             return
@@ -450,7 +455,8 @@ class StreamingDenoiser:
             self._profile is None
             or (self.profile_source == "auto" and self._since_relearn >= self._relearn_every)
         ):
-            self._set_profile(self._tracker.quiet_audio(), "auto")
+            with contextlib.suppress(ConsentRequired):
+                self._set_profile(self._tracker.quiet_audio(), "auto")
 
     def _gate_for(self, strength: str) -> _SpectralGate | None:
         if strength == "off" or self._profile is None:
@@ -488,6 +494,10 @@ class StreamingDenoiser:
             if gate is not None:
                 processed = gate(segment).astype(np.float64)
                 self.gated_blocks += 1
+                if not self._gate.allowed(PURPOSE):  # withdrawn while gating: drop the result
+                    processed = segment.astype(np.float64)
+                    self.gated_blocks -= 1
+                    self.passed_blocks += 1
             else:
                 processed = segment.astype(np.float64)
                 self.passed_blocks += 1
