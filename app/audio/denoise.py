@@ -323,6 +323,18 @@ class StreamingDenoiser:
             self._learn_buffer = []
             self._learn_len = 0
 
+    def warm_up(self) -> bool:
+        """Import noisereduce now (about 2 s cold) instead of inside the first gated block.
+
+        Call it off the audio path once `noise_suppression` is given; does nothing without it.
+        Returns whether the engine is ready.
+        """
+        if not self._gate.allowed(PURPOSE):
+            return False
+        import noisereduce.spectralgate.stationary  # noqa: F401
+
+        return True
+
     def forget_noise(self) -> None:
         with self._lock:
             self._drop_learned()
