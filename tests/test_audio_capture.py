@@ -117,10 +117,10 @@ def test_muted_audio_never_reaches_read_and_keeps_its_place_on_the_timeline(
         virtual_mic.play(shared_data / "speech" / "harvard9_concat.wav")
         before = collect(capture, 1.0)
         capture.muted = True
-        muted_from = capture._session.end_time  # everything after this was captured muted
+        muted_from = capture.position  # everything after this was captured muted
         during = collect(capture, 1.5)
         level_while_muted = capture.level
-        muted_until = capture._session.end_time
+        muted_until = capture.position
         capture.muted = False
         after = collect(capture, 1.0)
     finally:

@@ -427,6 +427,12 @@ class AudioCapture:
         return session is not None and not session.ended.is_set()
 
     @property
+    def position(self) -> float:
+        """Seconds on the capture timeline the device has delivered so far (muted ones too)."""
+        session = self._session
+        return 0.0 if session is None else session.end_time
+
+    @property
     def device_name(self) -> str | None:
         session = self._session
         return None if session is None else session.device.name
