@@ -1,4 +1,5 @@
-"""Render the main window, the opt-in dialog and the consent panel to PNG (offscreen).
+"""Render the main window, the opt-in dialog, the consent panel, the meeting history and
+"What Candor holds" to PNG (offscreen).
 
     .venv/bin/python packaging/screenshots.py [OUT_DIR]
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -54,10 +56,93 @@ def main() -> int:
     panel.tabs.setCurrentIndex(1)
     app.processEvents()
     panel.grab().save(str(out / "consent-history.png"))
+    panel.close()
+    _stored_meetings_shots(app, window, out)
     for name in sorted(p.name for p in out.glob("*.png")):
         print(out / name)
     window.close()
     return 0
+
+
+SAMPLE_MEETINGS = (
+    ("Design review: consent panel", 3, 52, [
+        "Let's start with the withdraw button on the consent panel.",
+        "It should take no more clicks than giving consent did.",
+        "Agreed. And the count of items it deletes has to be exact.",
+        "The history tab already shows the ledger's head hash.",
+        "Next: what the transparency report says about keys.",
+    ]),
+    ("Weekly sync", 9, 31, [
+        "Quick round: the audio capture work is merged.",
+        "Captions run on this machine with the tiny English model.",
+        "Retention defaults to thirty days for transcripts.",
+    ]),
+    ("Call with the accessibility reviewers", 26, 44, [
+        "Everything has to work at twice the font size.",
+        "Keyboard users need to reach every control in a sensible order.",
+    ]),
+)
+
+
+def _stored_meetings_shots(app: object, window: object, out: Path) -> None:
+    """The meeting history (list, an open transcript, a search) and What Candor holds."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.segments import Segment
+    from app.storage import StoredMeetingSink
+
+    gate = window.gate
+    gate.grant("transcript_storage", via="meeting_toolbar")
+    window.switches.turn_on("save_transcript")
+    store = window.storage.store
+    now = datetime.now(UTC)
+    for title, days_ago, minutes, lines in SAMPLE_MEETINGS:
+        started = now - timedelta(days=days_ago, hours=2)
+        sink = StoredMeetingSink(store, gate, source="window", title=title, started=started,
+                                 device="USB microphone", model="tiny.en", language="en")
+        for i, line in enumerate(lines):
+            sink.on_final(Segment(i * 41.5, i * 41.5 + 6.0, line))
+        store.finish(sink.meeting_id, ended=started + timedelta(minutes=minutes))
+    window.storage.notify_changed()
+    window.resize(1280, 760)
+    history = window.storage_ui.show_history()
+    app.processEvents()
+    window.grab().save(str(out / "meeting-history.png"))
+    history.search("consent")
+    deadline = time.monotonic() + 10
+    while history.searching and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+    if history.meetings.topLevelItemCount():
+        first = history.meetings.topLevelItem(0)
+        if first.childCount():
+            history.meetings.setCurrentItem(first.child(0))
+    app.processEvents()
+    window.grab().save(str(out / "meeting-search.png"))
+    view = window.storage_ui.open_transparency()
+    app.processEvents()
+    view.grab().save(str(out / "what-candor-holds.png"))
+    view.close()
+    _damaged_database_shot(app, out)
+
+
+def _damaged_database_shot(app: object, out: Path) -> None:
+    """What the window says when it had to set a damaged database aside (a second throw-away
+    data directory holding a file that is not a database)."""
+    from app.consent import open_gate
+    from app.storage import open_store
+    from app.storage.database import DB_NAME
+    from app.ui.main_window import MainWindow
+
+    home = Path(tempfile.mkdtemp(prefix="candor-shots-damaged-"))
+    (home / DB_NAME).write_bytes(b"not a database " * 400)
+    window = MainWindow(open_gate(home), store=open_store(home))
+    window.meeting_view.welcome.hide()
+    window.resize(1000, 680)
+    window.show()
+    app.processEvents()
+    window.grab().save(str(out / "damaged-database-notice.png"))
+    window.close()
 
 
 if __name__ == "__main__":

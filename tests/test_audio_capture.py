@@ -12,13 +12,21 @@ import pytest
 
 from app.audio.capture import SILENCE_DBFS, AudioCapture, AudioChunk, _BlockRing
 from app.audio.errors import DeviceBusyError, DeviceLostError, UnsupportedRateError
+from app.consent import ConsentRequired, open_gate
 from tests.support.data import read_wav
-from tests.support.gate_stub import ConsentRequired, StubGate
 from tests.support.signals import max_normalised_correlation
 
 pytestmark = pytest.mark.audio
 
 FIRST_BLOCK_TIMEOUT = 10.0
+
+
+def gate_with(*purposes: str):
+    """The real consent gate of this test's data directory, with `purposes` given."""
+    gate = open_gate()
+    for purpose in purposes:
+        gate.grant(purpose, via="test")
+    return gate
 
 
 def collect(capture: AudioCapture, seconds: float) -> list[AudioChunk]:
@@ -65,7 +73,7 @@ def source_outputs(virtual_mic) -> list[str]:
 def test_played_clip_is_captured_intact_at_16k(virtual_mic, shared_data):
     wav = shared_data / "speech" / "jfk.wav"
     reference, _ = read_wav(wav)
-    capture, first = started_capture(StubGate("microphone"))
+    capture, first = started_capture(gate_with("microphone"))
     try:
         virtual_mic.play_and_wait(wav)
         chunks = [first, *collect(capture, 0.5)]
@@ -81,7 +89,7 @@ def test_played_clip_is_captured_intact_at_16k(virtual_mic, shared_data):
 
 
 def test_level_rises_while_speech_plays(virtual_mic, shared_data):
-    capture, _ = started_capture(StubGate("microphone"))
+    capture, _ = started_capture(gate_with("microphone"))
     try:
         quiet = []
         for _ in range(20):
@@ -104,15 +112,15 @@ def test_level_rises_while_speech_plays(virtual_mic, shared_data):
 def test_muted_audio_never_reaches_read_and_keeps_its_place_on_the_timeline(
     virtual_mic, shared_data
 ):
-    capture, _ = started_capture(StubGate("microphone"))
+    capture, _ = started_capture(gate_with("microphone"))
     try:
         virtual_mic.play(shared_data / "speech" / "harvard9_concat.wav")
         before = collect(capture, 1.0)
         capture.muted = True
-        muted_from = capture._session.end_time  # everything after this was captured muted
+        muted_from = capture.position  # everything after this was captured muted
         during = collect(capture, 1.5)
         level_while_muted = capture.level
-        muted_until = capture._session.end_time
+        muted_until = capture.position
         capture.muted = False
         after = collect(capture, 1.0)
     finally:
@@ -128,7 +136,7 @@ def test_muted_audio_never_reaches_read_and_keeps_its_place_on_the_timeline(
 def test_unloading_the_device_raises_device_lost_and_keeps_the_audio(virtual_mic, shared_data):
     wav = shared_data / "speech" / "jfk.wav"
     reference, rate = read_wav(wav)
-    capture, first = started_capture(StubGate("microphone"))
+    capture, first = started_capture(gate_with("microphone"))
     try:
         virtual_mic.play(wav)
         chunks = [first, *collect(capture, 3.0)]
@@ -149,7 +157,7 @@ def test_unloading_the_device_raises_device_lost_and_keeps_the_audio(virtual_mic
 
 
 def test_stalled_sound_server_is_caught_by_the_watchdog(virtual_mic):
-    capture, _ = started_capture(StubGate("microphone"))
+    capture, _ = started_capture(gate_with("microphone"))
     try:
         collect(capture, 0.3)
         os.kill(virtual_mic.pid, signal.SIGSTOP)  # the server keeps the stream but sends nothing
@@ -166,7 +174,7 @@ def test_stalled_sound_server_is_caught_by_the_watchdog(virtual_mic):
 def test_switching_device_after_a_loss_continues_the_timeline(virtual_mic, shared_data):
     from app.audio import devices
 
-    capture, _ = started_capture(StubGate("microphone"))
+    capture, _ = started_capture(gate_with("microphone"))
     try:
         chunks = collect(capture, 0.5)
         virtual_mic.unload_sink()
@@ -199,14 +207,14 @@ def test_switching_device_after_a_loss_continues_the_timeline(virtual_mic, share
 def test_withdrawing_microphone_closes_the_stream_and_no_frame_arrives_after(
     virtual_mic, shared_data
 ):
-    gate = StubGate("microphone")
+    gate = gate_with("microphone")
     capture, _ = started_capture(gate)
     try:
         virtual_mic.play(shared_data / "speech" / "jfk.wav")
         collect(capture, 0.5)
         time.sleep(0.3)  # let audio pile up in the buffer: it must be dropped, not delivered
         assert source_outputs(virtual_mic)
-        gate.withdraw("microphone")
+        gate.withdraw("microphone", via="test")
         with pytest.raises(ConsentRequired):
             capture.read(timeout=1)
         deadline = time.monotonic() + 5
@@ -223,7 +231,7 @@ def test_withdrawing_microphone_closes_the_stream_and_no_frame_arrives_after(
 
 
 def test_capture_without_microphone_consent_opens_nothing(virtual_mic):
-    capture = AudioCapture(StubGate())
+    capture = AudioCapture(gate_with())
     with pytest.raises(ConsentRequired, match="microphone"):
         capture.start()
     assert not capture.running
@@ -240,7 +248,7 @@ def test_no_sound_server_means_a_clear_no_input_device_error(monkeypatch, tmp_pa
     monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path / 'no-such-server'}")
     monkeypatch.setenv("PULSE_CLIENTCONFIG", str(conf))
     assert devices.rescan() == []
-    capture = AudioCapture(StubGate("microphone"))
+    capture = AudioCapture(gate_with("microphone"))
     with pytest.raises(NoInputDeviceError, match="No microphone was found"):
         capture.start()
     assert not capture.running
@@ -269,7 +277,7 @@ def test_unsupported_rates_are_skipped_until_one_works(virtual_mic, shared_data)
 
     bad = sd.PortAudioError("Invalid sample rate", -9997)
     factory = _RejectingFactory({44100: bad, 48000: bad})
-    capture, _ = started_capture(StubGate("microphone"), stream_factory=factory)
+    capture, _ = started_capture(gate_with("microphone"), stream_factory=factory)
     try:
         virtual_mic.play_and_wait(shared_data / "speech" / "ldc93s1.wav")
         chunks = collect(capture, 0.5)
@@ -292,15 +300,15 @@ def test_open_errors_become_clear_messages(virtual_mic):
 
     bad_rate = sd.PortAudioError("Invalid sample rate", -9997)
     with pytest.raises(UnsupportedRateError, match="Pick another microphone"):
-        AudioCapture(StubGate("microphone"), stream_factory=every_rate(bad_rate)).start()
+        AudioCapture(gate_with("microphone"), stream_factory=every_rate(bad_rate)).start()
 
     busy = sd.PortAudioError("Device unavailable", -9985)
     with pytest.raises(DeviceBusyError, match="another program is using it"):
-        AudioCapture(StubGate("microphone"), stream_factory=every_rate(busy)).start()
+        AudioCapture(gate_with("microphone"), stream_factory=every_rate(busy)).start()
 
     gone = sd.PortAudioError("Error querying device -1")
     with pytest.raises(NoInputDeviceError, match="No microphone was found"):
-        AudioCapture(StubGate("microphone"), stream_factory=every_rate(gone)).start()
+        AudioCapture(gate_with("microphone"), stream_factory=every_rate(gone)).start()
     assert source_outputs(virtual_mic) == []
 
 
@@ -308,7 +316,7 @@ def test_rescan_is_refused_while_capturing(virtual_mic):
     from app.audio import devices
     from app.audio.errors import AudioError
 
-    capture, _ = started_capture(StubGate("microphone"))
+    capture, _ = started_capture(gate_with("microphone"))
     try:
         with pytest.raises(AudioError, match="while the microphone is in use"):
             devices.rescan()

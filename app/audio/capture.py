@@ -315,8 +315,14 @@ class AudioCapture:
                 self._buffered = 0
             self._past_overflows = 0
             self._dropped_samples = 0
-            self._gate.require(PURPOSE)
-            self._open(self._device, t0=0.0)
+            try:
+                self._gate.require(PURPOSE)
+                self._open(self._device, t0=0.0)
+            except BaseException:
+                if self._unsubscribe is not None:
+                    unsubscribe, self._unsubscribe = self._unsubscribe, None
+                    unsubscribe()
+                raise
 
     def stop(self) -> None:
         """Close the microphone. Audio captured before stays readable; then read() -> None."""
@@ -346,7 +352,9 @@ class AudioCapture:
                     if self._out:
                         head = self._out[0]
                         if isinstance(head, DeviceLostError):
-                            raise head
+                            # A fresh exception each time: re-raising one instance grows its
+                            # traceback with every read.
+                            raise DeviceLostError(head.device_name, head.reason)
                         break
                     if not self.running:
                         return None
@@ -417,6 +425,12 @@ class AudioCapture:
     def running(self) -> bool:
         session = self._session
         return session is not None and not session.ended.is_set()
+
+    @property
+    def position(self) -> float:
+        """Seconds on the capture timeline the device has delivered so far (muted ones too)."""
+        session = self._session
+        return 0.0 if session is None else session.end_time
 
     @property
     def device_name(self) -> str | None:

@@ -21,6 +21,7 @@ from app.consent.errors import ConsentError, ConsentRequired, UnknownPurpose
 COMMAND_MODULES: tuple[str, ...] = (
     "consent_cmd",
     "devices_cmd",
+    "denoise_cmd",
     "meetings_cmd",
     "data_cmd",
     "transcribe_cmd",

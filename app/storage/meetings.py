@@ -375,21 +375,27 @@ class MeetingStore:
 
     def search(self, text: str) -> list[SearchHit]:
         """Case-insensitive search of titles and transcripts, decrypted in memory only."""
+        return list(self.iter_search(text))
+
+    def iter_search(self, text: str) -> Iterator[SearchHit]:
+        """`search`, one hit at a time, so a window can show results while it runs. The lock is
+        held per meeting, not for the whole search: captions keep being stored meanwhile."""
         needle = text.casefold().strip()
         if not needle:
-            return []
-        hits = []
+            return
         for summary in self.list_meetings():
             if summary.error:
                 continue
-            meeting = self.get(summary.id)
+            try:
+                meeting = self.get(summary.id)
+            except UnknownMeeting:  # deleted since the list was read
+                continue
             matches = [
                 (i, s) for i, s in enumerate(meeting.segments) if needle in s.text.casefold()
             ]
             title_match = needle in (summary.title or "").casefold()
             if title_match or matches:
-                hits.append(SearchHit(summary, title_match, matches))
-        return hits
+                yield SearchHit(summary, title_match, matches)
 
     # -- changing and deleting -------------------------------------------------------------
 

@@ -7,7 +7,7 @@ Giving from here takes two clicks ("Give…", then "Allow" in the notice); withd
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -258,12 +258,24 @@ class HistoryTab(QWidget):
         self.integrity.setText(f"{self.integrity.text()}  Receipts saved to {path}.")
 
 
+DataCounter = Callable[[str, Sequence[str]], int]  # (purpose, grant record ids) -> items
+
+
 class ConsentPanel(QDialog):
     def __init__(
-        self, gate: ConsentGate, bridge: GateBridge, parent: QWidget | None = None
+        self,
+        gate: ConsentGate,
+        bridge: GateBridge,
+        parent: QWidget | None = None,
+        *,
+        count_data: DataCounter = count_derived,
+        delete_data: DataCounter = delete_derived,
     ) -> None:
         super().__init__(parent)
         self.gate = gate
+        # The window passes its open store's counter and deleter (see MainWindow).
+        self.count_data = count_data
+        self.delete_data = delete_data
         self.setWindowTitle("Privacy & consent — Candor")
         self.setObjectName("consent_panel")
         self.setAccessibleName("Privacy and consent")
@@ -316,7 +328,7 @@ class ConsentPanel(QDialog):
         reconsent = []
         for state in self.gate.states():
             notice = self.gate.notices.current(state.purpose)
-            derived = count_derived(state.purpose, self.gate.grant_record_ids(state.purpose))
+            derived = self.count_data(state.purpose, self.gate.grant_record_ids(state.purpose))
             self.rows[state.purpose].show_state(state, notice, derived)
             if state.state == RECONSENT_NEEDED:
                 reconsent.append(notice.title)
@@ -336,7 +348,7 @@ class ConsentPanel(QDialog):
 
     def withdraw_and_delete(self, purpose: str) -> None:
         ids = self.gate.grant_record_ids(purpose)
-        count = count_derived(purpose, ids)
+        count = self.count_data(purpose, ids)
         title = self.gate.notices.current(purpose).title
         if not self.confirm(
             f"Withdraw {title} and delete?",
@@ -345,7 +357,7 @@ class ConsentPanel(QDialog):
         ):
             return
         self.gate.withdraw(purpose, via="panel", delete_data=True)
-        delete_derived(purpose, ids)
+        self.delete_data(purpose, ids)
         self.refresh()
 
     def confirm(self, title: str, text: str) -> bool:

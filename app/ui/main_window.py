@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QToolBar
 
 from app.consent import ConsentGate, open_gate
 from app.meeting.features import FeatureSwitches
 from app.settings import Settings
+from app.storage import InstanceLock, MeetingStore, open_store
 from app.ui.consent_panel import ConsentPanel
 from app.ui.gate_bridge import GateBridge
 from app.ui.meeting_view import MeetingView
+from app.ui.storage_ui import StorageUi
+from app.ui.window_storage import WindowStorage
 
 WINDOW_TITLE = "Candor"
 IDLE_STATUS = "Nothing is running. Candor processes nothing until you allow it, and only here."
@@ -20,7 +25,17 @@ IDLE_STATUS = "Nothing is running. Candor processes nothing until you allow it, 
 class MainWindow(QMainWindow):
     consent_panel_requested = Signal()
 
-    def __init__(self, gate: ConsentGate | None = None, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        gate: ConsentGate | None = None,
+        settings: Settings | None = None,
+        store: MeetingStore | None = None,
+        *,
+        lock: InstanceLock | None = None,
+    ) -> None:
+        """`store` (default: the data directory's, opened here) and `lock` (the instance lock,
+        held) become the window's: closing it closes the store and releases the lock. With the
+        lock the window also does the start-up upkeep (crash recovery, retention)."""
         super().__init__()
         self.gate = gate or open_gate()
         self.settings = settings or Settings()
@@ -42,11 +57,13 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         privacy_menu = self.menuBar().addMenu("&Privacy")
         privacy_menu.addAction(self.consent_action)
+        self.privacy_menu = privacy_menu
 
         toolbar = QToolBar("Main", self)
         toolbar.setObjectName("main_toolbar")
         toolbar.addAction(self.consent_action)
         self.addToolBar(toolbar)
+        self.toolbar = toolbar
 
         self.meeting_view = MeetingView(self.gate, self.bridge, self.switches, self.settings, self)
         self.meeting_area = self.meeting_view
@@ -56,12 +73,32 @@ class MainWindow(QMainWindow):
         self.consent_panel_requested.connect(self.open_consent_panel)
 
         self.statusBar().showMessage(IDLE_STATUS)
+
+        # --- stored meetings (issue 7): history, What Candor holds, notices, retention -------
+        # The meeting session calls `self.storage.store` at each meeting's start (erasing
+        # everything replaces the store) and `self.storage.notify_changed()` once it is stored.
+        self.storage = WindowStorage(store or open_store(), self.gate, lock=lock, parent=self)
+        self.storage_ui = StorageUi(self, self.storage, self.bridge,
+                                    privacy_menu=self.privacy_menu, toolbar=self.toolbar)
+        self.history_view = self.storage_ui.history
+        # The meeting session replaces this: True while a transcript exists only in memory.
+        self.has_unsaved_transcript: Callable[[], bool] = lambda: False
+        self._close_confirmed = False
+        self.storage.start()
+        # --- end stored meetings ----------------------------------------------------------
+
         # Withdrawals made elsewhere (another window, `candor consent revoke`) stop work here too.
         self.gate.start_watching()
 
     def open_consent_panel(self) -> ConsentPanel:
         if self.consent_panel is None:
-            self.consent_panel = ConsentPanel(self.gate, self.bridge, self)
+            # Withdraw-and-delete goes through the open store, so a meeting being recorded
+            # under the withdrawn consent stops being stored at once.
+            self.consent_panel = ConsentPanel(
+                self.gate, self.bridge, self,
+                count_data=self.storage.count_for_purpose,
+                delete_data=self.storage.delete_for_purpose,
+            )
         self.consent_panel.refresh()
         self.consent_panel.show()
         self.consent_panel.raise_()
@@ -72,7 +109,29 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{WINDOW_TITLE} — ● {text}" if text else WINDOW_TITLE)
         self.statusBar().showMessage(f"● {text}" if text else IDLE_STATUS)
 
+    def confirm_discard_transcript(self) -> bool:
+        """Asked on closing while a transcript exists only in memory."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Discard this meeting's transcript?",
+            "This meeting's transcript exists only in memory: it was not stored on this "
+            "device. Closing Candor discards it for good. To keep it, choose Cancel and save "
+            "it first.",
+            parent=self,
+        )
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(None)
+        box.exec()
+        return box.clickedButton() is discard
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        unsaved = not self._close_confirmed and self.has_unsaved_transcript()
+        if unsaved and not self.confirm_discard_transcript():
+            event.ignore()
+            return
+        self._close_confirmed = True
+        self.storage.close()
         self.switches.close()
         self.bridge.detach()
         self.gate.stop_watching()

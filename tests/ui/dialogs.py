@@ -41,8 +41,16 @@ class DialogAnswerer:
                 widget.deny_button.click()
         elif isinstance(widget, QMessageBox):
             self.seen.append("message:" + widget.text())
-            wanted = {"confirm": 0, "cancel": 1}[action]  # buttons in the order they were added
-            widget.buttons()[wanted].click() if len(widget.buttons()) > 1 else widget.accept()
+            buttons = widget.buttons()
+            if len(buttons) < 2:
+                widget.accept()
+                return
+            # By role, not position: Qt lays buttons out by role (a destructive one goes after
+            # Cancel), so buttons() is not in the order they were added.
+            reject = [b for b in buttons
+                      if widget.buttonRole(b) == QMessageBox.ButtonRole.RejectRole]
+            others = [b for b in buttons if b not in reject]
+            {"confirm": others, "cancel": reject}[action][0].click()
         else:
             self.seen.append(type(widget).__name__)
             widget.close()

@@ -1,0 +1,112 @@
+"""Microphone controls: device picker with refresh, level meter, mute, noise-suppression strength
+and "Learn room noise". Displays what it is given and forwards what the user asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QWidget,
+)
+
+from app.audio.devices import InputDevice
+
+METER_FLOOR_DBFS = -60
+STRENGTHS = ("low", "medium", "high")
+
+
+class AudioControls(QWidget):
+    device_chosen = Signal(object)  # a device index, or None for the system default
+    refresh_requested = Signal()
+    mute_toggled = Signal(bool)
+    strength_chosen = Signal(str)
+    learn_noise_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.device = QComboBox(self)
+        self.device.setObjectName("device_picker")
+        self.device.setAccessibleName("Microphone device")
+        self.device.setAccessibleDescription("Which microphone Candor listens to")
+        self.device.setMinimumContentsLength(18)
+        self.device.activated.connect(self._device_activated)
+        self.refresh = QPushButton("Refresh", self)
+        self.refresh.setAccessibleName("Refresh devices")
+        self.refresh.setAccessibleDescription("Look again for microphones plugged in or removed")
+        self.refresh.clicked.connect(self.refresh_requested)
+        self.meter = QProgressBar(self)
+        self.meter.setObjectName("level_meter")
+        self.meter.setRange(METER_FLOOR_DBFS, 0)
+        self.meter.setValue(METER_FLOOR_DBFS)
+        self.meter.setTextVisible(False)
+        self.meter.setMaximumHeight(14)
+        self.meter.setAccessibleName("Microphone level")
+        self.meter.setAccessibleDescription("Loudness of the microphone, in dB below full scale")
+        self.mute = QPushButton("Mute", self)
+        self.mute.setObjectName("mute")
+        self.mute.setCheckable(True)
+        self.mute.setAccessibleName("Mute")
+        self.mute.setAccessibleDescription("While muted, no sound reaches any processing")
+        self.mute.toggled.connect(self._mute_toggled)
+        self.strength = QComboBox(self)
+        self.strength.setObjectName("noise_strength")
+        for name in STRENGTHS:
+            self.strength.addItem(name.capitalize(), name)
+        self.strength.setCurrentIndex(1)
+        self.strength.setAccessibleName("Noise suppression strength")
+        self.strength.setAccessibleDescription("How strongly background noise is removed")
+        self.strength.activated.connect(
+            lambda index: self.strength_chosen.emit(self.strength.itemData(index))
+        )
+        self.learn = QPushButton("Learn room noise", self)
+        self.learn.setAccessibleName("Learn room noise")
+        self.learn.setAccessibleDescription(
+            "Stay quiet for two seconds: Candor learns the background noise to remove it"
+        )
+        self.learn.clicked.connect(self.learn_noise_requested)
+        self.status = QLabel(self)
+        self.status.setObjectName("audio_status")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Microphone:", self))
+        layout.addWidget(self.device, 2)
+        layout.addWidget(self.refresh)
+        layout.addWidget(self.meter, 1)
+        layout.addWidget(self.mute)
+        layout.addWidget(QLabel("Noise:", self))
+        layout.addWidget(self.strength)
+        layout.addWidget(self.learn)
+        self.set_noise_controls_enabled(False)
+
+    def set_devices(self, devices: Sequence[InputDevice], selected: int | None) -> None:
+        self.device.clear()
+        self.device.addItem("System default", None)
+        for device in devices:
+            self.device.addItem(device.label(), device.index)
+        position = self.device.findData(selected) if selected is not None else 0
+        self.device.setCurrentIndex(max(position, 0))
+
+    def selected_device(self) -> int | None:
+        return self.device.currentData()
+
+    def _device_activated(self, index: int) -> None:
+        self.device_chosen.emit(self.device.itemData(index))
+
+    def _mute_toggled(self, muted: bool) -> None:
+        self.mute.setText("Unmute" if muted else "Mute")
+        self.mute.setAccessibleName("Unmute" if muted else "Mute")
+        self.mute_toggled.emit(muted)
+
+    def set_level(self, rms_dbfs: float, peak_dbfs: float) -> None:
+        self.meter.setValue(int(max(METER_FLOOR_DBFS, min(0.0, rms_dbfs))))
+        self.meter.setToolTip(f"level {rms_dbfs:.0f} dBFS, peak {peak_dbfs:.0f} dBFS")
+
+    def set_noise_controls_enabled(self, enabled: bool) -> None:
+        self.strength.setEnabled(enabled)
+        self.learn.setEnabled(enabled)

@@ -1,0 +1,96 @@
+"""Live captions: final text in the normal colour, the caption in progress dimmed, following the
+newest line unless the user scrolled up to read, and a lag indicator."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+
+from app.segments import Segment
+
+# Within this many pixels of the bottom counts as "following the captions".
+_FOLLOW_SLACK = 4
+
+
+class CaptionsView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text = QPlainTextEdit(self)
+        self.text.setObjectName("captions")
+        self.text.setReadOnly(True)
+        self.text.setPlaceholderText("Captions appear here while live captions are on.")
+        self.text.setAccessibleName("Live captions")
+        self.text.setAccessibleDescription(
+            "Confirmed captions in normal text; the words still being recognised are dimmed"
+        )
+        self.lag = QLabel(self)
+        self.lag.setObjectName("caption_lag")
+        self.lag.setAccessibleName("Caption delay")
+        self.lag.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.lag)
+        self._final_end = 0  # document position where the dimmed partial text begins
+        self._partial = ""
+        self.finals: list[Segment] = []
+        self._final_format = QTextCharFormat()
+        self._partial_format = QTextCharFormat()
+        self._partial_format.setForeground(QColor("#8a8a8a"))
+
+    def _following(self) -> bool:
+        bar = self.text.verticalScrollBar()
+        return bar.value() >= bar.maximum() - _FOLLOW_SLACK
+
+    def _rewrite_tail(self, final_text: str, partial: str) -> None:
+        following = self._following()
+        bar = self.text.verticalScrollBar()
+        kept = bar.value()
+        cursor = QTextCursor(self.text.document())
+        cursor.setPosition(self._final_end)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        if final_text:
+            cursor.insertText(final_text, self._final_format)
+            self._final_end = cursor.position()
+        if partial:
+            cursor.insertText(partial, self._partial_format)
+        self._partial = partial
+        if following:
+            bar.setValue(bar.maximum())
+        else:
+            bar.setValue(kept)
+
+    def add_final(self, segment: Segment) -> None:
+        text = segment.text.strip()
+        if not text:
+            return
+        self.finals.append(segment)
+        separator = "" if self._final_end == 0 else " "
+        self._rewrite_tail(separator + text, "")
+
+    def set_partial(self, segment: Segment | None) -> None:
+        text = segment.text.strip() if segment else ""
+        self._rewrite_tail("", (" " + text) if text and self._final_end else text)
+
+    def partial_text(self) -> str:
+        return self._partial.strip()
+
+    def final_text(self) -> str:
+        return " ".join(s.text.strip() for s in self.finals)
+
+    def clear(self) -> None:
+        self.text.clear()
+        self.finals.clear()
+        self._final_end = 0
+        self._partial = ""
+        self.set_lag(None)
+
+    def set_lag(self, seconds: float | None) -> None:
+        """Show how far captions trail the speech; hidden when they keep up."""
+        if seconds is None or seconds < 2.0:
+            self.lag.hide()
+            return
+        self.lag.setText(f"Captions are {seconds:.1f} s behind; catching up…")
+        self.lag.setAccessibleDescription(self.lag.text())
+        self.lag.show()

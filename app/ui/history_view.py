@@ -1,0 +1,528 @@
+"""Meeting history: the stored meetings, one open with its timed transcript, search across all of
+them (off the GUI thread, results shown as they are found), rename, delete and export.
+
+The view only shows and forwards: reading, searching, renaming, deleting and rendering exports
+are the store's (app.storage); dialogs are attributes so tests can answer them.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTextBrowser,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.segments import FORMATS
+from app.storage import MeetingSummary, SearchHit, StorageError
+from app.storage.export import render_meeting
+from app.ui.background import Task
+from app.ui.storage_text import clock, duration, local_time, plural, title_of
+from app.ui.window_storage import WindowStorage
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+SEGMENT_ROLE = Qt.ItemDataRole.UserRole + 1
+SEARCH_DELAY_MS = 250
+FORMAT_FILTERS = {
+    "txt": "Plain text (*.txt)",
+    "srt": "SubRip subtitles (*.srt)",
+    "vtt": "WebVTT subtitles (*.vtt)",
+    "json": "JSON with timings and details (*.json)",
+    "md": "Markdown (*.md)",
+}
+EMPTY_TEXT = (
+    "No stored meetings. A meeting's transcript is kept only while “Keep transcript” is on; "
+    "otherwise it lives in memory until the meeting is closed."
+)
+
+
+def _file_stem(summary: MeetingSummary) -> str:
+    title = re.sub(r"[^\w\- ]+", "", title_of(summary)).strip() or "meeting"
+    return f"{title[:60]} {summary.started.astimezone().strftime('%Y-%m-%d %H%M')}"
+
+
+def _highlight(text: str, needle: str) -> str:
+    """`text` as HTML with each case-insensitive occurrence of `needle` marked."""
+    if not needle:
+        return html.escape(text)
+    folded, wanted = text.casefold(), needle.casefold()
+    if len(folded) != len(text):  # casefolding changed lengths (ß → ss): mark nothing
+        return html.escape(text)
+    parts, pos = [], 0
+    while (found := folded.find(wanted, pos)) >= 0:
+        parts.append(html.escape(text[pos:found]))
+        parts.append(
+            f'<span style="background:#fff1a8;color:#000">'
+            f"{html.escape(text[found:found + len(wanted)])}</span>"
+        )
+        pos = found + len(wanted)
+    parts.append(html.escape(text[pos:]))
+    return "".join(parts)
+
+
+class HistoryView(QWidget):
+    meeting_opened = Signal(str)  # meeting id
+    search_finished = Signal(int)  # number of meetings found
+
+    def __init__(self, storage: WindowStorage, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.storage = storage
+        self.setObjectName("history_view")
+        self.setAccessibleName("Meeting history")
+        self.setAccessibleDescription(
+            "Meetings stored on this device: open, search, rename, export or delete them"
+        )
+        # Dialogs, replaceable by tests (a real dialog cannot be driven headless reliably).
+        self.ask_title: Callable[[str], str | None] = self._ask_title
+        self.choose_export_path: Callable[[str], str] = self._ask_export_path
+
+        self.search_box = QLineEdit(self)
+        self.search_box.setObjectName("history_search")
+        self.search_box.setPlaceholderText("Search titles and transcripts")
+        self.search_box.setClearButtonEnabled(True)
+        for clear in self.search_box.findChildren(QToolButton):  # Qt's own clear button
+            clear.setAccessibleName("Clear search")
+            clear.setAccessibleDescription("Empty the search box and list every meeting again")
+        self.search_box.setAccessibleName("Search meetings")
+        self.search_box.setAccessibleDescription(
+            "Type words to find in every stored meeting's title and transcript; results appear "
+            "as they are found. Clear it to list all meetings."
+        )
+        self.status = QLabel(self)
+        self.status.setObjectName("history_status")
+        self.status.setWordWrap(True)
+
+        self.meetings = QTreeWidget(self)
+        self.meetings.setObjectName("history_list")
+        self.meetings.setColumnCount(4)
+        self.meetings.setHeaderLabels(["Title", "Date", "Duration", "Segments"])
+        self.meetings.setRootIsDecorated(False)
+        self.meetings.setUniformRowHeights(False)
+        self.meetings.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.meetings.setAllColumnsShowFocus(True)
+        header = self.meetings.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setAccessibleName("Meeting list columns")
+        header.setAccessibleDescription("Title, date, duration and number of segments")
+        self.meetings.setAccessibleName("Stored meetings")
+        self.meetings.setAccessibleDescription(
+            "Newest first: title, date, duration and number of transcript segments. Select one "
+            "to read its transcript. Delete asks before deleting; F2 renames."
+        )
+
+        self.rename_button = QPushButton("Re&name…", self)
+        self.rename_button.setAccessibleName("Rename meeting")
+        self.rename_button.setAccessibleDescription("Give the selected meeting a new title")
+        self.export_button = QPushButton("E&xport…", self)
+        self.export_button.setAccessibleName("Export meeting")
+        self.export_button.setAccessibleDescription(
+            "Save the selected meeting's transcript as text, SRT, WebVTT, JSON or Markdown"
+        )
+        self.delete_button = QPushButton("&Delete…", self)
+        self.delete_button.setAccessibleName("Delete meeting")
+        self.delete_button.setAccessibleDescription(
+            "Delete the selected meeting and destroy its key, after asking once"
+        )
+        self.rename_button.clicked.connect(self.rename_selected)
+        self.export_button.clicked.connect(self.export_selected)
+        self.delete_button.clicked.connect(self.delete_selected)
+
+        self.transcript_title = QLabel(self)
+        self.transcript_title.setObjectName("transcript_title")
+        self.transcript_title.setWordWrap(True)
+        self.transcript_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.transcript = QTextBrowser(self)
+        self.transcript.setObjectName("history_transcript")
+        self.transcript.setOpenLinks(False)
+        self.transcript.setAccessibleName("Transcript")
+        self.transcript.setAccessibleDescription(
+            "The selected meeting's transcript, each line with its time from the meeting's start"
+        )
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.rename_button)
+        buttons.addWidget(self.export_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.delete_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search_box)
+        layout.addWidget(self.status)
+        layout.addWidget(self.meetings, 2)
+        layout.addLayout(buttons)
+        layout.addWidget(self.transcript_title)
+        layout.addWidget(self.transcript, 3)
+        for first, second in (
+            (self.search_box, self.meetings),
+            (self.meetings, self.rename_button),
+            (self.rename_button, self.export_button),
+            (self.export_button, self.delete_button),
+            (self.delete_button, self.transcript),
+        ):
+            QWidget.setTabOrder(first, second)
+
+        self.meetings.installEventFilter(self)  # Delete and F2 on the list
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._search_now)
+        self.search_box.textChanged.connect(lambda _text: self._search_timer.start())
+        self.search_box.returnPressed.connect(self._search_now)
+        self.meetings.currentItemChanged.connect(self._current_changed)
+        self.meetings.itemActivated.connect(lambda _item, _col: self.transcript.setFocus())
+
+        self._search_task: Task | None = None
+        self._generation = 0
+        self._needle = ""
+        self._hits = 0
+        self.searching = False
+        self.open_id: str | None = None
+        storage.changed.connect(self.refresh)
+        self.refresh()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.meetings and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            if event.key() == Qt.Key.Key_Delete and not event.modifiers():
+                self.delete_selected()
+                return True
+            if event.key() == Qt.Key.Key_F2 and not event.modifiers():
+                self.rename_selected()
+                return True
+        return super().eventFilter(watched, event)
+
+    # -- listing ---------------------------------------------------------------------------
+
+    @property
+    def selected_id(self) -> str | None:
+        item = self.meetings.currentItem()
+        return None if item is None else item.data(0, ID_ROLE)
+
+    def refresh(self) -> None:
+        """Re-read the store (call after a meeting was stored, renamed or deleted)."""
+        if not self.storage.is_open:
+            return
+        if self.search_box.text().strip():
+            self._search_now()
+            return
+        self._cancel_search()
+        keep = self.selected_id
+        self.meetings.clear()
+        self.meetings.setRootIsDecorated(False)
+        try:
+            summaries = self.storage.store.list_meetings()
+        except StorageError as err:
+            self._set_status(f"The stored meetings cannot be listed: {err}")
+            return
+        for summary in summaries:
+            self.meetings.addTopLevelItem(self._item(summary))
+        self._set_status(
+            f"{plural(len(summaries), 'stored meeting')}, newest first." if summaries
+            else EMPTY_TEXT
+        )
+        self._reselect(keep)
+
+    def _item(self, summary: MeetingSummary) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([
+            title_of(summary), local_time(summary.started), duration(summary),
+            str(summary.segments),
+        ])
+        item.setData(0, ID_ROLE, summary.id)
+        item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        item.setToolTip(0, f"Meeting {summary.id}")
+        return item
+
+    def _reselect(self, meeting_id: str | None) -> None:
+        found = self._find(meeting_id) if meeting_id else None
+        if found is not None:
+            self.meetings.setCurrentItem(found)
+            return
+        if self.meetings.topLevelItemCount():
+            self.meetings.setCurrentItem(self.meetings.topLevelItem(0))
+        else:
+            self._show_nothing()
+        self._update_buttons()
+
+    def _find(self, meeting_id: str | None) -> QTreeWidgetItem | None:
+        for row in range(self.meetings.topLevelItemCount()):
+            item = self.meetings.topLevelItem(row)
+            if item.data(0, ID_ROLE) == meeting_id:
+                return item
+        return None
+
+    def _set_status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setAccessibleName(text)
+
+    def _update_buttons(self) -> None:
+        has = self.selected_id is not None
+        for button in (self.rename_button, self.export_button, self.delete_button):
+            button.setEnabled(has)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def _current_changed(self, item: QTreeWidgetItem | None, _previous: object) -> None:
+        self._update_buttons()
+        if item is None:
+            return
+        meeting_id = item.data(0, ID_ROLE)
+        segment = item.data(0, SEGMENT_ROLE)
+        self.open_meeting(meeting_id, segment)
+
+    def _show_nothing(self) -> None:
+        self.open_id = None
+        self.transcript_title.setText("")
+        self.transcript.clear()
+
+    def open_meeting(self, meeting_id: str, segment: int | None = None) -> None:
+        """Show a meeting's transcript, scrolled to `segment` when given."""
+        try:
+            meeting = self.storage.store.get(meeting_id)
+        except StorageError as err:
+            self.open_id = None
+            self.transcript_title.setText("This meeting cannot be shown")
+            self.transcript.setPlainText(str(err))
+            return
+        s = meeting.summary
+        self.open_id = meeting_id
+        facts = [local_time(s.started), duration(s), plural(len(meeting.segments), "segment")]
+        if s.model:
+            facts.append(f"model {s.model}")
+        self.transcript_title.setText(f"{meeting.title} — {' · '.join(facts)}")
+        self.transcript_title.setAccessibleName(self.transcript_title.text())
+        lines = []
+        for index, seg in enumerate(meeting.segments):
+            lines.append(
+                f'<p><a name="seg-{index}"></a><span style="color:#555">'
+                f"[{clock(seg.start)}]</span> {_highlight(seg.text.strip(), self._needle)}</p>"
+            )
+        self.transcript.setHtml(
+            "".join(lines) or "<p><i>No captions were stored for this meeting.</i></p>"
+        )
+        if segment is not None:
+            self.transcript.scrollToAnchor(f"seg-{segment}")
+        self.meeting_opened.emit(meeting_id)
+
+    # -- search ----------------------------------------------------------------------------
+
+    def _cancel_search(self) -> None:
+        self._search_timer.stop()
+        self._generation += 1
+        if self._search_task is not None:
+            self._search_task.cancel()
+            self._search_task = None
+        self.searching = False
+
+    def search(self, text: str) -> None:
+        self.search_box.setText(text)
+        self._search_now()
+
+    def _search_now(self) -> None:
+        self._search_timer.stop()
+        text = self.search_box.text().strip()
+        if not text:
+            if self._needle:
+                self._needle = ""
+                self.refresh()
+            return
+        self._cancel_search()
+        generation = self._generation
+        self._needle = text
+        self._hits = 0
+        self.searching = True
+        self.meetings.clear()
+        self.meetings.setRootIsDecorated(True)  # each meeting found lists its matching lines
+        self._show_nothing()
+        self._update_buttons()
+        self._set_status(f"Searching for “{text}”…")
+        store = self.storage.store
+
+        def work(task: Task) -> int:
+            found = 0
+            for hit in store.iter_search(text):
+                if task.cancelled:
+                    break
+                task.report(hit)
+                found += 1
+            return found
+
+        task = self.storage.tasks.start(work)
+        task.signals.reported.connect(lambda hit: self._add_hit(generation, hit))
+        task.signals.succeeded.connect(lambda _n: self._search_done(generation, text))
+        task.signals.failed.connect(lambda err: self._search_failed(generation, err))
+        self._search_task = task
+
+    def _add_hit(self, generation: int, hit: SearchHit) -> None:
+        if generation != self._generation:
+            return
+        item = self._item(hit.meeting)
+        where = "title" if hit.title_match else ""
+        lines = plural(len(hit.matches), "line") if hit.matches else ""
+        item.setToolTip(0, "Found in " + " and ".join(x for x in (where, lines) if x))
+        for index, seg in hit.matches:
+            child = QTreeWidgetItem([f"[{clock(seg.start)}] {seg.text.strip()}", "", "", ""])
+            child.setData(0, ID_ROLE, hit.meeting.id)
+            child.setData(0, SEGMENT_ROLE, index)
+            child.setToolTip(0, seg.text.strip())
+            item.addChild(child)
+        self.meetings.addTopLevelItem(item)
+        for row in range(item.childCount()):  # spanning works only once the item is in the tree
+            item.child(row).setFirstColumnSpanned(True)
+        item.setExpanded(True)
+        self._hits += 1
+        self._set_status(f"Searching for “{self._needle}”… {plural(self._hits, 'meeting')} so far")
+        if self.meetings.currentItem() is None:
+            self.meetings.setCurrentItem(item)
+
+    def _search_done(self, generation: int, text: str) -> None:
+        if generation != self._generation:
+            return
+        self.searching = False
+        self._search_task = None
+        if self._hits:
+            verb = "mentions" if self._hits == 1 else "mention"
+            self._set_status(f"{plural(self._hits, 'meeting')} {verb} “{text}”.")
+        else:
+            self._set_status(f"No stored meeting mentions “{text}”.")
+        self._update_buttons()
+        self.search_finished.emit(self._hits)
+
+    def _search_failed(self, generation: int, err: object) -> None:
+        if generation != self._generation:
+            return
+        self.searching = False
+        self._search_task = None
+        self._set_status(f"The search stopped: {err}")
+        self.search_finished.emit(self._hits)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def _selected_summary(self) -> MeetingSummary | None:
+        meeting_id = self.selected_id
+        if meeting_id is None:
+            return None
+        try:
+            return self.storage.store.summary(meeting_id)
+        except StorageError as err:
+            self._set_status(str(err))
+            self.refresh()
+            return None
+
+    def _ask_title(self, current: str) -> str | None:
+        text, ok = QInputDialog.getText(
+            self, "Rename meeting", "New title:", QLineEdit.EchoMode.Normal, current
+        )
+        return text if ok else None
+
+    def rename_selected(self) -> None:
+        summary = self._selected_summary()
+        if summary is None:
+            return
+        title = self.ask_title(summary.title or "")
+        if title is None:
+            return
+        if not title.strip():
+            QMessageBox.warning(self, "Rename meeting",
+                                "A meeting needs a title; the old one was kept.")
+            return
+        try:
+            self.storage.store.rename(summary.id, title)
+        except (StorageError, ValueError) as err:
+            QMessageBox.warning(self, "Rename meeting", f"The meeting was not renamed: {err}")
+            return
+        self._set_status(f"Renamed to “{title.strip()}”.")
+        self.storage.notify_changed()
+
+    def delete_selected(self) -> None:
+        summary = self._selected_summary()
+        if summary is None:
+            return
+        recording = summary.id in self.storage.store.active_meetings
+        text = (
+            f"“{title_of(summary)}” of {local_time(summary.started)} "
+            f"({plural(summary.segments, 'segment')}) will be deleted and its key destroyed. "
+            "This cannot be undone."
+        )
+        if recording:
+            text += " It is being recorded now: the rest of it will not be stored."
+        box = QMessageBox(QMessageBox.Icon.Warning, "Delete this meeting?", text, parent=self)
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(None)
+        box.exec()
+        if box.clickedButton() is not delete:
+            return
+        try:
+            self.storage.store.delete(summary.id)
+        except StorageError as err:
+            QMessageBox.warning(self, "Delete meeting", f"The meeting was not deleted: {err}")
+            return
+        self.storage.notify_changed()
+        self._set_status(f"Deleted “{title_of(summary)}” and destroyed its key.")
+
+    def _ask_export_path(self, suggested: str) -> str:
+        filters = ";;".join(FORMAT_FILTERS.values())
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export meeting", suggested + ".txt", filters, FORMAT_FILTERS["txt"]
+        )
+        if path and Path(path).suffix.lower().lstrip(".") not in FORMATS:
+            fmt = next((f for f, label in FORMAT_FILTERS.items() if label == chosen), "txt")
+            path += "." + fmt
+        return path
+
+    def export_selected(self) -> Path | None:
+        summary = self._selected_summary()
+        if summary is None:
+            return None
+        chosen = self.choose_export_path(_file_stem(summary))
+        if not chosen:
+            return None
+        path = Path(chosen)
+        fmt = path.suffix.lower().lstrip(".")
+        if fmt not in FORMATS:
+            QMessageBox.warning(
+                self, "Export meeting",
+                f"“{path.name}” does not end in a known format. Use one of: "
+                + ", ".join(f".{f}" for f in FORMATS) + ".",
+            )
+            return None
+        try:
+            text = render_meeting(self.storage.store.get(summary.id), fmt)
+            # Written straight to where the user chose (the save dialog asked about replacing).
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except StorageError as err:
+            QMessageBox.warning(self, "Export meeting", f"The meeting cannot be exported: {err}")
+            return None
+        except OSError as err:
+            QMessageBox.warning(
+                self, "Export meeting",
+                f"Could not write {path}: {err.strerror}. Choose another place.",
+            )
+            return None
+        self._set_status(f"Saved “{title_of(summary)}” as {fmt.upper()} to {path}.")
+        return path

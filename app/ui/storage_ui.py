@@ -1,0 +1,218 @@
+"""The stored-data parts of the main window, attached in one place so main_window.py stays small:
+the Meetings menu and toolbar actions, the meeting-history dock, "What Candor holds", notices
+the user must see (a damaged database set aside, unreadable retention settings) and a discreet
+status-bar note of what the retention clock erased.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.gate_bridge import GateBridge
+from app.ui.history_view import HistoryView
+from app.ui.transparency_view import TransparencyView
+from app.ui.window_storage import WindowStorage
+
+NOTICE_STYLE = "QFrame#notice { background: #fff4ce; color: #3b2f00; }"
+
+
+class Notice(QFrame):
+    dismissed = Signal(str)
+
+    def __init__(self, key: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.key = key
+        self.setObjectName("notice")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.dismiss_button = QPushButton("Dismiss", self)
+        self.dismiss_button.setAccessibleName("Dismiss notice")
+        self.dismiss_button.clicked.connect(lambda: self.dismissed.emit(self.key))
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.set_text(text)
+
+    def set_text(self, text: str) -> None:
+        self.label.setText(text)
+        self.setAccessibleName(text)
+        self.dismiss_button.setAccessibleDescription(f"Hide this message: {text}")
+
+
+class NoticeArea(QWidget):
+    """Messages about stored data, one per key; a new message with the same key replaces the
+    old one, an empty message removes it."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("storage_notices")
+        self.setAccessibleName("Notices about stored data")
+        self.setStyleSheet(NOTICE_STYLE)
+        self.notices: dict[str, Notice] = {}
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(4, 4, 4, 4)
+
+    def set_notice(self, key: str, text: str) -> None:
+        if not text:
+            self.remove(key)
+            return
+        notice = self.notices.get(key)
+        if notice is None:
+            notice = Notice(key, text, self)
+            notice.dismissed.connect(self.remove)
+            self._layout.addWidget(notice)
+            self.notices[key] = notice
+        else:
+            notice.set_text(text)
+        self.changed.emit()
+
+    def remove(self, key: str) -> None:
+        notice = self.notices.pop(key, None)
+        if notice is not None:
+            notice.hide()
+            notice.deleteLater()
+            self.changed.emit()
+
+    def texts(self) -> list[str]:
+        return [n.label.text() for n in self.notices.values()]
+
+
+class StorageUi(QObject):
+    def __init__(
+        self,
+        window: QMainWindow,
+        storage: WindowStorage,
+        bridge: GateBridge,
+        *,
+        privacy_menu: QMenu,
+        toolbar: QToolBar,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.storage = storage
+        self.bridge = bridge
+        self.transparency: TransparencyView | None = None
+        self._history_sized = False
+
+        self.history_action = QAction("Meeting &history", window)
+        self.history_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        self.history_action.setToolTip("Stored meetings: open, search, rename, export, delete")
+        self.history_action.triggered.connect(self.show_history)
+        self.search_action = QAction("&Search meetings…", window)
+        self.search_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.search_action.setToolTip("Find words in every stored meeting")
+        self.search_action.triggered.connect(self.search_meetings)
+        self.holdings_action = QAction("What Candor &holds…", window)
+        self.holdings_action.setShortcut(QKeySequence("Ctrl+Shift+D"))
+        self.holdings_action.setToolTip(
+            "Everything Candor stores, where, how protected and until when; export or erase it"
+        )
+        self.holdings_action.triggered.connect(self.open_transparency)
+
+        self.meetings_menu = QMenu("&Meetings", window)
+        self.meetings_menu.addAction(self.history_action)
+        self.meetings_menu.addAction(self.search_action)
+        self.meetings_menu.addSeparator()
+        self.meetings_menu.addAction(self.holdings_action)
+        window.menuBar().insertMenu(privacy_menu.menuAction(), self.meetings_menu)
+        privacy_menu.addAction(self.holdings_action)
+        toolbar.addAction(self.history_action)
+        toolbar.addAction(self.holdings_action)
+
+        self.history = HistoryView(storage)
+        self.history_dock = QDockWidget("Meeting history", window)
+        self.history_dock.setObjectName("history_dock")
+        self.history_dock.setAccessibleName("Meeting history")
+        self.history_dock.setAllowedAreas(
+            Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.history_dock.setWidget(self.history)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
+        self.history_dock.hide()
+
+        self.notices = NoticeArea()
+        self.notice_dock = QDockWidget("Notices", window)
+        self.notice_dock.setObjectName("notice_dock")
+        self.notice_dock.setTitleBarWidget(QWidget(self.notice_dock))  # a banner, not a panel
+        self.notice_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.notice_dock.setAllowedAreas(Qt.DockWidgetArea.TopDockWidgetArea)
+        self.notice_dock.setWidget(self.notices)
+        window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.notice_dock)
+        self.notice_dock.hide()
+        self.notices.changed.connect(self._fit_notices)
+
+        self.status_note = QLabel(window)
+        self.status_note.setObjectName("retention_status")
+        self.status_note.setAccessibleName("Automatic erase")
+        window.statusBar().addPermanentWidget(self.status_note)
+
+        storage.problem.connect(self.notices.set_notice)
+        storage.retention_erased.connect(self._retention_note)
+
+    def _fit_notices(self) -> None:
+        self.notice_dock.setVisible(bool(self.notices.notices))
+        if self.notices.notices:
+            # Wrapped text asks for more height than it needs at the window's width; give the
+            # banner exactly what its text takes, the rest stays with the meeting.
+            width = max(self.window.width(), 400)
+            height = self.notices.heightForWidth(width)
+            if height > 0:
+                self.window.resizeDocks([self.notice_dock], [height], Qt.Orientation.Vertical)
+
+    def _retention_note(self, text: str) -> None:
+        self.status_note.setText(text)
+        self.status_note.setToolTip(
+            "Candor erases stored transcripts when their retention period ends (What Candor "
+            "holds… sets it). Only counts are logged, never content."
+        )
+        self.status_note.setAccessibleName(f"Automatic erase: {text}")
+
+    def show_history(self) -> HistoryView:
+        first_time = self.history_dock.isHidden() and not self._history_sized
+        self.history_dock.show()
+        if first_time:
+            # Half the window for the list and transcript; the meeting keeps the rest.
+            self._history_sized = True
+            width = max(self.window.width() * 9 // 20, 40 * self.history.fontMetrics()
+                        .averageCharWidth())
+            self.window.resizeDocks([self.history_dock], [width], Qt.Orientation.Horizontal)
+        self.history_dock.raise_()
+        self.history.refresh()
+        self.history.meetings.setFocus()
+        return self.history
+
+    def search_meetings(self) -> HistoryView:
+        self.show_history()
+        self.history.search_box.setFocus()
+        self.history.search_box.selectAll()
+        return self.history
+
+    def open_transparency(self) -> TransparencyView:
+        if self.transparency is None:
+            self.transparency = TransparencyView(self.storage, self.bridge, self.window)
+        self.transparency.refresh()
+        self.transparency.show()
+        self.transparency.raise_()
+        self.transparency.activateWindow()
+        return self.transparency

@@ -1,0 +1,503 @@
+"""What Candor holds: the transparency report as a readable table, how long each category is
+kept, "Export everything…" and "Erase everything…".
+
+The figures come from app.storage.report.build_report, the changes from app.storage (retention
+settings, export_all, erase via WindowStorage); this dialog shows them and forwards the choices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.storage import (
+    AlreadyRunning,
+    RetentionSettings,
+    RetentionSettingsError,
+    StorageError,
+    build_report,
+    export_all,
+)
+from app.storage.export import ExportResult
+from app.storage.retention import CATEGORIES, END_OF_MEETING, PERIOD_LABELS, PERIODS
+from app.storage.retention import expired_meetings as expired_under
+from app.ui.background import Task
+from app.ui.gate_bridge import GateBridge
+from app.ui.storage_text import human_bytes, local_iso, plural
+from app.ui.window_storage import MeetingBeingRecorded, WindowStorage
+
+CATEGORY_TITLES = {
+    "transcripts": "Meeting transcripts",
+    "recordings": "Meeting recordings (audio)",
+    "consent_ledger": "Consent ledger",
+    "keys": "Encryption keys",
+    "logs": "Logs",
+    "settings_and_locks": "Settings and locks",
+    "set_aside_databases": "Damaged databases set aside",
+    "other_files": "Other files",
+}
+COLUMNS = ("What", "Items", "Size", "Oldest", "Next automatic erase")
+RETENTION_TITLES = {"transcripts": "Keep transcripts", "recordings": "Keep recordings"}
+RETENTION_DESCRIPTIONS = {
+    "transcripts": "How long stored meeting transcripts are kept before Candor erases them",
+    "recordings": "How long meeting audio would be kept; this version never stores audio",
+}
+
+
+def _consent_line(consent: dict[str, object], title: str) -> str:
+    record = consent.get("record_id")
+    return (f"Consent ({title}): {consent['state']}"
+            + (f", ledger record {record}" if record else ""))
+
+
+class TransparencyView(QDialog):
+    export_finished = Signal(object)  # ExportResult, or the exception that stopped it
+    erased = Signal(object)  # EraseResult
+
+    def __init__(
+        self, storage: WindowStorage, bridge: GateBridge, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.storage = storage
+        self.setWindowTitle("What Candor holds — Candor")
+        self.setObjectName("transparency_view")
+        self.setAccessibleName("What Candor holds")
+        self.setAccessibleDescription(
+            "Everything Candor keeps on this device, where, how it is protected and until when"
+        )
+        self._size_to_font()
+        self.choose_export_folder: Callable[[], str] = self._ask_export_folder
+        self.report: dict[str, object] = {}
+        self.export_task: Task | None = None
+        self.progress: QProgressDialog | None = None
+
+        intro = QLabel(
+            "Everything Candor keeps is below, and all of it is on this device: nothing is kept "
+            "anywhere else. Transcripts are encrypted; deleting one destroys its key.",
+            self,
+        )
+        intro.setWordWrap(True)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("holdings_summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.table = QTreeWidget(self)
+        self.table.setObjectName("holdings_table")
+        self.table.setColumnCount(len(COLUMNS))
+        self.table.setHeaderLabels(COLUMNS)
+        self.table.setWordWrap(True)
+        self.table.setUniformRowHeights(False)
+        header = self.table.header()
+        header.setStretchLastSection(True)
+        # The first column is sized to the category names (not to the long detail lines spanning
+        # the row); the view scrolls sideways rather than hide a name at large font sizes.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setAccessibleName("Report columns")
+        header.setAccessibleDescription(", ".join(COLUMNS))
+        self.table.setAccessibleName("What Candor holds, by category")
+        self.table.setAccessibleDescription(
+            "One row per kind of data with its count, size, oldest item and next automatic "
+            "erase; below each, where it is stored, how it is protected and the consent for it"
+        )
+
+        retention_box = QGroupBox("How long Candor keeps things", self)
+        form = QFormLayout(retention_box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.retention: dict[str, QComboBox] = {}
+        for category in CATEGORIES:
+            combo = QComboBox(retention_box)
+            combo.setObjectName(f"retention_{category}")
+            for period in PERIODS:
+                combo.addItem(PERIOD_LABELS[period], period)
+            combo.setAccessibleName(RETENTION_TITLES[category])
+            combo.setAccessibleDescription(RETENTION_DESCRIPTIONS[category])
+            combo.setPlaceholderText("unreadable settings: choose a period")
+            combo.activated.connect(
+                lambda index, c=category, box=combo: self.set_retention(c, box.itemData(index))
+            )
+            form.addRow(RETENTION_TITLES[category] + ":", combo)
+            self.retention[category] = combo
+        self.retention_note = QLabel(retention_box)
+        self.retention_note.setObjectName("retention_note")
+        self.retention_note.setWordWrap(True)
+        form.addRow(self.retention_note)
+
+        self.status = QLabel(self)
+        self.status.setObjectName("holdings_status")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.refresh_button = QPushButton("&Refresh", self)
+        self.refresh_button.setAccessibleName("Refresh the report")
+        self.refresh_button.setAccessibleDescription("Count again what Candor holds now")
+        self.export_button = QPushButton("E&xport everything…", self)
+        self.export_button.setAccessibleName("Export everything")
+        self.export_button.setAccessibleDescription(
+            "Copy every meeting (JSON, text and SRT), the consent receipts and this report into "
+            "a new folder you choose"
+        )
+        self.erase_button = QPushButton("&Erase everything…", self)
+        self.erase_button.setAccessibleName("Erase everything")
+        self.erase_button.setAccessibleDescription(
+            "Erase every stored meeting, key, setting and log after asking once; the consent "
+            "ledger keeps only the record that an erase happened"
+        )
+        self.close_button = QPushButton("Close", self)
+        self.close_button.setAccessibleName("Close What Candor holds")
+        self.close_button.setAccessibleDescription("Close this window; nothing changes")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.export_button.clicked.connect(self.export_everything)
+        self.erase_button.clicked.connect(self.erase_everything)
+        self.close_button.clicked.connect(self.accept)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.refresh_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.erase_button)
+        buttons.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(retention_box)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+
+        storage.changed.connect(self.refresh)
+        bridge.changed.connect(self.refresh)
+        self.refresh()
+
+    def _size_to_font(self) -> None:
+        """Room for the report's lines at the user's font size (200 % included), within the
+        screen."""
+        metrics = self.fontMetrics()
+        width = max(860, 100 * metrics.averageCharWidth())
+        height = max(680, 34 * metrics.height())
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is not None:
+            width, height = min(width, screen.width()), min(height, screen.height())
+        self.resize(width, height)
+
+    # -- the report ------------------------------------------------------------------------
+
+    def category(self, name: str) -> dict[str, object] | None:
+        categories = self.report.get("categories", [])
+        assert isinstance(categories, list)
+        return next((c for c in categories if c["category"] == name), None)
+
+    def row(self, name: str) -> QTreeWidgetItem | None:
+        for index in range(self.table.topLevelItemCount()):
+            item = self.table.topLevelItem(index)
+            if item.data(0, Qt.ItemDataRole.UserRole) == name:
+                return item
+        return None
+
+    def refresh(self) -> None:
+        if not self.storage.is_open:
+            return
+        try:
+            self.report = build_report(
+                self.storage.store, gate=self.storage.gate, now=self.storage.clock()
+            )
+        except StorageError as err:
+            self.summary.setText(f"The report cannot be made: {err}")
+            return
+        self._fill_table()
+        self._fill_retention()
+        transcripts = self.category("transcripts") or {}
+        self.summary.setText(
+            f"Candor holds {plural(int(transcripts.get('count', 0)), 'stored meeting')} "
+            f"({human_bytes(int(transcripts.get('bytes', 0)))} of encrypted transcript) in "
+            f"{self.report['data_dir']}. Everything there takes "
+            f"{human_bytes(int(self.report['total_bytes']))}."
+        )
+        self.summary.setAccessibleName(self.summary.text())
+
+    def _fill_table(self) -> None:
+        self.table.clear()
+        categories = self.report["categories"]
+        assert isinstance(categories, list)
+        for cat in categories:
+            name = str(cat["category"])
+            count = cat.get("count")
+            size = int(cat.get("bytes", 0) or 0)
+            item = QTreeWidgetItem([
+                CATEGORY_TITLES.get(name, name.replace("_", " ").capitalize()),
+                "—" if count is None else str(count),
+                human_bytes(size),
+                local_iso(cat.get("oldest")) if "oldest" in cat else "",
+                local_iso(cat.get("next_automatic_erase")) if "next_automatic_erase" in cat
+                else "",
+            ])
+            item.setData(0, Qt.ItemDataRole.UserRole, name)
+            item.setToolTip(2, f"{size} bytes")
+            for column in (1, 2):
+                item.setTextAlignment(
+                    column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                )
+            for line in self._details(cat):
+                child = QTreeWidgetItem([line])
+                child.setToolTip(0, line)
+                item.addChild(child)
+            self.table.addTopLevelItem(item)
+            for row in range(item.childCount()):  # spanning works once the item is in the tree
+                item.child(row).setFirstColumnSpanned(True)
+            item.setExpanded(True)
+        metrics = self.table.fontMetrics()
+        names = [self.table.topLevelItem(i).text(0) for i in range(self.table.topLevelItemCount())]
+        widest = max([metrics.horizontalAdvance(n) for n in [*names, COLUMNS[0]]])
+        self.table.header().resizeSection(
+            0, widest + self.table.indentation() + 3 * metrics.averageCharWidth()
+        )
+
+    def _details(self, cat: dict[str, object]) -> list[str]:
+        lines = []
+        if "segments" in cat:
+            lines.append(f"Transcript segments: {cat['segments']}; database files on disk: "
+                         f"{human_bytes(int(cat.get('file_bytes', 0) or 0))}")
+        if cat.get("stored_in"):
+            lines.append(f"Stored in: {cat['stored_in']}")
+        if cat.get("encryption"):
+            # The report's sentences are long; one clause per line keeps them readable.
+            first, *rest = str(cat["encryption"]).split("; ")
+            lines.append(f"Protection: {first}")
+            lines += [f"    {clause[:1].upper()}{clause[1:]}" for clause in rest]
+        if cat.get("key_location"):
+            lines.append(f"Key: {cat['key_location']}")
+        retention = cat.get("retention")
+        if isinstance(retention, dict):
+            kept = retention.get("meaning") or retention.get("error")
+            lines.append(f"Kept: {kept}")
+        consent = cat.get("consent")
+        if isinstance(consent, dict):
+            purpose = str(consent["purpose"])
+            try:
+                title = self.storage.gate.notices.current(purpose).title
+            except Exception:  # a purpose the notices do not know: show its id
+                title = purpose
+            lines.append(_consent_line(consent, title))
+        if cat.get("note"):
+            lines.append(f"Note: {cat['note']}")
+        if cat["category"] in ("set_aside_databases", "other_files"):
+            for f in cat.get("files", []):
+                lines.append(f"File: {f['path']} ({human_bytes(int(f['bytes']))})")
+        return lines
+
+    def _fill_retention(self) -> None:
+        try:
+            settings: RetentionSettings | None = RetentionSettings.load(self.storage.home)
+            error = None
+        except RetentionSettingsError as err:
+            settings, error = None, str(err)
+        for category, combo in self.retention.items():
+            if settings is None:
+                combo.setCurrentIndex(-1)
+            else:
+                combo.setCurrentIndex(combo.findData(settings.period(category)))
+        if error:
+            self.retention_note.setText(
+                f"⚠ {error} Choosing a period here replaces them (the other category "
+                "goes back to its default)."
+            )
+        else:
+            self.retention_note.setText(
+                "Expired transcripts are erased when Candor starts and while it runs; each "
+                "erase is logged without content. This version never stores meeting audio."
+            )
+        self.retention_note.setAccessibleName(self.retention_note.text())
+
+    # -- retention -------------------------------------------------------------------------
+
+    def set_retention(self, category: str, period: str) -> None:
+        home = self.storage.home
+        try:
+            current = RetentionSettings.load(home)
+            readable = True
+        except RetentionSettingsError:
+            current = RetentionSettings()  # the user is replacing settings that cannot be read
+            readable = False
+        if readable and current.period(category) == period:
+            return
+        new = current.with_period(category, period)
+        if category == "transcripts":
+            store = self.storage.store
+            now = self.storage.clock()
+            already = set(expired_under(store, now, settings=current))
+            going = [m for m in expired_under(store, now, settings=new) if m not in already]
+            if going and not self.confirm(
+                "Erase older transcripts now?",
+                f"Keeping transcripts {PERIOD_LABELS[period]} means "
+                f"{plural(len(going), 'stored meeting')} older than that "
+                f"{'is' if len(going) == 1 else 'are'} erased now, for good. "
+                + ("" if period != END_OF_MEETING else
+                   "From now on each meeting's transcript is erased when the meeting ends. "),
+                f"Erase {len(going)} now",
+            ):
+                self._fill_retention()
+                return
+        try:
+            new.save(home)
+        except OSError as err:
+            QMessageBox.warning(self, "Retention not changed",
+                                f"The setting could not be saved: {err.strerror}.")
+            self._fill_retention()
+            return
+        self.status.setText(f"{RETENTION_TITLES[category]}: {PERIOD_LABELS[period]}.")
+        # The clock re-plans from the new period (and erases what it made expire at once).
+        self.storage.enforce_retention()
+        self.storage.notify_changed()
+
+    # -- export everything -----------------------------------------------------------------
+
+    def _ask_export_folder(self) -> str:
+        return QFileDialog.getExistingDirectory(
+            self, "Choose where to put the export (a new folder is made inside it)"
+        )
+
+    def export_everything(self) -> Task | None:
+        chosen = self.choose_export_folder()
+        if not chosen:
+            return None
+        stamp = datetime.now().strftime("%Y-%m-%d_%H%M%S")
+        dest = Path(chosen) / f"candor-export-{stamp}"
+        store, gate = self.storage.store, self.storage.gate
+
+        def work(task: Task) -> ExportResult:
+            return export_all(
+                store, dest, gate=gate, now=self.storage.clock(),
+                progress=lambda done, total, what: task.report((done, total, what)),
+            )
+
+        self.progress = QProgressDialog("Preparing the export…", "", 0, 0, self)
+        self.progress.setCancelButton(None)  # export_all cannot stop half-way; it is quick
+        self.progress.setWindowTitle("Exporting everything")
+        self.progress.setAccessibleName("Export progress")
+        self.progress.setAccessibleDescription(f"Writing everything Candor holds to {dest}")
+        self.progress.setWindowModality(Qt.WindowModality.WindowModal)
+        self.progress.setMinimumDuration(0)
+        self.progress.show()
+        self.export_button.setEnabled(False)
+        self.erase_button.setEnabled(False)
+        self.status.setText(f"Exporting to {dest}…")
+        task = self.storage.tasks.start(work)
+        task.signals.reported.connect(self._export_progress)
+        task.signals.succeeded.connect(self._export_done)
+        task.signals.failed.connect(self._export_failed)
+        self.export_task = task
+        return task
+
+    def _export_progress(self, step: object) -> None:
+        done, total, what = step  # type: ignore[misc]
+        progress = self.progress
+        if progress is None:
+            return
+        progress.setLabelText(
+            "Export finished" if what == "done" else f"Writing {what} ({done + 1} of {total})"
+        )
+        progress.setMaximum(int(total))
+        # A modal progress dialog's setValue runs the event loop, which may deliver the end of
+        # the export (and close this dialog) before it returns: set the value last.
+        progress.setValue(int(done))
+
+    def _export_ended(self) -> None:
+        self.export_task = None
+        if self.progress is not None:
+            self.progress.close()
+            self.progress.deleteLater()
+            self.progress = None
+        self.export_button.setEnabled(True)
+        self.erase_button.setEnabled(True)
+
+    def _export_done(self, result: ExportResult) -> None:
+        self._export_ended()
+        text = (f"Exported {plural(result.meetings, 'meeting')}, the consent "
+                f"{'receipts' if result.receipts else 'note'} and the report to {result.dest}.")
+        if result.damaged:
+            text += (f" {plural(len(result.damaged), 'meeting')} could not be read; each is "
+                     "listed in a “.unreadable.txt” file there.")
+        self.status.setText(text)
+        self.status.setAccessibleName(text)
+        self.export_finished.emit(result)
+
+    def _export_failed(self, err: object) -> None:
+        self._export_ended()
+        self.status.setText(f"The export stopped: {err}")
+        QMessageBox.warning(self, "Export failed", f"The export stopped: {err}")
+        self.export_finished.emit(err)
+
+    # -- erase everything ------------------------------------------------------------------
+
+    def erase_statement(self) -> str:
+        transcripts = self.category("transcripts") or {}
+        aside = self.category("set_aside_databases")
+        meetings = int(transcripts.get("count", 0) or 0)
+        parts = [
+            f"{plural(meetings, 'stored meeting')} with {'its' if meetings == 1 else 'their'} "
+            "transcripts and keys",
+            "the master key",
+            "your retention settings",
+            "Candor's logs",
+        ]
+        if aside:
+            parts.append(plural(int(aside["count"]), "damaged database") + " set aside")
+        return (
+            "This erases, for good: " + ", ".join(parts[:-1]) + " and " + parts[-1] + ". "
+            "The consent ledger is replaced by a single record saying that an erase happened, so "
+            "every permission goes back to “not given” and everything switches off. Nothing "
+            "outside Candor's data folder is touched. If you want a copy, cancel and use "
+            "“Export everything…” first."
+        )
+
+    def confirm(self, title: str, text: str, action: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
+        yes = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(None)
+        box.exec()
+        return box.clickedButton() is yes
+
+    def erase_everything(self) -> None:
+        self.refresh()
+        if not self.confirm("Erase everything Candor holds?", self.erase_statement(),
+                            "Erase everything"):
+            return
+        try:
+            result = self.storage.erase_everything(via="panel")
+        except MeetingBeingRecorded as err:
+            QMessageBox.information(self, "Nothing was erased", str(err))
+            return
+        except (StorageError, AlreadyRunning, OSError) as err:
+            QMessageBox.warning(self, "Erase failed", f"The erase did not finish: {err}")
+            self.refresh()
+            return
+        text = (f"Erased {plural(result.meetings, 'meeting')} and "
+                f"{plural(len(result.removed), 'file')}. {result.ledger[:1].upper()}"
+                f"{result.ledger[1:]}.")
+        self.status.setText(text)
+        self.status.setAccessibleName(text)
+        self.refresh()
+        self.erased.emit(result)
