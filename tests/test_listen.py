@@ -89,6 +89,13 @@ def test_listen_needs_microphone_and_transcription(virtual_mic):
     assert "'microphone'" not in result.stderr
 
 
+def test_listen_denoise_also_needs_noise_suppression(virtual_mic):
+    grant("microphone", "transcription")
+    result = candor("listen", "--seconds", "1", "--denoise", env=virtual_mic.env())
+    assert result.returncode == 3
+    assert "'noise_suppression'" in result.stderr
+
+
 def test_live_captions_of_speech_played_into_the_room(virtual_mic, shared_data):
     grant("microphone", "transcription")
     listener = Listener(virtual_mic, "--seconds", "17")

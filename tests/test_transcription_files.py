@@ -103,6 +103,19 @@ def test_denoise_also_needs_noise_suppression(allowed, shared_data, capsys):
     assert "noise_suppression" in capsys.readouterr().err
 
 
+def test_denoise_runs_the_audio_through_the_noise_suppressor(allowed, shared_data, tmp_path,
+                                                              capsys):
+    allowed.grant("noise_suppression", via="test")
+    speech, _ = read_wav(shared_data / "speech" / "jfk.wav")
+    fan, _ = read_wav(shared_data / "noise" / "noise_humfan.wav")
+    fan = fan[: len(speech)] * np.sqrt(np.mean(speech**2) / np.mean(fan[: len(speech)] ** 2))
+    noisy = write_wav(tmp_path / "jfk_fan.wav", speech + 0.3 * fan)  # about 10 dB SNR
+    code = main(["transcribe", str(noisy), "--denoise"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "ask not what your country" in normalise(out)
+
+
 def test_text_file_passed_as_audio_is_bad_input(allowed, tmp_path, capsys):
     notes = tmp_path / "notes.wav"
     notes.write_text("Minutes of the meeting: nothing was decided.\n" * 20)

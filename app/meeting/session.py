@@ -91,8 +91,6 @@ class MeetingSession:
         self._t0: float | None = None  # clock time of audio time 0
         self._transcriber: LiveTranscriber | None = None
         self._denoiser: Any = None
-        self._denoised_until = 0  # samples handed on by the denoiser
-        self._received_by_denoiser = 0  # samples fed to it (gaps filled with zeros)
         self._reader: threading.Thread | None = None
         self._stop_reading = threading.Event()
         self._finished = False
@@ -179,27 +177,18 @@ class MeetingSession:
         if self._denoiser is None:
             self._transcriber.feed(samples, start)
             return
-        gap = round(start * 16000) - self._received_by_denoiser
-        if gap > 0:  # keep the denoiser's output aligned with the capture timeline
-            samples = np.concatenate([np.zeros(gap, dtype=np.float32), samples])
-        self._received_by_denoiser += len(samples)
-        out = np.asarray(self._denoiser.process(samples), dtype=np.float32)
-        if len(out):
-            self._transcriber.feed(out, self._denoised_until / 16000)
-            self._denoised_until += len(out)
+        # denoised chunks keep their place on the capture timeline (a gap restarts the stream)
+        for out in self._denoiser.process_chunk(chunk):
+            self._transcriber.feed(out.samples, out.start)
 
     def _flush_denoiser(self) -> None:
         if self._denoiser is None or self._transcriber is None:
             return
         try:
-            out = np.asarray(self._denoiser.flush(), dtype=np.float32)
-            if len(out):
-                self._transcriber.feed(out, self._denoised_until / 16000)
-                self._denoised_until += len(out)
+            for out in self._denoiser.flush_chunks():
+                self._transcriber.feed(out.samples, out.start)
         finally:
-            close = getattr(self._denoiser, "close", None)
-            if close is not None:
-                close()
+            self._denoiser.close()
 
     # ---- output ------------------------------------------------------------------------------
 

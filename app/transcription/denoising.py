@@ -29,7 +29,9 @@ def make_denoiser(gate: Gate) -> Any:
         raise DenoiseUnavailable(
             "noise suppression is not part of this build yet; run without --denoise"
         ) from err
-    return StreamingDenoiser(gate, rate=SAMPLE_RATE)
+    denoiser = StreamingDenoiser(gate, rate=SAMPLE_RATE)
+    denoiser.warm_up()  # import noisereduce now, not inside the first block of a meeting
+    return denoiser
 
 
 def denoise_recording(audio: np.ndarray, gate: Gate) -> np.ndarray:

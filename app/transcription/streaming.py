@@ -6,9 +6,13 @@ How it works (after whisper_streaming, Macháček et al. 2023, with a voice-acti
 - While someone speaks, a pass re-transcribes the rolling buffer every `step` seconds of new
   audio, prompted with the text committed before the buffer. Words that two consecutive passes
   agree on (LocalAgreement-2) become a *final* caption; the rest is a *partial* caption.
+- Agreement alone is not enough with a small model: both passes must have heard `margin`
+  seconds after a word (the last word of a buffer is usually cut off), and a low-probability
+  word waits for more audio. Measured on real speech these remove most streaming-only errors.
 - When the speaker pauses (`min_silence`), one more pass covers the finished utterance and all
-  of it is committed: the utterance is complete, there is nothing left to agree with. The buffer
-  then restarts at the pause.
+  of it is committed (if it contradicts the pass before, a third pass breaks the tie). A short
+  utterance then stays in the buffer as acoustic context for the next one, cut in the pause
+  before it; committed words heard again are not repeated.
 - The buffer is trimmed at committed sentence ends once it grows past `trim_after`, and never
   exceeds `max_buffer`: a pass over it has a bounded cost.
 - If the CPU falls behind, each pass simply covers all audio that arrived meanwhile (coarser
@@ -44,7 +48,7 @@ _SENTENCE_END = (".", "?", "!")
 class StreamingConfig:
     step: float = 0.5  # seconds of new speech before another pass
     min_silence: float = 0.4  # a pause this long ends an utterance
-    vad_threshold: float = 0.5
+    vad_threshold: float = 0.3  # Silero speech probability; 0.5 missed speech under fan noise
     preroll: float = 0.3  # audio kept before speech starts, so its first sound is not cut
     tail_pad: float = 0.25  # audio kept after speech ends for the closing pass
     trim_after: float = 8.0  # trim at a committed sentence end once the buffer is this long
@@ -198,6 +202,8 @@ class StreamingPolicy:
         if not words:
             return []
         self.committed.extend(words)
+        if len(self.committed) > 400:  # only the tail is needed (prompt, last end)
+            del self.committed[:-200]
         self._committed_in_buffer.extend(words)
         caption = _caption("final", words)
         return [caption] if caption else []
