@@ -239,3 +239,20 @@ def test_finish_gives_the_whole_meeting_transcript(gate, shared_data, engine):
     assert wer(reference_text("jfk.wav"), " ".join(s.text for s in segments)) <= 0.05
     assert "ask not" in normalise(finals(captions))
     assert len(transcriber.meeting_audio()) == 0, "meeting audio is dropped after the pass"
+
+
+def test_meeting_audio_store_slices_across_blocks_like_an_array():
+    from app.transcription.live import PcmStore
+
+    rng = np.random.default_rng(5)
+    pieces = [rng.uniform(-0.5, 0.5, n).astype(np.float32) for n in (1024, 7, 3000, 1, 512)]
+    store = PcmStore()
+    for piece in pieces:
+        store.append(piece)
+    whole = (np.concatenate(pieces) * 32767).astype(np.int16)
+    assert len(store) == len(whole)
+    for lo, hi in [(0, len(whole)), (1000, 1040), (1024, 1031), (1030, 4040), (4031, 4032),
+                   (4500, 9999), (20, 20)]:
+        assert np.array_equal(store[lo:hi], whole[lo:hi])
+    store.clear()
+    assert len(store) == 0
