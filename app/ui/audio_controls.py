@@ -88,7 +88,7 @@ class AudioControls(QWidget):
         self.device.clear()
         self.device.addItem("System default", None)
         for device in devices:
-            self.device.addItem(device.label(), device.index)
+            self.device.addItem(device.label, device.index)
         position = self.device.findData(selected) if selected is not None else 0
         self.device.setCurrentIndex(max(position, 0))
 

@@ -14,6 +14,7 @@ from app.settings import Settings
 from app.storage import InstanceLock, MeetingStore, open_store
 from app.ui.consent_panel import ConsentPanel
 from app.ui.gate_bridge import GateBridge
+from app.ui.meeting_controller import MeetingController
 from app.ui.meeting_view import MeetingView
 from app.ui.storage_ui import StorageUi
 from app.ui.window_storage import WindowStorage
@@ -65,7 +66,13 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
         self.toolbar = toolbar
 
-        self.meeting_view = MeetingView(self.gate, self.bridge, self.switches, self.settings, self)
+        # The store is looked up when each meeting starts: erasing everything replaces it.
+        self.meeting = MeetingController(
+            self.gate, self.switches, store_provider=lambda: self.storage.store, parent=self
+        )
+        self.meeting_view = MeetingView(
+            self.gate, self.bridge, self.switches, self.settings, self.meeting, self
+        )
         self.meeting_area = self.meeting_view
         self.meeting_view.consent_panel_requested.connect(self.consent_panel_requested)
         self.meeting_view.ai_activity_changed.connect(self._show_ai_activity)
@@ -81,8 +88,9 @@ class MainWindow(QMainWindow):
         self.storage_ui = StorageUi(self, self.storage, self.bridge,
                                     privacy_menu=self.privacy_menu, toolbar=self.toolbar)
         self.history_view = self.storage_ui.history
-        # The meeting session replaces this: True while a transcript exists only in memory.
-        self.has_unsaved_transcript: Callable[[], bool] = lambda: False
+        # True while a meeting's transcript exists only in memory.
+        self.has_unsaved_transcript: Callable[[], bool] = self.meeting.has_unsaved_transcript
+        self.meeting.ended.connect(lambda _transcript: self.storage.notify_changed())
         self._close_confirmed = False
         self.storage.start()
         # --- end stored meetings ----------------------------------------------------------
@@ -126,6 +134,11 @@ class MainWindow(QMainWindow):
         return box.clickedButton() is discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.meeting.running:
+            # Closing ends the meeting at once: the microphone closes, live captions stop, and
+            # what was captioned so far is what is kept (or asked about, below).
+            self.meeting.end(final_pass=False)
+        self.meeting.wait_ended()
         unsaved = not self._close_confirmed and self.has_unsaved_transcript()
         if unsaved and not self.confirm_discard_transcript():
             event.ignore()

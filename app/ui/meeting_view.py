@@ -1,4 +1,5 @@
-"""The meeting view: feature toggles that ask for consent, the AI indicator, and banners."""
+"""The meeting view: start and end a meeting, feature toggles that ask for consent, the
+microphone controls, live captions, the AI indicator and the banners that explain problems."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from PySide6.QtWidgets import (
 
 from app.consent import RECONSENT_NEEDED, ConsentGate, ConsentRequired
 from app.meeting.features import FEATURES, LABELS, FeatureSwitches
+from app.segments import Segment
 from app.settings import Settings
+from app.ui.audio_controls import AudioControls
+from app.ui.captions_view import CaptionsView
 from app.ui.consent_dialog import ask_for_purposes
 from app.ui.gate_bridge import GateBridge
+from app.ui.meeting_controller import MeetingController
 
 DESCRIPTIONS = {
     "microphone": "Capture your microphone for this meeting. Asks for permission the first time.",
@@ -24,6 +29,7 @@ DESCRIPTIONS = {
     "live_captions": "Show live captions, transcribed on this device. Asks for permission first.",
     "save_transcript": "Keep this meeting's transcript, encrypted on this device.",
 }
+TOGGLE_STYLE = "QPushButton:checked { background: #2e7d32; color: white; font-weight: bold; }"
 
 
 class WelcomeCard(QFrame):
@@ -60,6 +66,34 @@ class WelcomeCard(QFrame):
         layout.addLayout(buttons)
 
 
+class Banner(QFrame):
+    """A message with one action and a dismiss button."""
+
+    def __init__(self, name: str, action: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setStyleSheet(f"QFrame#{name} {{ background: #fff4ce; }} QLabel {{ color: #3b2f00; }}")
+        self.text = QLabel(self)
+        self.text.setWordWrap(True)
+        self.action = QPushButton(action, self)
+        self.action.setAccessibleName(action.rstrip("…"))
+        self.close_button = QPushButton("Dismiss", self)
+        self.close_button.setAccessibleName("Dismiss message")
+        self.close_button.setAccessibleDescription("Hide this message")
+        self.close_button.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.action)
+        layout.addWidget(self.close_button)
+        self.hide()
+
+    def show_message(self, text: str, description: str = "") -> None:
+        self.text.setText(text)
+        self.text.setAccessibleName(text)
+        self.action.setAccessibleDescription(description or text)
+        self.show()
+
+
 class MeetingView(QWidget):
     consent_panel_requested = Signal()
     ai_activity_changed = Signal(str)  # "" when no on-device AI is processing
@@ -71,12 +105,14 @@ class MeetingView(QWidget):
         bridge: GateBridge,
         switches: FeatureSwitches,
         settings: Settings,
+        controller: MeetingController,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.gate = gate
         self.switches = switches
         self.settings = settings
+        self.controller = controller
         self.setObjectName("meeting_view")
         self.setAccessibleName("Meeting")
 
@@ -95,18 +131,26 @@ class MeetingView(QWidget):
         self.welcome.panel_requested.connect(self.consent_panel_requested)
         self.welcome.setVisible(not settings.get("welcome_dismissed", False))
 
-        self.reconsent_banner = QFrame(self)
-        self.reconsent_banner.setObjectName("reconsent_banner")
-        self.reconsent_banner.setStyleSheet("background: #fff4ce; color: #3b2f00;")
-        self.reconsent_text = QLabel(self.reconsent_banner)
-        self.reconsent_text.setWordWrap(True)
-        self.reconsent_button = QPushButton("Review…", self.reconsent_banner)
-        self.reconsent_button.setAccessibleName("Review changed notices")
-        self.reconsent_button.setAccessibleDescription("Open Privacy and consent")
+        self.reconsent_banner = Banner("reconsent_banner", "Review…", self)
+        self.reconsent_text = self.reconsent_banner.text
+        self.reconsent_button = self.reconsent_banner.action
         self.reconsent_button.clicked.connect(self.consent_panel_requested)
-        banner_layout = QHBoxLayout(self.reconsent_banner)
-        banner_layout.addWidget(self.reconsent_text, 1)
-        banner_layout.addWidget(self.reconsent_button)
+        self.problem_banner = Banner("problem_banner", "Use selected microphone", self)
+        self.problem_banner.action.clicked.connect(self._continue_with_selected_device)
+
+        self.meeting_button = QPushButton("Start meeting", self)
+        self.meeting_button.setObjectName("meeting_button")
+        self.meeting_button.setAccessibleName("Start meeting")
+        self.meeting_button.setAccessibleDescription(
+            "Begin a meeting. Only the features switched on below run."
+        )
+        self.meeting_button.clicked.connect(self._meeting_clicked)
+        self.meeting_status = QLabel("No meeting in progress.", self)
+        self.meeting_status.setObjectName("meeting_status")
+        meeting_bar = QHBoxLayout()
+        meeting_bar.addWidget(self.meeting_button)
+        meeting_bar.addWidget(self.meeting_status, 1)
+        meeting_bar.addWidget(self.ai_indicator)
 
         self.toggles: dict[str, QPushButton] = {}
         toolbar = QHBoxLayout()
@@ -114,6 +158,7 @@ class MeetingView(QWidget):
             button = QPushButton(LABELS[feature], self)
             button.setObjectName(f"toggle_{feature}")
             button.setCheckable(True)
+            button.setStyleSheet(TOGGLE_STYLE)
             button.setAccessibleName(LABELS[feature])
             button.setAccessibleDescription(DESCRIPTIONS[feature])
             button.toggled.connect(lambda on, f=feature: self._toggled(f, on))
@@ -127,20 +172,41 @@ class MeetingView(QWidget):
         self.panel_button.clicked.connect(self.consent_panel_requested)
         toolbar.addWidget(self.panel_button)
 
+        self.audio = AudioControls(self)
+        self.audio.device_chosen.connect(controller.choose_device)
+        self.audio.refresh_requested.connect(self.refresh_devices)
+        self.audio.mute_toggled.connect(controller.set_muted)
+        self.audio.strength_chosen.connect(controller.set_noise_strength)
+        self.audio.learn_noise_requested.connect(self._learn_noise)
+        self.captions = CaptionsView(self)
+
         self.body = QVBoxLayout()
         layout = QVBoxLayout(self)
-        layout.addWidget(self.ai_indicator)
         layout.addWidget(self.welcome)
         layout.addWidget(self.reconsent_banner)
+        layout.addWidget(self.problem_banner)
+        layout.addLayout(meeting_bar)
         layout.addLayout(toolbar)
-        layout.addLayout(self.body, 1)
+        layout.addWidget(self.audio)
+        layout.addWidget(self.captions, 1)
+        layout.addLayout(self.body)
 
         self._feature_changed.connect(self._show_feature)
         self._unsubscribe = switches.on_change(self._feature_changed.emit)
         bridge.changed.connect(self.refresh)
+        controller.caption.connect(self._caption)
+        controller.state_changed.connect(self._show_meeting_state)
+        controller.problem.connect(self._problem)
+        controller.level.connect(self.audio.set_level)
+        controller.lag.connect(self.captions.set_lag)
+        controller.ending_progress.connect(self._ending_progress)
+        controller.ended.connect(self._ended)
         self._ai_activity = ""
         self.refresh()
+        self.refresh_devices(rescan=False)
+        self._show_meeting_state()
 
+    # -- consent and toggles ---------------------------------------------------------------
     def _dismiss_welcome(self) -> None:
         self.settings.set("welcome_dismissed", True)
         self.welcome.hide()
@@ -151,12 +217,14 @@ class MeetingView(QWidget):
             for s in self.gate.states()
             if s.state == RECONSENT_NEEDED
         ]
-        self.reconsent_banner.setVisible(bool(reconsent))
-        self.reconsent_text.setText(
-            "The notice changed for " + ", ".join(reconsent) + ". These stay off until you read "
-            "the new notice and give them again."
-        )
-        self.reconsent_text.setAccessibleName(self.reconsent_text.text())
+        if reconsent:
+            self.reconsent_banner.show_message(
+                "The notice changed for " + ", ".join(reconsent) + ". These stay off until you "
+                "read the new notice and give them again.",
+                "Open Privacy and consent to read the changed notices",
+            )
+        else:
+            self.reconsent_banner.hide()
         for feature in self.toggles:
             self._show_feature(feature, self.switches.is_on(feature))
 
@@ -184,6 +252,104 @@ class MeetingView(QWidget):
         if missing and not on:
             state += "; needs permission: " + ", ".join(missing)
         button.setAccessibleDescription(f"{DESCRIPTIONS[feature]} Now {state}.")
+        if feature == "noise_suppression":
+            self.audio.set_noise_controls_enabled(on)
+
+    # -- the meeting -----------------------------------------------------------------------
+    def _meeting_clicked(self) -> None:
+        if self.controller.running:
+            self.controller.end()
+        else:
+            self.captions.clear()
+            self.problem_banner.hide()
+            self.controller.start()
+
+    def _show_meeting_state(self) -> None:
+        running = self.controller.running
+        ending = self.controller.ending
+        state = self.controller.state()
+        self.meeting_button.setText("End meeting" if running else "Start meeting")
+        self.meeting_button.setAccessibleName(self.meeting_button.text())
+        self.meeting_button.setEnabled(not ending)
+        if running:
+            parts = []
+            parts.append("microphone on" if state.capturing else "microphone off")
+            if state.captions == "loading":
+                parts.append("loading the speech model…")
+            if state.storing:
+                parts.append("transcript kept on this device")
+            self.meeting_status.setText("Meeting in progress: " + ", ".join(parts) + ".")
+        elif not ending:
+            self.meeting_status.setText(
+                self.meeting_status.text() if self.controller.last else "No meeting in progress."
+            )
+        self.meeting_status.setAccessibleName(self.meeting_status.text())
+        self.set_ai_activity(state.ai_activity() if running else "")
+
+    def _caption(self, kind: str, segment: Segment) -> None:
+        if kind == "final":
+            self.captions.add_final(segment)
+        else:
+            self.captions.set_partial(segment)
+
+    def _ending_progress(self, fraction: float) -> None:
+        self.meeting_status.setText(f"Making the final transcript… {fraction:.0%}")
+
+    def _ended(self, transcript: list[Segment]) -> None:
+        meeting = self.controller.last
+        if transcript:
+            self.captions.clear()
+            for segment in transcript:
+                self.captions.add_final(segment)
+        if meeting is not None and meeting.saved:
+            text = "Meeting ended. Its transcript is kept, encrypted, on this device."
+        elif transcript:
+            text = (
+                "Meeting ended. Its transcript is only in memory: turn on Keep transcript "
+                "before the next meeting, or it is discarded when Candor closes."
+            )
+        else:
+            text = "Meeting ended. Nothing was transcribed."
+        self.meeting_status.setText(text)
+        self._show_meeting_state()
+
+    def _problem(self, kind: str, message: str) -> None:
+        if kind == "device_lost":
+            self.refresh_devices(rescan=False)
+            self.problem_banner.action.show()
+            self.problem_banner.show_message(
+                f"{message} Everything said so far is kept. Pick a microphone above and continue.",
+                "Continue the meeting with the microphone chosen above",
+            )
+        else:
+            self.problem_banner.action.hide()
+            self.problem_banner.show_message(message)
+
+    def _continue_with_selected_device(self) -> None:
+        self.controller.choose_device(self.audio.selected_device())
+        if not self.controller.state().device_lost:
+            self.problem_banner.hide()
+
+    def refresh_devices(self, rescan: bool = True) -> None:
+        from app.audio import devices
+        from app.audio.errors import AudioError
+
+        try:
+            found = devices.rescan() if rescan else devices.list_input_devices()
+        except AudioError as err:
+            self._problem("devices", str(err))
+            return
+        self.audio.set_devices(found, self.controller.device)
+        if not found:
+            self.audio.status.setText("No microphone found")
+
+    def _learn_noise(self) -> None:
+        if self.controller.learn_noise():
+            self.meeting_status.setText("Learning the room's noise: stay quiet for 3 seconds…")
+        else:
+            self._problem(
+                "noise", "Start a meeting with noise suppression on to learn the room's noise."
+            )
 
     def set_ai_activity(self, text: str) -> None:
         """Show what on-device AI is processing now ("" hides the indicator)."""

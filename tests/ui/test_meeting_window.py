@@ -1,0 +1,77 @@
+"""A meeting in the window, with real audio through the virtual microphone."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.audio
+
+
+@pytest.fixture
+def window(qtbot, candor_home, virtual_mic):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    if win.meeting.running:
+        win.meeting.end(final_pass=False)
+    win.meeting.wait_ended(30)
+    win._close_confirmed = True
+    win.close()
+
+
+def _start(window, qtbot, *features):
+    for feature in features:
+        window.switches.turn_on(feature)
+    qtbot.mouseClick(window.meeting_view.meeting_button, Qt.MouseButton.LeftButton)
+    assert window.meeting.running
+
+
+def test_microphone_only_meeting_moves_the_meter_and_runs_no_ai(
+    window, qtbot, virtual_mic, shared_data
+):
+    window.gate.grant("microphone", via="test")
+    _start(window, qtbot, "microphone")
+    view = window.meeting_view
+    qtbot.waitUntil(lambda: window.meeting.state().capturing, timeout=5000)
+    quiet = view.audio.meter.value()
+    player = virtual_mic.play(shared_data / "speech" / "jfk.wav")
+    qtbot.waitUntil(lambda: view.audio.meter.value() > -35, timeout=10000)
+    assert view.audio.meter.value() > quiet + 20
+    assert not view.ai_indicator.isVisible(), "no AI runs with only the microphone on"
+    assert window.windowTitle() == "Candor"
+    player.kill()
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.meeting.ending, timeout=10000)
+    qtbot.waitUntil(lambda: "Nothing was transcribed" in view.meeting_status.text(), timeout=5000)
+    assert not window.has_unsaved_transcript()
+
+
+def test_withdrawing_the_microphone_closes_it_during_a_meeting(window, qtbot, virtual_mic):
+    window.gate.grant("microphone", via="test")
+    _start(window, qtbot, "microphone")
+    qtbot.waitUntil(lambda: window.meeting.state().capturing, timeout=5000)
+    panel = window.open_consent_panel()
+    qtbot.mouseClick(panel.rows["microphone"].action_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.meeting.state().capturing, timeout=3000)
+    assert not window.meeting_view.toggles["microphone"].isChecked()
+    outputs = virtual_mic.pactl("list", "short", "source-outputs").stdout.strip()
+    assert outputs == "", "the microphone stream is still open in the sound server"
+
+
+def test_a_lost_microphone_is_explained_in_the_window(window, qtbot, virtual_mic, shared_data):
+    window.gate.grant("microphone", via="test")
+    _start(window, qtbot, "microphone")
+    qtbot.waitUntil(lambda: window.meeting.state().capturing, timeout=5000)
+    virtual_mic.play(shared_data / "speech" / "jfk.wav")
+    qtbot.wait(1500)
+    virtual_mic.unload_sink()
+    banner = window.meeting_view.problem_banner
+    qtbot.waitUntil(banner.isVisible, timeout=5000)
+    assert "kept" in banner.text.text()
+    assert banner.action.isVisible(), "the user can continue with another microphone"
+    assert window.meeting.running, "the meeting is paused, not ended"
