@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _edits import diff  # noqa: E402
 from _mix import SHARED, make_mixtures, read_wav  # noqa: E402
 
 from app.textmetrics import word_errors  # noqa: E402
@@ -130,6 +131,8 @@ def analyse(label: str, reference: str, whole: str, run: dict) -> dict:
         "final_captions": len(finals),
         "partial_captions": len(partials),
         "peak_mb": run["peak_mb"],
+        "live_edits": diff(reference, live_text),
+        "whole_file_edits": diff(reference, whole),
     }
 
 
