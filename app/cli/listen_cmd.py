@@ -52,6 +52,7 @@ class _Printer:
         self.elapsed = elapsed
         self.tty = sys.stdout.isatty()
         self._partial_shown = False
+        self._open_line = ""  # the caption line being continued (no sentence end yet)
         self._lock = threading.Lock()
 
     def _line(self, kind: str, segment: Segment) -> None:
@@ -65,7 +66,10 @@ class _Printer:
             if self.as_json:
                 self._line("partial", segment)
             elif self.tty:
-                sys.stdout.write("\r\033[2K\033[2m" + segment.text + "\033[0m")
+                # redraw the open caption line with the words in progress dimmed after it
+                sep = " " if self._open_line else ""
+                sys.stdout.write("\r\033[2K" + self._open_line + sep + "\033[2m"
+                                 + segment.text + "\033[0m")
                 sys.stdout.flush()
                 self._partial_shown = True
 
@@ -74,10 +78,14 @@ class _Printer:
             if self.as_json:
                 self._line("final", segment)
                 return
+            # finals continue one line until a sentence ends, so it reads like a transcript
+            lead = " " if self._open_line else f"[{_clock(segment.start)}] "
+            ends = segment.text.rstrip().endswith((".", "?", "!"))
             if self._partial_shown:
-                sys.stdout.write("\r\033[2K")
+                sys.stdout.write("\r\033[2K" + self._open_line)
                 self._partial_shown = False
-            sys.stdout.write(f"[{_clock(segment.start)}] {segment.text}\n")
+            sys.stdout.write(lead + segment.text.strip() + ("\n" if ends else ""))
+            self._open_line = "" if ends else self._open_line + lead + segment.text.strip()
             sys.stdout.flush()
 
     def on_finished(self, segments: Sequence[Segment]) -> None:
@@ -88,7 +96,9 @@ class _Printer:
                 sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
             else:
                 if self._partial_shown:
-                    sys.stdout.write("\r\033[2K")
+                    sys.stdout.write("\r\033[2K" + self._open_line)
+                if self._open_line:
+                    sys.stdout.write("\n")
                 sys.stdout.write("\n--- transcript ---\n")
                 for s in segments:
                     sys.stdout.write(f"[{_clock(s.start)}] {s.text}\n")
