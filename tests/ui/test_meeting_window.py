@@ -75,3 +75,53 @@ def test_a_lost_microphone_is_explained_in_the_window(window, qtbot, virtual_mic
     assert "kept" in banner.text.text()
     assert banner.action.isVisible(), "the user can continue with another microphone"
     assert window.meeting.running, "the meeting is paused, not ended"
+
+
+@pytest.mark.model
+def test_live_captions_in_the_window_then_a_kept_transcript(
+    window, qtbot, virtual_mic, shared_data
+):
+    for purpose in ("microphone", "transcription", "transcript_storage"):
+        window.gate.grant(purpose, via="test")
+    _start(window, qtbot, "live_captions", "save_transcript")
+    view = window.meeting_view
+    qtbot.waitUntil(lambda: window.meeting.state().captions == "on", timeout=20000)
+    assert view.ai_indicator.isVisible()
+    assert "Transcribing on this device" in view.ai_indicator.text()
+    assert "Transcribing on this device" in window.windowTitle()
+    virtual_mic.play_and_wait(shared_data / "speech" / "jfk.wav")
+    qtbot.waitUntil(lambda: "country" in view.captions.final_text().lower(), timeout=20000)
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "kept, encrypted" in view.meeting_status.text(), timeout=60000)
+    assert not view.ai_indicator.isVisible()
+    assert window.windowTitle() == "Candor"
+    text = view.captions.text.toPlainText().lower()
+    assert "ask not what your country can do for you" in text
+    [meeting] = window.storage.store.list_meetings()
+    stored = window.storage.store.get(meeting.id)
+    assert "ask not what your country" in " ".join(s.text for s in stored.segments).lower()
+    assert not window.has_unsaved_transcript()
+
+
+@pytest.mark.model
+def test_withdrawing_transcription_mid_meeting_stops_captions_at_once(
+    window, qtbot, virtual_mic, shared_data
+):
+    for purpose in ("microphone", "transcription"):
+        window.gate.grant(purpose, via="test")
+    _start(window, qtbot, "live_captions")
+    view = window.meeting_view
+    qtbot.waitUntil(lambda: window.meeting.state().captions == "on", timeout=20000)
+    player = virtual_mic.play(shared_data / "speech" / "real_concat.wav")
+    qtbot.waitUntil(lambda: len(view.captions.finals) >= 1, timeout=20000)
+    panel = window.open_consent_panel()
+    qtbot.mouseClick(panel.rows["transcription"].action_button, Qt.MouseButton.LeftButton)
+    withdrawn_at = len(view.captions.finals)
+    partial_at = view.captions.partial_text()
+    qtbot.waitUntil(lambda: not view.toggles["live_captions"].isChecked(), timeout=3000)
+    qtbot.waitUntil(lambda: not view.ai_indicator.isVisible(), timeout=3000)
+    qtbot.wait(4000)  # speech goes on playing
+    assert len(view.captions.finals) == withdrawn_at, "a caption appeared after the withdrawal"
+    assert view.captions.partial_text() in ("", partial_at)
+    assert window.meeting.state().capturing, "the microphone was not withdrawn"
+    player.kill()
