@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +41,49 @@ def _guarded_connect(self: socket.socket, address: object) -> None:
         if host not in ("127.0.0.1", "::1", "localhost"):
             raise AssertionError(f"test tried to reach the network: {address!r}")
     return _real_connect(self, address)
+
+
+# A modal dialog nobody answers blocks Qt's event loop in C++, where no Python timeout can reach
+# it: the suite would hang until CI kills it. Tests answer dialogs within milliseconds
+# (tests/ui/dialogs.py), so one still open after this long was unexpected.
+UNANSWERED_DIALOG_SECONDS = 15.0
+
+
+@pytest.fixture(autouse=True)
+def unanswered_dialogs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Closes, and fails the test for, any modal dialog left waiting for an answer."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("qapp")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    first_seen: dict[int, float] = {}
+    stuck: list[str] = []
+
+    def look() -> None:
+        widget = QApplication.activeModalWidget()
+        if widget is None:
+            return
+        since = first_seen.setdefault(id(widget), time.monotonic())
+        if time.monotonic() - since < UNANSWERED_DIALOG_SECONDS:
+            return
+        text = getattr(widget, "text", lambda: "")()
+        stuck.append(f"{type(widget).__name__} {widget.windowTitle()!r} {text!r}")
+        if isinstance(widget, QDialog):
+            widget.reject()
+        else:
+            widget.close()
+
+    timer = QTimer()
+    timer.setInterval(250)
+    timer.timeout.connect(look)
+    timer.start()
+    yield
+    timer.stop()
+    if stuck:
+        pytest.fail("a modal dialog waited for an answer no one gave: " + "; ".join(stuck))
 
 
 @pytest.fixture(autouse=True)

@@ -158,3 +158,28 @@ def test_sigint_ends_the_meeting_cleanly_and_saves_it(virtual_mic, shared_data):
     assert len(meetings) == 1
     shown = candor("meetings", "show", meetings[0]["id"])
     assert "ask not what your country can do for you" in normalise(shown.stdout)
+
+
+def test_kill_9_keeps_every_final_caption_printed_before_it(virtual_mic, shared_data):
+    """A hard kill mid-meeting: after a restart, every final caption printed before the kill is
+    in the stored meeting."""
+    from app.storage import open_store
+
+    grant("microphone", "transcription", "transcript_storage")
+    listener = Listener(virtual_mic)
+    listener.wait_until_listening()
+    virtual_mic.play(shared_data / "speech" / "real_concat.wav")
+    deadline = time.monotonic() + 120
+    while len(listener.finals()) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    listener.process.send_signal(signal.SIGKILL)
+    code, _ = listener.wait()
+    assert code == -signal.SIGKILL
+    printed = [r["text"].strip() for r in listener.finals()]
+    assert len(printed) >= 4
+    with open_store() as store:
+        recovered = store.recover_interrupted()
+        [meeting] = store.list_meetings()
+        assert meeting.id in recovered
+        stored = [s.text.strip() for s in store.get(meeting.id).segments]
+    assert stored[: len(printed)] == printed

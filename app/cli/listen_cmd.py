@@ -177,10 +177,10 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
         stack.callback(lambda: [signal.signal(s, h) for s, h in previous.items()])
         holder: dict[str, MeetingSession] = {}
         printer = _Printer(args.json, lambda: holder["session"].elapsed())
-        sinks: list[Any] = [printer]
+        # The store comes first: a caption is committed to disk before it is printed, so a hard
+        # kill can never lose a caption the user already saw.
         storage = _storage_sink(gate, stack, location.name, args.language)
-        if storage is not None:
-            sinks.append(storage)
+        sinks: list[Any] = [storage, printer] if storage is not None else [printer]
         session = MeetingSession(gate, sinks=sinks, device=_device(args.device), engine=engine,
                                  denoise=args.denoise)
         holder["session"] = session

@@ -287,6 +287,10 @@ class MeetingView(QWidget):
         self.set_ai_activity(state.ai_activity() if running else "")
 
     def _caption(self, kind: str, segment: Segment) -> None:
+        # Captions reach this thread queued: one sent just before the user withdrew consent (or
+        # turned captions off) may arrive just after. Nothing may appear once they said no.
+        if self.controller.state().captions != "on":
+            return
         if kind == "final":
             self.captions.add_final(segment)
         else:

@@ -13,15 +13,19 @@ pytestmark = pytest.mark.audio
 @pytest.fixture
 def window(qtbot, candor_home, virtual_mic):
     win = MainWindow()
-    qtbot.addWidget(win)
+
+    def end_quietly(_win: MainWindow) -> None:
+        # pytest-qt closes the window before this fixture's teardown; a transcript left only in
+        # memory would otherwise ask its discard question with nobody there to answer.
+        if win.meeting.running:
+            win.meeting.end(final_pass=False)
+        win.meeting.wait_ended(30)
+        win._close_confirmed = True
+
+    qtbot.addWidget(win, before_close_func=end_quietly)
     win.show()
     qtbot.waitExposed(win)
-    yield win
-    if win.meeting.running:
-        win.meeting.end(final_pass=False)
-    win.meeting.wait_ended(30)
-    win._close_confirmed = True
-    win.close()
+    return win
 
 
 def _start(window, qtbot, *features):
