@@ -17,6 +17,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["CANDOR_HOME"] = tempfile.mkdtemp(prefix="candor-shots-")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> int:
@@ -46,9 +47,7 @@ def main() -> int:
     window.gate.grant("transcription", via="meeting_toolbar")
     window.meeting_view.welcome.hide()
     window.switches.turn_on("live_captions")
-    window.meeting_view.set_ai_activity("Transcribing on this device")
-    app.processEvents()
-    window.grab().save(str(out / "meeting-view.png"))
+    _live_meeting_shot(app, window, out / "meeting-view.png")
     panel = window.open_consent_panel()
     panel.resize(780, 900)
     app.processEvents()
@@ -62,6 +61,39 @@ def main() -> int:
         print(out / name)
     window.close()
     return 0
+
+
+def _pump(app: object, seconds: float, until: object = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not (until and until()):
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def _live_meeting_shot(app: object, window: object, path: Path) -> None:
+    """A real meeting: JFK's inaugural sentence played into a private PulseAudio virtual
+    microphone, captioned live by the real model, caught mid-speech."""
+    from tests.support.data import SHARED_DATA
+    from tests.support.virtual_mic import VirtualMic, pulseaudio_available
+
+    if not pulseaudio_available():
+        print("skipped meeting-view.png: needs PulseAudio for the virtual microphone",
+              file=sys.stderr)
+        return
+    with VirtualMic() as mic:
+        window.meeting_view.refresh_devices()
+        window.meeting_view.meeting_button.click()
+        _pump(app, 60, lambda: window.meeting.state().captions == "on")
+        player = mic.play(SHARED_DATA / "speech" / "jfk.wav")
+        captions = window.meeting_view.captions
+        _pump(app, 30, lambda: "country" in captions.final_text().lower()
+              and captions.partial_text())
+        window.grab().save(str(path))
+        player.kill()
+        window.meeting.end(final_pass=False)
+        window.meeting.wait_ended(30)
+        _pump(app, 1)
+        window._close_confirmed = True
 
 
 SAMPLE_MEETINGS = (

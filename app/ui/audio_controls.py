@@ -72,11 +72,14 @@ class AudioControls(QWidget):
         self.learn.clicked.connect(self.learn_noise_requested)
         self.status = QLabel(self)
         self.status.setObjectName("audio_status")
+        self.status.hide()
+        self.device_label = QLabel("Microphone:", self)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Microphone:", self))
+        layout.addWidget(self.device_label)
         layout.addWidget(self.device, 2)
         layout.addWidget(self.refresh)
+        layout.addWidget(self.status)
         layout.addWidget(self.meter, 1)
         layout.addWidget(self.mute)
         layout.addWidget(QLabel("Noise:", self))
@@ -91,6 +94,9 @@ class AudioControls(QWidget):
             self.device.addItem(device.label, device.index)
         position = self.device.findData(selected) if selected is not None else 0
         self.device.setCurrentIndex(max(position, 0))
+        self.status.setText("" if devices else "No microphone found")
+        self.status.setAccessibleName(self.status.text())
+        self.status.setVisible(not devices)
 
     def selected_device(self) -> int | None:
         return self.device.currentData()

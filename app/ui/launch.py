@@ -45,6 +45,12 @@ def run_gui() -> int:
             file=sys.stderr,
         )
         return 1
+    from app.ui.qt_check import binding_problem
+
+    problem = binding_problem()
+    if problem:
+        print(f"candor: {problem}", file=sys.stderr)
+        return 1
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 

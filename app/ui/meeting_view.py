@@ -344,8 +344,6 @@ class MeetingView(QWidget):
             self._problem("devices", str(err))
             return
         self.audio.set_devices(found, self.controller.device)
-        if not found:
-            self.audio.status.setText("No microphone found")
 
     def _learn_noise(self) -> None:
         if self.controller.learn_noise():
