@@ -249,8 +249,10 @@ def test_saving_a_meeting_transcript_held_in_memory_ends_the_close_warning(
     qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.meeting.state().captions == "on", timeout=20000)
     virtual_mic.play_and_wait(shared_data / "speech" / "jfk.wav")
-    qtbot.waitUntil(lambda: "country" in view.captions.final_text().lower(), timeout=20000)
+    qtbot.wait(1500)  # the sound server's and the capture's buffers drain
     assert not window.save_transcript_action.isEnabled(), "not while the meeting runs"
+    # The transcript saved is the final pass over the meeting's audio, held in memory: the
+    # live captions may lag on a busy machine, the saved text does not depend on them.
     qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(window.save_transcript_action.isEnabled, timeout=60000)
     assert window.has_unsaved_transcript()
