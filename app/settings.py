@@ -10,10 +10,12 @@ from typing import Any
 
 from app.paths import data_dir
 
+SETTINGS_NAME = "settings.json"
+
 
 class Settings:
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or data_dir() / "settings.json"
+        self.path = path or data_dir() / SETTINGS_NAME
         try:
             self._values: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -13,6 +13,7 @@ import pytest
 
 from app.consent import open_gate
 from app.segments import Segment
+from app.settings import Settings
 from app.storage import crypto, open_store
 from tests.support.storage import granted_gate, record_meeting
 
@@ -173,6 +174,7 @@ def test_data_erase_needs_yes_then_erases_data_and_keys(seeded, candor_home):
     assert refused.returncode == 2
     assert "--yes" in refused.stderr
     assert (candor_home / "candor.db").exists()
+    Settings().set("welcome_dismissed", True)
 
     erased = candor("data", "erase", "--yes")
     assert erased.returncode == 0, erased.stderr
@@ -180,6 +182,7 @@ def test_data_erase_needs_yes_then_erases_data_and_keys(seeded, candor_home):
     assert "holds only the record that everything was erased" in erased.stdout
     assert not list(candor_home.glob("candor.db*"))
     assert not (candor_home / "keys" / f"{crypto.MASTER_KEY_NAME}.key").exists()
+    assert not (candor_home / "settings.json").exists(), "the window's preferences stayed"
     gate = open_gate()
     records = gate.ledger.records()
     gate.close()

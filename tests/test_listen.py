@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app.textmetrics import normalise
+from app.textmetrics import normalise, wer
+from tests.support.data import reference_text
 
 pytestmark = [pytest.mark.audio, pytest.mark.model]
 
@@ -105,9 +106,12 @@ def test_live_captions_of_speech_played_into_the_room(virtual_mic, shared_data):
     assert code == 0, err
     finals = listener.finals()
     text = normalise(" ".join(f["text"] for f in finals))
-    for phrase in ("my fellow americans", "ask not what", "your country can do for you",
-                   "ask what you can do for your country"):
+    # Live windows differ from run to run with the audio's timing; tiny.en sometimes hears "asked
+    # not" live. The key phrases must be there, and the whole close to what was said.
+    for phrase in ("my fellow americans", "not what your country can do for you",
+                   "what you can do for your country"):
         assert phrase in text
+    assert wer(reference_text("jfk.wav"), text) <= 0.15, text
     for record in listener.lines[:-1]:
         assert set(record) == {"type", "text", "start", "end", "emitted_at"}
         assert record["type"] in ("partial", "final")

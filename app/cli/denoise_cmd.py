@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from app.cli.common import EXIT_CONSENT, EXIT_OK, EXIT_USAGE, CliError
+from app.cli.progress import StderrPercent
 
 PURPOSE = "noise_suppression"
 
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     channels = samples.shape[1]
     total = samples.shape[0] * channels
     done = 0
-    show_progress = sys.stderr.isatty()
+    progress = StderrPercent("denoising", step=10)
     cleaned = []
     notes = []
     for channel in range(channels):
@@ -74,16 +74,14 @@ def run(args: argparse.Namespace) -> int:
             for start in range(0, len(signal), step):
                 out.append(denoiser.process(signal[start : start + step]))
                 done += min(step, len(signal) - start)
-                if show_progress:
-                    print(f"\rdenoising {100 * done // total:3d}%", end="", file=sys.stderr)
+                progress(done / total)
             out.append(denoiser.flush())
         except ConsentRequired as err:
             raise CliError(str(err), EXIT_CONSENT) from err
         finally:
             denoiser.close()
         cleaned.append(np.concatenate(out)[: len(signal)])
-    if show_progress:
-        print(file=sys.stderr)
+    progress.close()
     # Withdrawn while we worked: blocks after it passed through untouched; write nothing.
     try:
         gate.require(PURPOSE)

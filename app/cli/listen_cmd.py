@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Any
 
 from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from app.cli.progress import StderrPercent
 from app.segments import Segment
 
 
@@ -200,8 +201,10 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
                 break
             stop.wait(0.05)
         withdrawn = transcriber is not None and transcriber.withdrawn
-        progress = None if args.json else _final_progress()
+        progress = None if args.json else StderrPercent("candor: final transcript", step=10)
         segments = session.stop(final_pass=not withdrawn, on_progress=progress)
+        if progress is not None:
+            progress.close()
         if storage is not None and storage.meeting_id and not withdrawn:
             _stderr(f"meeting saved as {storage.meeting_id}")
     ended_by = session.status.ended_by
@@ -217,15 +220,3 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
         return EXIT_FAILURE
     del segments
     return EXIT_OK
-
-
-def _final_progress() -> Callable[[float], None]:
-    last = [-1]
-
-    def report(fraction: float) -> None:
-        percent = int(100 * fraction)
-        if percent >= last[0] + 10 or (percent == 100 and last[0] != 100):
-            last[0] = percent
-            print(f"candor: final transcript: {percent}%", file=sys.stderr, flush=True)
-
-    return report

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from app.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from app.cli.progress import StderrPercent
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,28 +50,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-class _ProgressPrinter:
-    """Percent lines on stderr (a rewritten line on a terminal)."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.tty = sys.stderr.isatty()
-        self.last = -1
-
-    def __call__(self, done: int, total: int, current: str) -> None:
-        percent = int(100 * done / total) if total else 100
-        if percent == self.last:
-            return
-        self.last = percent
-        text = f"{self.label}: {percent}% ({done / 1e6:.1f} of {total / 1e6:.1f} MB, {current})"
-        if self.tty:
-            print("\r" + text, end="", file=sys.stderr, flush=True)
-        else:
-            print(text, file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.tty and self.last >= 0:
-            print(file=sys.stderr)
+class _DownloadProgress(StderrPercent):
+    def __call__(self, done: int, total: int, current: str) -> None:  # type: ignore[override]
+        self.show(done / total if total else 1.0,
+                  f"{done / 1e6:.1f} of {total / 1e6:.1f} MB, {current}")
 
 
 def cmd_download(args: argparse.Namespace) -> int:
@@ -87,7 +69,7 @@ def cmd_download(args: argparse.Namespace) -> int:
     gate = open_gate()
     try:
         gate.require("model_download")
-        progress = _ProgressPrinter(f"downloading {spec.name}")
+        progress = _DownloadProgress(f"downloading {spec.name}")
         try:
             path, transferred = download_model(spec, gate=gate, url_base=args.url_base,
                                                on_progress=progress)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from app.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from app.cli.progress import StderrPercent
 from app.segments import FORMATS
 
 
@@ -30,28 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-class _Percent:
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.tty = sys.stderr.isatty()
-        self.last = -1
-
-    def __call__(self, fraction: float) -> None:
-        percent = int(100 * max(0.0, min(1.0, fraction)))
-        if percent <= self.last:
-            return
-        self.last = percent
-        text = f"{self.label}: {percent}%"
-        if self.tty:
-            print("\r" + text, end="", file=sys.stderr, flush=True)
-        else:
-            print(text, file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.tty and self.last >= 0:
-            print(file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     from app.consent import open_gate
     from app.segments import render
@@ -68,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             location = locate_model(args.model)
         except ModelError as err:
             raise CliError(str(err), EXIT_USAGE if args.model else EXIT_FAILURE) from err
-        progress = _Percent(f"transcribing {args.file.name}")
+        progress = StderrPercent(f"transcribing {args.file.name}")
         try:
             segments = transcribe_file(
                 args.file,

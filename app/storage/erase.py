@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app import keystore
 from app.paths import data_dir
+from app.settings import SETTINGS_NAME
 from app.storage import crypto
 from app.storage.database import DB_NAME, SIDE_FILES, set_aside_files
 from app.storage.instance_lock import InstanceLock
@@ -71,6 +72,7 @@ def erase_everything(
         for path in set_aside_files(root):
             _remove(path, result)
         _remove(root / SETTINGS_FILE, result)
+        _remove(root / SETTINGS_NAME, result)  # the window's preferences: a fresh start
         logs = root / "logs"
         if logs.is_dir():
             for path in sorted(logs.iterdir()):
