@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.ui.file_transcription import FileTranscriptionWindow
-from app.ui.main_window import MainWindow
 from tests.support.data import read_wav, write_wav
 from tests.support.model_server import copy_bundled_model
 from tests.ui.dialogs import DialogAnswerer
+from tests.ui.windows import shown_main_window
 
 pytestmark = pytest.mark.model
 
@@ -22,22 +22,7 @@ JFK = "ask not what your country can do for you"
 
 @pytest.fixture
 def window(qtbot, candor_home):
-    win = MainWindow()
-
-    def stop_work(_win: MainWindow) -> None:
-        # pytest-qt closes the window before this fixture's teardown: nothing may be left
-        # running or waiting for an answer then.
-        if win.file_transcription is not None:
-            win.file_transcription.shutdown()
-        if win.meeting.running:
-            win.meeting.end(final_pass=False)
-        win.meeting.wait_ended(30)
-        win._close_confirmed = True
-
-    qtbot.addWidget(win, before_close_func=stop_work)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return shown_main_window(qtbot)
 
 
 @pytest.fixture
@@ -69,6 +54,14 @@ def _wait_done(qtbot, fw: FileTranscriptionWindow, timeout: int = 60000) -> None
 def _wait_transcribing(qtbot, fw: FileTranscriptionWindow) -> None:
     """Until part of the recording is done: the model is loaded and decoding is under way."""
     qtbot.waitUntil(lambda: fw.percent_done > 0, timeout=60000)
+
+
+def _assert_no_result(fw: FileTranscriptionWindow) -> None:
+    """No transcript shown and nothing to save or keep."""
+    assert fw.result is None
+    assert fw.transcript.toPlainText() == ""
+    assert not fw.save_button.isEnabled()
+    assert not fw.keep_button.isEnabled()
 
 
 def _srt_text(text: str) -> str:
@@ -144,10 +137,7 @@ def test_a_text_file_named_wav_is_explained_in_the_window(window, qtbot, tmp_pat
     status = fw.status.text()
     assert str(fake) in status
     assert "not an audio file" in status
-    assert fw.result is None
-    assert fw.transcript.toPlainText() == ""
-    assert not fw.save_button.isEnabled()
-    assert not fw.keep_button.isEnabled()
+    _assert_no_result(fw)
     assert not fw.progress.isVisible()
 
 
@@ -169,10 +159,7 @@ def test_cancel_stops_a_long_file_and_keeps_nothing(window, qtbot, long_recordin
     assert "Cancelling" in fw.status.text()
     _wait_done(qtbot, fw, timeout=10000)
     assert "Cancelled" in fw.status.text()
-    assert fw.result is None
-    assert fw.transcript.toPlainText() == ""
-    assert not fw.save_button.isEnabled()
-    assert not fw.keep_button.isEnabled()
+    _assert_no_result(fw)
     assert window.gate.allowed("transcription"), "cancelling withdraws nothing"
 
 
@@ -200,10 +187,7 @@ def test_withdrawing_transcription_mid_file_stops_it_and_says_why(
     assert not window.gate.allowed("transcription")
     _wait_done(qtbot, fw, timeout=10000)
     assert "permission to transcribe was withdrawn" in fw.status.text()
-    assert fw.result is None
-    assert fw.transcript.toPlainText() == ""
-    assert not fw.save_button.isEnabled()
-    assert not fw.keep_button.isEnabled()
+    _assert_no_result(fw)
     assert window.storage.store.list_meetings() == []
 
 
