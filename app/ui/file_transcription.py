@@ -9,6 +9,7 @@ asks to keep the result, and then only with `transcript_storage` given.
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from app.storage.export import save_transcript
 from app.storage.sink import keep_transcript
 from app.ui.background import Task, TaskRunner
 from app.ui.consent_dialog import ask_for_purposes
-from app.ui.storage_text import clock
+from app.ui.storage_text import clock, plural
 from app.ui.transcript_save import PathChooser, ask_transcript_path, file_stem, save_transcript_as
 from app.ui.window_storage import WindowStorage
 
@@ -95,6 +96,7 @@ class FileTranscriptionWindow(QWidget):
         self.resize(720, 520)
 
         self.file_label = QLabel("No file chosen", self)
+        self.file_label.setTextFormat(Qt.TextFormat.RichText)
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status = QLabel("", self)
         self.status.setWordWrap(True)
@@ -157,7 +159,9 @@ class FileTranscriptionWindow(QWidget):
         self.result = None
         self.kept_meeting_id = None
         self.transcript.clear()
-        self.file_label.setText(f"<b>{path.name}</b> — {path.parent}")
+        self.file_label.setText(
+            f"<b>{html.escape(path.name)}</b> — {html.escape(str(path.parent))}"
+        )
         self.file_label.setToolTip(str(path))
         self.progress.setRange(0, 0)  # busy: nothing is known about the progress yet
         self.progress.show()
@@ -245,7 +249,7 @@ class FileTranscriptionWindow(QWidget):
         )
         if result.segments:
             self.status.setText(
-                f"Done: {len(result.segments)} segment(s) from {result.path.name} "
+                f"Done: {plural(len(result.segments), 'segment')} from {result.path.name} "
                 f"(model {result.model}). Nothing was stored: save it to a file or keep it in "
                 "history."
             )
