@@ -12,7 +12,8 @@ from app.consent import ConsentRequired
 from app.meeting.session import MeetingSession
 from app.segments import Segment
 from app.storage import StoredMeetingSink, open_store
-from app.textmetrics import normalise
+from app.textmetrics import normalise, wer
+from tests.support.data import reference_text
 from tests.support.storage import granted_gate
 
 pytestmark = [pytest.mark.audio, pytest.mark.model]
@@ -46,7 +47,9 @@ def test_a_meeting_reaches_every_sink_and_the_store(virtual_mic, shared_data):
         time.sleep(2.5)
         segments = session.stop()
         live = normalise(" ".join(s.text for s in sink.finals))
-        assert "ask not what your country can do for you" in live
+        # Live windows vary with the audio's timing ("asked not" happens): phrases plus WER.
+        assert "not what your country can do for you" in live
+        assert wer(reference_text("jfk.wav"), live) <= 0.15, live
         assert sink.partials, "partial captions were shown before they were final"
         assert all(not s.final for s in sink.partials)
         assert sink.finished == segments
