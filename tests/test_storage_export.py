@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from app.segments import Segment
-from app.storage import build_report, export_all, export_meeting, open_store
-from app.storage.export import ExportError
+from app.storage import ConsentRequired, build_report, export_all, export_meeting, open_store
+from app.storage.export import ExportError, save_transcript
+from app.storage.sink import keep_transcript
 from tests.support.storage import granted_gate, record_meeting
 
 SEGMENTS = [
@@ -165,3 +166,51 @@ def test_report_accounts_for_unknown_files(stored, candor_home):
     other = [c for c in report["categories"] if c["category"] == "other_files"]
     assert other[0]["files"] == [{"path": str(candor_home / "mystery.bin"), "bytes": 10}]
     assert report["categories"][0]["consent"]["state"].startswith("not given")
+
+
+def test_a_transcript_is_saved_in_the_format_its_name_asks_for(tmp_path):
+    srt = tmp_path / "talk.srt"
+    assert save_transcript(srt, SEGMENTS, title="Talk") == "srt"
+    assert [c[2] for c in parse_cues(srt.read_text(encoding="utf-8"))] == [
+        s.text for s in SEGMENTS
+    ]
+    assert srt.stat().st_mode & 0o077 == 0, "a transcript is readable by its owner only"
+    assert save_transcript(srt, SEGMENTS[:1], title="Talk") == "srt"  # replaced whole
+    assert len(parse_cues(srt.read_text(encoding="utf-8"))) == 1
+    saved = json.loads(_saved(tmp_path / "talk.json", {"file": "talk.wav"}))
+    assert saved["file"] == "talk.wav"
+    assert [s["text"] for s in saved["segments"]] == [s.text for s in SEGMENTS]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk.json", "talk.srt"]
+
+
+def _saved(path: Path, metadata: dict[str, object]) -> str:
+    save_transcript(path, SEGMENTS, title="Talk", metadata=metadata)
+    return path.read_text(encoding="utf-8")
+
+
+def test_saving_to_an_unknown_format_or_a_missing_folder_says_what_to_do(tmp_path):
+    with pytest.raises(ExportError, match=r"“talk\.docx”.*\.txt, \.srt, \.vtt, \.json, \.md"):
+        save_transcript(tmp_path / "talk.docx", SEGMENTS, title="Talk")
+    missing = tmp_path / "nowhere" / "talk.txt"
+    with pytest.raises(ExportError, match="choose another place") as caught:
+        save_transcript(missing, SEGMENTS, title="Talk")
+    assert str(missing) in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_keeping_a_finished_transcript_needs_transcript_storage(candor_home):
+    gate = granted_gate(["transcription"])
+    with open_store() as store:
+        with pytest.raises(ConsentRequired):
+            keep_transcript(store, gate, SEGMENTS, source="file", title="talk.wav")
+        assert store.list_meetings() == []
+        gate.grant("transcript_storage", via="test")
+        meeting_id = keep_transcript(store, gate, SEGMENTS, source="file", title="talk.wav",
+                                     model="tiny.en", language="en", seconds=3605.25)
+        assert meeting_id is not None
+        kept = store.get(meeting_id)
+        assert kept.summary.source == "file"
+        assert kept.title == "talk.wav"
+        assert [s.text for s in kept.segments] == [s.text for s in SEGMENTS]
+        assert kept.summary.ended - kept.summary.started == timedelta(seconds=3605.25)
+    gate.close()

@@ -87,7 +87,8 @@ class LedgerRecord:
     type: str  # "explicit": the user's own act; "system": Candor recorded a change of state
     notice_version: int | None
     notice_sha256: str | None
-    collection_method: str  # cli | dialog | panel | meeting_toolbar | first_run | system | test
+    collection_method: str  # cli | dialog | panel | meeting_toolbar | file_transcription |
+    #                         first_run | system | test
     app_version: str
     delete_data_requested: bool | None
     prev_hash: str

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -116,7 +117,8 @@ class LiveMeeting:
         self._sink: Any = None
         self.finals: list[Segment] = []
         self.transcript: list[Segment] = []
-        self.saved = False
+        self.saved = False  # stored in the meeting store
+        self.written_to: Path | None = None  # saved by the user to a file of their choosing
         self._reader: threading.Thread | None = None
         self._stop_reading = threading.Event()
         self._unsubscribe: Callable[[], None] | None = None
@@ -200,7 +202,25 @@ class LiveMeeting:
 
     @property
     def has_unsaved_transcript(self) -> bool:
-        return bool(self.transcript or self.finals) and not self.saved
+        return bool(self.transcript or self.finals) and not self.saved and self.written_to is None
+
+    def ended_transcript(self) -> list[Segment]:
+        """What this meeting's transcript is once it ended (the live captions while it runs)."""
+        return list(self.transcript or self.finals)
+
+    def save_to_file(self, path: Path) -> str:
+        """Write the transcript where the user chose (format from the extension); once written,
+        closing no longer warns that it exists only in memory. Raises ExportError."""
+        from app.storage.export import save_transcript
+
+        started = self.started_at
+        title = self.title or (f"Meeting {started.astimezone():%Y-%m-%d %H:%M}" if started
+                               else "Meeting")
+        metadata = {"source": "window", "title": title,
+                    "started": started.isoformat() if started else None}
+        fmt = save_transcript(path, self.ended_transcript(), title=title, metadata=metadata)
+        self.written_to = path
+        return fmt
 
     # -- features ------------------------------------------------------------------------------
     def _feature_changed(self, feature: str, on: bool) -> None:

@@ -1,7 +1,10 @@
-"""Exports: one meeting in a transcript format, or everything Candor holds into a folder.
+"""Exports: one meeting in a transcript format, a transcript saved to a file the user chose, or
+everything Candor holds into a folder.
 
 Exports are plain text by design (the user asked for a readable copy, in a place they chose);
-they are written straight to the destination, never staged in a temporary file elsewhere.
+they are written at the destination, never staged in a temporary file elsewhere. A single saved
+transcript is staged beside its destination and renamed over it, so a failure part-way never
+leaves half a file where an earlier save was.
 """
 
 from __future__ import annotations
@@ -9,12 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.segments import render
+from app.segments import FORMATS, Segment, render
 from app.storage.consent_types import Gate
 from app.storage.database import StorageError
 from app.storage.meetings import MeetingStore
@@ -37,6 +40,47 @@ def render_meeting(meeting: Meeting, fmt: str) -> str:
 
 def export_meeting(store: MeetingStore, meeting_id: str, fmt: str) -> str:
     return render_meeting(store.get(meeting_id), fmt)
+
+
+def transcript_format(path: Path) -> str:
+    """The transcript format a file name asks for (its extension); ExportError if none."""
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ExportError(
+            f"“{path.name}” does not end in a transcript format Candor writes; end the name "
+            "in one of: " + ", ".join(f".{f}" for f in FORMATS)
+        )
+    return fmt
+
+
+def save_transcript(
+    path: Path,
+    segments: Sequence[Segment],
+    *,
+    title: str,
+    metadata: dict[str, object] | None = None,
+) -> str:
+    """Write `segments` to `path` in the format its extension names; returns that format.
+
+    Replaces an existing file (the save dialog asked the user) only once the new one is whole.
+    """
+    fmt = transcript_format(path)
+    text = render(segments, fmt, title=title, metadata=metadata)
+    staging = path.with_name(f".{path.name}.saving")
+    try:
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(staging, path)
+    except OSError as err:
+        staging.unlink(missing_ok=True)
+        raise ExportError(
+            f"could not write {path}: {err.strerror or err}; choose another place"
+        ) from err
+    log.info("saved a transcript (%d segment(s), %s)", len(segments), fmt)
+    return fmt
 
 
 def default_receipts_provider(gate: Gate | None) -> ReceiptsProvider | None:

@@ -9,6 +9,8 @@ captions in one transaction.
 Storage must never stop the captions: if storing fails (consent withdrawn, meeting deleted by
 withdraw-and-delete, disk full), the sink stops storing, logs why (no text), and tells the
 session through `on_storage_stopped(reason)`. The session still has every segment in memory.
+
+`keep_transcript` stores a transcript that is already complete (a transcribed file) in one go.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from app.segments import Segment
 from app.storage.consent_types import ConsentRequired, Gate
@@ -118,3 +120,39 @@ class StoredMeetingSink:
                 )
             except (StorageError, sqlite3.Error):
                 log.exception("meeting %s: recording its end failed", self.meeting_id)
+
+
+def keep_transcript(
+    store: MeetingStore,
+    gate: Gate,
+    segments: Sequence[Segment],
+    *,
+    source: str,
+    title: str,
+    model: str | None = None,
+    language: str | None = None,
+    seconds: float = 0.0,
+    retention: RetentionSettings | None = None,
+) -> str | None:
+    """Store a finished transcript as a meeting of `seconds` length ending now.
+
+    Returns the meeting id, or None when the retention period "end of meeting" erased it at
+    once. Raises ConsentRequired without `transcript_storage` (nothing is left written) and
+    StorageError when the store cannot take it.
+    """
+    ended = datetime.now(UTC)
+    meeting_id = store.begin(
+        gate, source=source, title=title, model=model, language=language,
+        started=ended - timedelta(seconds=max(0.0, seconds)),
+    )
+    try:
+        store.replace_segments(meeting_id, segments, gate)
+    except BaseException:
+        # Half a transcript is not what the user asked to keep.
+        store.delete_meetings([meeting_id], reason="keeping the transcript failed")
+        raise
+    store.finish(meeting_id, ended)
+    if erase_if_end_of_meeting(store, meeting_id, settings=retention):
+        return None
+    log.info("kept a transcript as meeting %s (source %s)", meeting_id, source)
+    return meeting_id

@@ -17,7 +17,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -38,18 +37,12 @@ from app.storage import MeetingSummary, SearchHit, StorageError
 from app.storage.export import render_meeting
 from app.ui.background import Task
 from app.ui.storage_text import clock, duration, local_time, plural, title_of
+from app.ui.transcript_save import ask_transcript_path
 from app.ui.window_storage import WindowStorage
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 SEGMENT_ROLE = Qt.ItemDataRole.UserRole + 1
 SEARCH_DELAY_MS = 250
-FORMAT_FILTERS = {
-    "txt": "Plain text (*.txt)",
-    "srt": "SubRip subtitles (*.srt)",
-    "vtt": "WebVTT subtitles (*.vtt)",
-    "json": "JSON with timings and details (*.json)",
-    "md": "Markdown (*.md)",
-}
 EMPTY_TEXT = (
     "No stored meetings. A meeting's transcript is kept only while “Keep transcript” is on; "
     "otherwise it lives in memory until the meeting is closed."
@@ -484,14 +477,7 @@ class HistoryView(QWidget):
         self._set_status(f"Deleted “{title_of(summary)}” and destroyed its key.")
 
     def _ask_export_path(self, suggested: str) -> str:
-        filters = ";;".join(FORMAT_FILTERS.values())
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Export meeting", suggested + ".txt", filters, FORMAT_FILTERS["txt"]
-        )
-        if path and Path(path).suffix.lower().lstrip(".") not in FORMATS:
-            fmt = next((f for f, label in FORMAT_FILTERS.items() if label == chosen), "txt")
-            path += "." + fmt
-        return path
+        return ask_transcript_path(self, "Export meeting", suggested)
 
     def export_selected(self) -> Path | None:
         summary = self._selected_summary()

@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QToolBar
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QToolBar
 
 from app.consent import ConsentGate, open_gate
 from app.meeting.features import FeatureSwitches
+from app.meeting.live_meeting import LiveMeeting
 from app.settings import Settings
 from app.storage import InstanceLock, MeetingStore, open_store
+from app.ui.consent_dialog import ask_for_purposes
 from app.ui.consent_panel import ConsentPanel
+from app.ui.file_transcription import VIA as FILE_TRANSCRIPTION_VIA
+from app.ui.file_transcription import FileTranscriptionWindow
 from app.ui.gate_bridge import GateBridge
 from app.ui.meeting_controller import MeetingController
 from app.ui.meeting_view import MeetingView
 from app.ui.storage_ui import StorageUi
+from app.ui.transcript_save import (
+    PathChooser,
+    ask_transcript_path,
+    file_stem,
+    save_transcript_as,
+)
 from app.ui.window_storage import WindowStorage
 
 WINDOW_TITLE = "Candor"
 IDLE_STATUS = "Nothing is running. Candor processes nothing until you allow it, and only here."
+AUDIO_FILTER = (
+    "Recordings (*.wav *.mp3 *.m4a *.ogg *.oga *.opus *.flac *.aac *.wma *.webm *.mp4 *.mkv "
+    "*.mov);;All files (*)"
+)
 
 
 class MainWindow(QMainWindow):
@@ -54,7 +69,27 @@ class MainWindow(QMainWindow):
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.close)
 
+        self.transcribe_file_action = QAction("&Transcribe a file…", self)
+        self.transcribe_file_action.setShortcut(QKeySequence("Ctrl+O"))
+        self.transcribe_file_action.setToolTip(
+            "Transcribe a recording on this device; nothing is stored unless you keep it"
+        )
+        self.transcribe_file_action.triggered.connect(self.transcribe_a_file)
+        self.save_transcript_action = QAction("&Save transcript as…", self)
+        self.save_transcript_action.setShortcut(QKeySequence.StandardKey.SaveAs)
+        self.save_transcript_action.setToolTip(
+            "Write the last meeting's transcript (kept only in memory) to a file"
+        )
+        self.save_transcript_action.triggered.connect(self.save_meeting_transcript)
+        # Tests answer these instead of the platform's file dialogs.
+        self.choose_audio_file: Callable[[], str] = self._ask_audio_file
+        self.choose_transcript_path: PathChooser = self._ask_transcript_path
+        self.file_transcription: FileTranscriptionWindow | None = None
+
         file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.transcribe_file_action)
+        file_menu.addAction(self.save_transcript_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         privacy_menu = self.menuBar().addMenu("&Privacy")
         privacy_menu.addAction(self.consent_action)
@@ -91,6 +126,9 @@ class MainWindow(QMainWindow):
         # True while a meeting's transcript exists only in memory.
         self.has_unsaved_transcript: Callable[[], bool] = self.meeting.has_unsaved_transcript
         self.meeting.ended.connect(lambda _transcript: self.storage.notify_changed())
+        self.meeting.ended.connect(self._meeting_ended)
+        self.meeting.state_changed.connect(self._update_save_transcript)
+        self._update_save_transcript()
         self._close_confirmed = False
         self.storage.start()
         # --- end stored meetings ----------------------------------------------------------
@@ -112,6 +150,59 @@ class MainWindow(QMainWindow):
         self.consent_panel.raise_()
         self.consent_panel.activateWindow()
         return self.consent_panel
+
+    # -- transcribing a file, saving a transcript ----------------------------------------------
+    def _ask_audio_file(self) -> str:
+        path, _ = QFileDialog.getOpenFileName(self, "Transcribe a file", "", AUDIO_FILTER)
+        return path
+
+    def transcribe_a_file(self) -> FileTranscriptionWindow | None:
+        """Ask for `transcription` if it is not given, then for a file, then transcribe it in
+        the file window. None when the user declined or chose no file."""
+        if self.file_transcription is not None and self.file_transcription.running:
+            self.file_transcription.explain_busy()
+            return self.file_transcription
+        if not ask_for_purposes(self.gate, ["transcription"], via=FILE_TRANSCRIPTION_VIA,
+                                parent=self):
+            return None
+        chosen = self.choose_audio_file()
+        if not chosen:
+            return None
+        if self.file_transcription is None:
+            self.file_transcription = FileTranscriptionWindow(self.gate, self.storage, self)
+        self.file_transcription.start(Path(chosen))
+        return self.file_transcription
+
+    def _ended_meeting(self) -> LiveMeeting | None:
+        last = self.meeting.last
+        if self.meeting.running or self.meeting.ending or last is None:
+            return None
+        return last if last.ended_transcript() else None
+
+    def _meeting_ended(self, _transcript: object) -> None:
+        # `ended` is emitted just before the final-pass thread returns: let it return, so the
+        # meeting no longer counts as ending.
+        self.meeting.wait_ended(1.0)
+        self._update_save_transcript()
+
+    def _update_save_transcript(self) -> None:
+        self.save_transcript_action.setEnabled(self._ended_meeting() is not None)
+
+    def _ask_transcript_path(self, suggested: str) -> str:
+        return ask_transcript_path(self, "Save transcript", suggested)
+
+    def save_meeting_transcript(self) -> Path | None:
+        """Write the ended meeting's transcript to a file the user chooses; afterwards closing
+        no longer warns that it exists only in memory."""
+        meeting = self._ended_meeting()
+        if meeting is None:
+            return None
+        saved = save_transcript_as(self, "Save transcript",
+                                   file_stem(meeting.title or "", "Meeting transcript"),
+                                   self.choose_transcript_path, meeting.save_to_file)
+        if saved is not None:
+            self.statusBar().showMessage(f"Saved the meeting's transcript to {saved}.", 10000)
+        return saved
 
     def _show_ai_activity(self, text: str) -> None:
         self.setWindowTitle(f"{WINDOW_TITLE} — ● {text}" if text else WINDOW_TITLE)
@@ -144,6 +235,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._close_confirmed = True
+        if self.file_transcription is not None:
+            self.file_transcription.shutdown()
         self.storage.close()
         self.switches.close()
         self.bridge.detach()

@@ -5,27 +5,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app.ui.main_window import MainWindow
+from tests.ui.windows import shown_main_window
 
 pytestmark = pytest.mark.audio
 
 
 @pytest.fixture
 def window(qtbot, candor_home, virtual_mic):
-    win = MainWindow()
-
-    def end_quietly(_win: MainWindow) -> None:
-        # pytest-qt closes the window before this fixture's teardown; a transcript left only in
-        # memory would otherwise ask its discard question with nobody there to answer.
-        if win.meeting.running:
-            win.meeting.end(final_pass=False)
-        win.meeting.wait_ended(30)
-        win._close_confirmed = True
-
-    qtbot.addWidget(win, before_close_func=end_quietly)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return shown_main_window(qtbot)
 
 
 def _start(window, qtbot, *features):
