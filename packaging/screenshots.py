@@ -48,6 +48,7 @@ def main() -> int:
     window.meeting_view.welcome.hide()
     window.switches.turn_on("live_captions")
     _live_meeting_shot(app, window, out / "meeting-view.png")
+    _file_transcription_shot(app, window, out / "file-transcription.png")
     panel = window.open_consent_panel()
     panel.resize(780, 900)
     app.processEvents()
@@ -94,6 +95,21 @@ def _live_meeting_shot(app: object, window: object, path: Path) -> None:
         window.meeting.wait_ended(30)
         _pump(app, 1)
         window._close_confirmed = True
+
+
+def _file_transcription_shot(app: object, window: object, path: Path) -> None:
+    """A recording transcribed from File → Transcribe a file…, with the real model."""
+    from tests.support.data import SHARED_DATA
+
+    window.choose_audio_file = lambda: str(SHARED_DATA / "speech" / "jfk.wav")
+    files = window.transcribe_a_file()
+    if files is None:
+        return
+    files.resize(760, 420)
+    _pump(app, 60, lambda: not files.running)
+    _pump(app, 0.3)
+    files.grab().save(str(path))
+    files.close()
 
 
 SAMPLE_MEETINGS = (
