@@ -112,6 +112,16 @@ def virtual_mic() -> Iterator[VirtualMic]:
         mic.stop()
 
 
+@pytest.fixture
+def gate(candor_home: Path) -> Iterator[object]:
+    """The real consent gate of this test's CANDOR_HOME, every purpose not given."""
+    from app.consent import open_gate
+
+    gate = open_gate()
+    yield gate
+    gate.close()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     _require((SHARED_DATA / "speech" / "jfk.wav").is_file(), f"test data at {SHARED_DATA}")

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.consent import ConsentRequired, open_gate
+from app.consent import ConsentRequired
 from app.meeting.features import FeatureSwitches
-
-
-@pytest.fixture
-def gate(candor_home):
-    gate = open_gate()
-    yield gate
-    gate.close()
 
 
 def test_fresh_profile_everything_off_and_nothing_turns_on(gate):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app.cli import main
-from app.consent import ConsentRequired, open_gate
+from app.consent import ConsentRequired
 from app.segments import Segment
 from app.textmetrics import normalise, wer
 from app.transcription.engine import TranscriptionCancelled
@@ -19,13 +19,6 @@ from app.transcription.files import AudioFileError, transcribe_file
 from tests.support.data import read_wav, reference_text, write_wav
 
 pytestmark = pytest.mark.model
-
-
-@pytest.fixture
-def gate(candor_home):
-    gate = open_gate()
-    yield gate
-    gate.close()
 
 
 @pytest.fixture

@@ -11,20 +11,12 @@ import sys
 import pytest
 
 from app.cli import main
-from app.consent import open_gate
 from app.transcription import models
 from app.transcription.manifest import load_manifest
 from app.transcription.models import ModelError, locate_model, verify_model
 from tests.support.model_server import ModelServer, copy_bundled_model
 
 pytestmark = pytest.mark.model
-
-
-@pytest.fixture
-def gate(candor_home):
-    gate = open_gate()
-    yield gate
-    gate.close()
 
 
 def test_default_model_is_the_bundled_tiny_en_and_matches_the_manifest():

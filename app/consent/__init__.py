@@ -3,6 +3,7 @@
 No Qt and no AI module is imported here: the command line and every stage use this directly.
 """
 
+from app.consent.contract import Gate
 from app.consent.errors import (
     ConsentError,
     ConsentRequired,
@@ -30,6 +31,7 @@ __all__ = [
     "ConsentError",
     "ConsentGate",
     "ConsentRequired",
+    "Gate",
     "LedgerError",
     "LedgerTampered",
     "Notice",

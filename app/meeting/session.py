@@ -19,15 +19,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from app.consent import ConsentRequired, Gate
+from app.consent.purposes import MICROPHONE, NOISE_SUPPRESSION, TRANSCRIPTION
 from app.segments import Segment
 from app.transcription.engine import WhisperEngine
-from app.transcription.gating import (
-    MICROPHONE,
-    NOISE_SUPPRESSION,
-    TRANSCRIPTION,
-    ConsentRequired,
-    Gate,
-)
 from app.transcription.live import LiveTranscriber, TranscriptionWithdrawn
 from app.transcription.streaming import Caption, LagReport, StreamingConfig
 

@@ -4,7 +4,7 @@ No Qt here. The window and `candor listen` hold the InstanceLock, open the store
 `recover_interrupted()` and a RetentionTimer, and plug a StoredMeetingSink into each meeting.
 """
 
-from app.storage.consent_types import ConsentRequired
+from app.consent import ConsentRequired
 from app.storage.database import DatabaseCorrupt, Recovery, StorageError, StoreBusy
 from app.storage.deletion import count_data_for_purpose, delete_data_for_purpose
 from app.storage.erase import EraseResult, erase_everything

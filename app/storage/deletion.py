@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from app.storage.consent_types import RECORDING_STORAGE, TRANSCRIPT_STORAGE, TRANSCRIPTION
+from app.consent.purposes import RECORDING_STORAGE, TRANSCRIPT_STORAGE, TRANSCRIPTION
 from app.storage.meetings import MeetingStore
 from app.storage.store import open_store
 

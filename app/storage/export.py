@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.consent import Gate
 from app.segments import FORMATS, Segment, render
-from app.storage.consent_types import Gate
 from app.storage.database import StorageError
 from app.storage.meetings import MeetingStore
 from app.storage.models import Meeting

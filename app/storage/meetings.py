@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app import keystore
+from app.consent import Gate
+from app.consent.purposes import TRANSCRIPT_STORAGE, TRANSCRIPTION
 from app.segments import Segment
 from app.storage import crypto
-from app.storage.consent_types import TRANSCRIPT_STORAGE, TRANSCRIPTION, Gate
 from app.storage.database import (
     DB_NAME,
     SIDE_FILES,

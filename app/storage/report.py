@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app import keystore
+from app.consent import Gate
+from app.consent.purposes import RECORDING_STORAGE, TRANSCRIPT_STORAGE
 from app.storage import crypto
-from app.storage.consent_types import RECORDING_STORAGE, TRANSCRIPT_STORAGE, Gate
 from app.storage.database import CORRUPT_SUFFIX, DB_NAME
 from app.storage.instance_lock import LOCK_NAME
 from app.storage.meetings import MeetingStore

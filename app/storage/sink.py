@@ -21,8 +21,8 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from app.consent import ConsentRequired, Gate
 from app.segments import Segment
-from app.storage.consent_types import ConsentRequired, Gate
 from app.storage.database import StorageError
 from app.storage.meetings import MeetingStore
 from app.storage.retention import RetentionSettings, erase_if_end_of_meeting

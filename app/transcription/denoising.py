@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from app.transcription.gating import NOISE_SUPPRESSION, Gate
+from app.consent import Gate
+from app.consent.purposes import NOISE_SUPPRESSION
 
 SAMPLE_RATE = 16000
 

@@ -19,7 +19,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from app.transcription.gating import MODEL_DOWNLOAD, ConsentRequired, Gate
+from app.consent import ConsentRequired, Gate
+from app.consent.purposes import MODEL_DOWNLOAD
 from app.transcription.manifest import FileSpec, ModelSpec
 from app.transcription.models import VerificationCache, user_models_dir
 

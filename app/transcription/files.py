@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from app.consent import ConsentRequired, Gate
+from app.consent.purposes import TRANSCRIPTION
 from app.segments import Segment
 from app.transcription.denoising import denoise_recording
 from app.transcription.engine import (
@@ -22,7 +24,6 @@ from app.transcription.engine import (
     TranscriptionCancelled,
     WhisperEngine,
 )
-from app.transcription.gating import TRANSCRIPTION, ConsentRequired, Gate
 
 __all__ = ["AudioFileError", "TranscriptionCancelled", "load_audio_file", "transcribe_file"]
 

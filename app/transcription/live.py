@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.consent import ConsentRequired, Gate
+from app.consent.purposes import TRANSCRIPTION
 from app.segments import Segment
 from app.transcription.engine import (
     SAMPLE_RATE,
@@ -25,7 +27,6 @@ from app.transcription.engine import (
     TranscriptionCancelled,
     WhisperEngine,
 )
-from app.transcription.gating import TRANSCRIPTION, ConsentRequired, Gate
 from app.transcription.streaming import (
     Caption,
     LagReport,

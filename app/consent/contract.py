@@ -1,4 +1,8 @@
-"""What the transcription stages need from the consent gate (app.consent's contract)."""
+"""What every processing stage needs from the consent gate, as a typing Protocol.
+
+Stages (capture, transcription, storage) take a `Gate` in their constructor: the real
+`ConsentGate` in the app, and anything with these methods where a test must inject one.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from app.consent import ConsentRequired
-
-TRANSCRIPTION = "transcription"
-MICROPHONE = "microphone"
-NOISE_SUPPRESSION = "noise_suppression"
-MODEL_DOWNLOAD = "model_download"
-
 
 class Gate(Protocol):
     def allowed(self, purpose: str) -> bool: ...
 
     def require(self, purpose: str) -> str: ...
 
+    def record_id(self, purpose: str) -> str | None: ...
+
     def guard(self, purpose: str) -> AbstractContextManager[str]: ...
 
     def on_withdrawn(self, callback: Callable[[str], None]) -> Callable[[], None]: ...
-
-
-__all__ = ["MICROPHONE", "MODEL_DOWNLOAD", "NOISE_SUPPRESSION", "TRANSCRIPTION",
-           "ConsentRequired", "Gate"]
