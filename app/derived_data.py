@@ -1,41 +1,31 @@
 """What was produced under a purpose's grants, counted and deleted through its owner.
 
 The consent core does not know about storage; this module connects a withdrawal's "and delete
-what it produced" to the package that holds the data, imported only when asked.
+what it produced" to the package that holds the data. The storage package is imported only when
+asked, so `candor consent ...` stays light.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 
-# purpose -> module with count_produced_under(purpose, record_ids) / delete_data_for_purpose(...)
-OWNERS: dict[str, str] = {
-    "transcription": "app.storage.deletion",
-    "transcript_storage": "app.storage.deletion",
-    "recording_storage": "app.storage.deletion",
-}
+from app.consent.purposes import RECORDING_STORAGE, TRANSCRIPT_STORAGE, TRANSCRIPTION, Purpose
 
-
-def _owner(purpose: str) -> object | None:
-    name = OWNERS.get(purpose)
-    if name is None:
-        return None
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError:
-        return None
+# Purposes whose grants produce data that "withdraw and delete" can erase.
+PRODUCING: frozenset[Purpose] = frozenset({TRANSCRIPTION, TRANSCRIPT_STORAGE, RECORDING_STORAGE})
 
 
 def count_derived(purpose: str, record_ids: Sequence[str]) -> int:
-    owner = _owner(purpose)
-    if owner is None or not record_ids:
+    if purpose not in PRODUCING or not record_ids:
         return 0
-    return int(owner.count_produced_under(purpose, list(record_ids)))
+    from app.storage.deletion import count_data_for_purpose
+
+    return count_data_for_purpose(purpose, list(record_ids))
 
 
 def delete_derived(purpose: str, record_ids: Sequence[str]) -> int:
-    owner = _owner(purpose)
-    if owner is None or not record_ids:
+    if purpose not in PRODUCING or not record_ids:
         return 0
-    return int(owner.delete_data_for_purpose(purpose, list(record_ids)))
+    from app.storage.deletion import delete_data_for_purpose
+
+    return delete_data_for_purpose(purpose, list(record_ids))

@@ -37,10 +37,11 @@ from app.audio.errors import (
     NoInputDeviceError,
     UnsupportedRateError,
 )
+from app.consent.purposes import MICROPHONE
 
 log = logging.getLogger(__name__)
 
-PURPOSE = "microphone"
+PURPOSE = MICROPHONE
 SILENCE_DBFS = -120.0
 # Rates tried after the device's own default, most common first; the recogniser wants 16 kHz and
 # soxr converts from any of them.

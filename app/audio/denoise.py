@@ -30,10 +30,11 @@ import numpy as np
 
 from app.audio.capture import AudioChunk
 from app.consent import ConsentRequired
+from app.consent.purposes import NOISE_SUPPRESSION
 
 log = logging.getLogger(__name__)
 
-PURPOSE = "noise_suppression"
+PURPOSE = NOISE_SUPPRESSION
 STRENGTHS = ("off", "low", "medium", "high")
 # What the recogniser is fed by default, decided by measurement (benchmarks/denoise.py): gating
 # the audio made tiny.en's word error rate worse on some noisy mixtures, and the default must

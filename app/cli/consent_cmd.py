@@ -7,10 +7,11 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from app.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 from app.consent import PURPOSES, ConsentGate, open_gate
-from app.derived_data import OWNERS, count_derived, delete_derived
+from app.derived_data import PRODUCING, count_derived, delete_derived
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,7 +71,7 @@ def _gate() -> ConsentGate:
 
 def cmd_list(args: argparse.Namespace) -> int:
     gate = _gate()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for state in gate.states():
         notice = gate.notices.current(state.purpose)
         rows.append(
@@ -147,7 +148,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
         print(f"{args.purpose} was not given; nothing to withdraw.")
     else:
         print(f"Withdrawn: {args.purpose}; ledger record {record.record_id}")
-    if args.delete_data and args.purpose not in OWNERS:
+    if args.delete_data and args.purpose not in PRODUCING:
         print(f"{args.purpose} keeps nothing on disk, so there is nothing to delete.")
     elif args.delete_data:
         deleted = delete_derived(args.purpose, grant_ids)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from app.cli.common import EXIT_CONSENT, EXIT_OK, EXIT_USAGE, CliError
 from app.cli.progress import StderrPercent
+from app.consent.purposes import NOISE_SUPPRESSION
 
-PURPOSE = "noise_suppression"
+PURPOSE = NOISE_SUPPRESSION
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -25,7 +25,7 @@ class ConsentRequired(ConsentError):
         )
 
 
-class UnknownPurpose(ConsentError):
+class UnknownPurpose(ConsentError, ValueError):
     def __init__(self, purpose: str) -> None:
         from app.consent.purposes import PURPOSES
 

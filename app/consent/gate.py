@@ -18,17 +18,19 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final, Literal
 
 from app.consent.errors import ConsentRequired, LedgerTampered
-from app.consent.ledger import ALL_PURPOSES, Ledger, LedgerRecord, VerifyResult
+from app.consent.ledger import ALL_PURPOSES, Ledger, LedgerRecord, RecordState, VerifyResult
 from app.consent.notices import Notice, NoticeCatalog
 from app.consent.purposes import PURPOSES, SINGLE_USE, check_purpose
 
 log = logging.getLogger(__name__)
 
-NOT_GIVEN = "not_given"
-GIVEN = "given"
-RECONSENT_NEEDED = "reconsent_needed"
+PurposeStatus = Literal["not_given", "given", "reconsent_needed"]
+NOT_GIVEN: Final = "not_given"
+GIVEN: Final = "given"
+RECONSENT_NEEDED: Final = "reconsent_needed"
 
 Listener = Callable[[str], None]
 
@@ -36,7 +38,7 @@ Listener = Callable[[str], None]
 @dataclass(frozen=True)
 class PurposeState:
     purpose: str
-    state: str  # not_given | given | reconsent_needed
+    state: PurposeStatus
     current_version: int
     record_id: str | None = None  # the grant in force, when given
     given_at: str | None = None
@@ -54,6 +56,7 @@ def derive_states(
     """Replay the ledger: the last record of each purpose decides its state."""
     last: dict[str, LedgerRecord] = {}
     last_grant: dict[str, LedgerRecord] = {}
+    record: LedgerRecord | None
     for record in records:
         if record.purpose == ALL_PURPOSES:
             last.clear()
@@ -139,7 +142,7 @@ class ConsentGate:
     def _append(
         self,
         purpose: str,
-        state: str,
+        state: RecordState,
         kind: str,
         via: str,
         notice: Notice | None,

@@ -24,9 +24,10 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, get_args
 
 from app import __version__
 from app.consent.errors import LedgerError
@@ -41,7 +42,9 @@ from app.keystore import (
 SCHEMA_VERSION = 1
 KEY_NAME = "consent-ledger"  # the HMAC key, kept outside the ledger by app.keystore
 GENESIS_HASH = "0" * 64
-STATES = ("given", "withdrawn", "reconsent_needed", "expired", "data_erased")
+# What a record says happened; TS 27560's "state" of a consent record.
+RecordState = Literal["given", "withdrawn", "reconsent_needed", "expired", "data_erased"]
+STATES: tuple[RecordState, ...] = get_args(RecordState)
 ALL_PURPOSES = "*"  # purpose of a data_erased record
 
 _SCHEMA = """
@@ -371,7 +374,7 @@ class Ledger:
         self,
         *,
         purpose: str,
-        state: str,
+        state: RecordState,
         type: str,
         collection_method: str,
         notice_version: int | None = None,
@@ -404,12 +407,7 @@ class Ledger:
                     prev_hash=prev,
                     record_hash="",
                 )
-                record = LedgerRecord(
-                    **{
-                        **unsigned.to_dict(),
-                        "record_hash": _mac(self.key, unsigned.signed_payload()),
-                    }
-                )
+                record = replace(unsigned, record_hash=_mac(self.key, unsigned.signed_payload()))
                 self._conn.execute(
                     f"INSERT INTO records ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
                     (

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 
 from app.consent import ConsentGate, ConsentRequired
+from app.consent.purposes import FEATURE_NEEDS, Purpose
 
 MICROPHONE = "microphone"
 NOISE_SUPPRESSION = "noise_suppression"
@@ -21,12 +22,8 @@ SAVE_TRANSCRIPT = "save_transcript"
 
 FEATURES: tuple[str, ...] = (MICROPHONE, NOISE_SUPPRESSION, LIVE_CAPTIONS, SAVE_TRANSCRIPT)
 
-NEEDS: dict[str, tuple[str, ...]] = {
-    MICROPHONE: ("microphone",),
-    NOISE_SUPPRESSION: ("microphone", "noise_suppression"),
-    LIVE_CAPTIONS: ("microphone", "transcription"),
-    SAVE_TRANSCRIPT: ("transcript_storage",),
-}
+# What each switch needs comes from the one purpose table.
+NEEDS: dict[str, tuple[Purpose, ...]] = {feature: FEATURE_NEEDS[feature] for feature in FEATURES}
 # Features that process the microphone's sound and so need the microphone switched on.
 ON_MICROPHONE = (NOISE_SUPPRESSION, LIVE_CAPTIONS)
 

@@ -216,7 +216,7 @@ class LiveMeeting:
         started = self.started_at
         title = self.title or (f"Meeting {started.astimezone():%Y-%m-%d %H:%M}" if started
                                else "Meeting")
-        metadata = {"source": "window", "title": title,
+        metadata: dict[str, object] = {"source": "window", "title": title,
                     "started": started.isoformat() if started else None}
         fmt = save_transcript(path, self.ended_transcript(), title=title, metadata=metadata)
         self.written_to = path

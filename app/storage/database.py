@@ -169,9 +169,9 @@ def open_database(
     """
     path = home / DB_NAME
     if not create and not path.exists():
-        conn = connect(":memory:")
-        migrate(conn)
-        return conn, None
+        memory = connect(":memory:")
+        migrate(memory)
+        return memory, None
     conn, problem = _try_open(path)
     recovery = None
     if conn is None:

@@ -11,22 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from app.consent.purposes import RECORDING_STORAGE, TRANSCRIPT_STORAGE, TRANSCRIPTION
+from app.consent.purposes import (
+    RECORDING_STORAGE,
+    TRANSCRIPT_STORAGE,
+    TRANSCRIPTION,
+    check_purpose,
+)
 from app.storage.meetings import MeetingStore
 from app.storage.store import open_store
 
 # Purposes whose grants produce stored data; the others (microphone, noise_suppression,
 # model_download, vocabulary_learning) store nothing in this database.
 PRODUCING_PURPOSES = (TRANSCRIPT_STORAGE, TRANSCRIPTION, RECORDING_STORAGE)
-KNOWN_PURPOSES = (
-    "microphone", "noise_suppression", TRANSCRIPTION, TRANSCRIPT_STORAGE, RECORDING_STORAGE,
-    "vocabulary_learning", "model_download",
-)
 
 
 def _check(purpose: str) -> None:
-    if purpose not in KNOWN_PURPOSES:
-        raise ValueError(f"unknown purpose {purpose!r}; known: {', '.join(KNOWN_PURPOSES)}")
+    check_purpose(purpose)
 
 
 def _with_store(store: MeetingStore | None, home: Path | None) -> tuple[MeetingStore, bool]:
@@ -52,11 +52,6 @@ def count_data_for_purpose(
     finally:
         if owned:
             handle.close()
-
-
-def count_produced_under(purpose: str, record_ids: Iterable[str]) -> int:
-    """The name app.derived_data calls (the consent CLI's "N items are still kept")."""
-    return count_data_for_purpose(purpose, record_ids)
 
 
 def delete_data_for_purpose(

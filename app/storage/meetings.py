@@ -74,6 +74,7 @@ class MeetingStore:
     def _master_key(self, *, create: bool) -> bytes:
         if self._master is not None:
             return self._master
+        key: bytes | None
         try:
             if create:
                 key = keystore.get_or_create_secret(crypto.MASTER_KEY_NAME, home=self.home)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from app import keystore
 from app.consent import Gate
@@ -33,6 +34,11 @@ ENCRYPTION = (
     f"{crypto.ALGORITHM}, one key per meeting, wrapped by a master key; titles and transcript "
     "text are encrypted, times, device, model, language and consent record ids are not"
 )
+
+
+# The report as JSON-shaped data (`candor data report --json` prints it as is).
+# TODO(issue 10, code health): a typed dataclass that the window renders without casts.
+Report = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ def build_report(
     gate: Gate | None = None,
     now: datetime | None = None,
     settings: RetentionSettings | None = None,
-) -> dict[str, object]:
+) -> Report:
     moment = now or datetime.now(UTC)
     home = store.home
     settings_error = None
@@ -113,9 +119,11 @@ def build_report(
                 next_text = to_iso(due)
         else:
             next_text = to_iso(due) if due else "never: kept until you delete them"
-        retention = {"period": period, "meaning": PERIOD_LABELS[period]}
+        retention: dict[str, str | None] = {"period": period, "meaning": PERIOD_LABELS[period]}
         rec_period = settings.recordings
-        recordings_retention = {"period": rec_period, "meaning": PERIOD_LABELS[rec_period]}
+        recordings_retention: dict[str, str | None] = {
+            "period": rec_period, "meaning": PERIOD_LABELS[rec_period]
+        }
     else:
         next_text = None
         retention = {"period": None, "error": settings_error}
@@ -220,7 +228,7 @@ def build_report(
     }
 
 
-def format_report(report: dict[str, object]) -> str:
+def format_report(report: Report) -> str:
     lines = [f"Candor data report ({report['generated']})", f"Data directory: {report['data_dir']}"]
     categories = report["categories"]
     assert isinstance(categories, list)

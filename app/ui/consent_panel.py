@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.consent import GIVEN, RECONSENT_NEEDED, ConsentGate, Notice, PurposeState
-from app.derived_data import OWNERS, count_derived, delete_derived
+from app.derived_data import PRODUCING, count_derived, delete_derived
+from app.ui.confirm import confirm_destructive
 from app.ui.consent_dialog import ask_for_purposes
 from app.ui.gate_bridge import GateBridge
 
@@ -139,7 +140,7 @@ class PurposeRow(QFrame):
         else:
             self.action_button.setText("Give…")
             action_description = f"Read the notice for {notice.title} and decide"
-        has_owner = self.purpose in OWNERS
+        has_owner = self.purpose in PRODUCING
         self.delete_button.setVisible(has_owner and (state.granted or derived > 0))
         label = "Withdraw and delete" if state.granted else "Delete what it produced"
         self.delete_button.setText(f"{label} ({derived} item{'' if derived == 1 else 's'})")
@@ -361,12 +362,7 @@ class ConsentPanel(QDialog):
         self.refresh()
 
     def confirm(self, title: str, text: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
-        delete = box.addButton("Withdraw and delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(None)
-        box.exec()
-        return box.clickedButton() is delete
+        return confirm_destructive(self, title, text, "Withdraw and delete")
 
     def view_notice(self, purpose: str) -> None:
         viewer = NoticeViewer(self.gate.notices.current(purpose), self)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.consent import ConsentGate, ConsentRequired
+from app.consent.purposes import TRANSCRIPT_STORAGE, TRANSCRIPTION
 from app.segments import Segment
 from app.storage import StorageError
 from app.storage.export import save_transcript
@@ -42,8 +43,6 @@ from app.ui.window_storage import WindowStorage
 
 log = logging.getLogger(__name__)
 
-TRANSCRIPTION = "transcription"
-TRANSCRIPT_STORAGE = "transcript_storage"
 VIA = "file_transcription"
 PROGRESS_STEPS = 1000
 

@@ -36,6 +36,7 @@ from app.segments import FORMATS
 from app.storage import MeetingSummary, SearchHit, StorageError
 from app.storage.export import render_meeting
 from app.ui.background import Task
+from app.ui.confirm import confirm_destructive
 from app.ui.storage_text import clock, duration, local_time, plural, title_of
 from app.ui.transcript_save import ask_transcript_path
 from app.ui.window_storage import WindowStorage
@@ -253,8 +254,9 @@ class HistoryView(QWidget):
         if found is not None:
             self.meetings.setCurrentItem(found)
             return
-        if self.meetings.topLevelItemCount():
-            self.meetings.setCurrentItem(self.meetings.topLevelItem(0))
+        first = self.meetings.topLevelItem(0)
+        if first is not None:
+            self.meetings.setCurrentItem(first)
         else:
             self._show_nothing()
         self._update_buttons()
@@ -262,7 +264,7 @@ class HistoryView(QWidget):
     def _find(self, meeting_id: str | None) -> QTreeWidgetItem | None:
         for row in range(self.meetings.topLevelItemCount()):
             item = self.meetings.topLevelItem(row)
-            if item.data(0, ID_ROLE) == meeting_id:
+            if item is not None and item.data(0, ID_ROLE) == meeting_id:
                 return item
         return None
 
@@ -383,7 +385,9 @@ class HistoryView(QWidget):
             item.addChild(child)
         self.meetings.addTopLevelItem(item)
         for row in range(item.childCount()):  # spanning works only once the item is in the tree
-            item.child(row).setFirstColumnSpanned(True)
+            child_item = item.child(row)
+            if child_item is not None:
+                child_item.setFirstColumnSpanned(True)
         item.setExpanded(True)
         self._hits += 1
         self._set_status(f"Searching for “{self._needle}”… {plural(self._hits, 'meeting')} so far")
@@ -461,12 +465,7 @@ class HistoryView(QWidget):
         )
         if recording:
             text += " It is being recorded now: the rest of it will not be stored."
-        box = QMessageBox(QMessageBox.Icon.Warning, "Delete this meeting?", text, parent=self)
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(None)
-        box.exec()
-        if box.clickedButton() is not delete:
+        if not confirm_destructive(self, "Delete this meeting?", text, "Delete"):
             return
         try:
             self.storage.store.delete(summary.id)

@@ -59,7 +59,8 @@ def run_gui() -> int:
     from app.storage import AlreadyRunning, SchemaTooNew, StorageError
     from app.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Candor")
     app.setApplicationDisplayName("Candor")
     app.setDesktopFileName("candor")

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QToolBar
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QToolBar
 
 from app.consent import ConsentGate, open_gate
 from app.meeting.features import FeatureSwitches
 from app.meeting.live_meeting import LiveMeeting
 from app.settings import Settings
 from app.storage import InstanceLock, MeetingStore, open_store
+from app.ui.confirm import confirm_destructive
 from app.ui.consent_dialog import ask_for_purposes
 from app.ui.consent_panel import ConsentPanel
 from app.ui.file_transcription import VIA as FILE_TRANSCRIPTION_VIA
@@ -210,19 +211,14 @@ class MainWindow(QMainWindow):
 
     def confirm_discard_transcript(self) -> bool:
         """Asked on closing while a transcript exists only in memory."""
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+        return confirm_destructive(
+            self,
             "Discard this meeting's transcript?",
             "This meeting's transcript exists only in memory: it was not stored on this "
             "device. Closing Candor discards it for good. To keep it, choose Cancel and save "
             "it first.",
-            parent=self,
+            "Discard",
         )
-        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(None)
-        box.exec()
-        return box.clickedButton() is discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.meeting.running:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -39,9 +40,11 @@ from app.storage import (
     export_all,
 )
 from app.storage.export import ExportResult
+from app.storage.report import Report
 from app.storage.retention import CATEGORIES, END_OF_MEETING, PERIOD_LABELS, PERIODS
 from app.storage.retention import expired_meetings as expired_under
 from app.ui.background import Task
+from app.ui.confirm import confirm_destructive
 from app.ui.gate_bridge import GateBridge
 from app.ui.storage_text import human_bytes, local_iso, plural
 from app.ui.window_storage import MeetingBeingRecorded, WindowStorage
@@ -64,7 +67,7 @@ RETENTION_DESCRIPTIONS = {
 }
 
 
-def _consent_line(consent: dict[str, object], title: str) -> str:
+def _consent_line(consent: dict[str, Any], title: str) -> str:
     record = consent.get("record_id")
     return (f"Consent ({title}): {consent['state']}"
             + (f", ledger record {record}" if record else ""))
@@ -87,7 +90,7 @@ class TransparencyView(QDialog):
         )
         self._size_to_font()
         self.choose_export_folder: Callable[[], str] = self._ask_export_folder
-        self.report: dict[str, object] = {}
+        self.report: Report = {}
         self.export_task: Task | None = None
         self.progress: QProgressDialog | None = None
 
@@ -204,7 +207,7 @@ class TransparencyView(QDialog):
 
     # -- the report ------------------------------------------------------------------------
 
-    def category(self, name: str) -> dict[str, object] | None:
+    def category(self, name: str) -> dict[str, Any] | None:
         categories = self.report.get("categories", [])
         assert isinstance(categories, list)
         return next((c for c in categories if c["category"] == name), None)
@@ -212,7 +215,7 @@ class TransparencyView(QDialog):
     def row(self, name: str) -> QTreeWidgetItem | None:
         for index in range(self.table.topLevelItemCount()):
             item = self.table.topLevelItem(index)
-            if item.data(0, Qt.ItemDataRole.UserRole) == name:
+            if item is not None and item.data(0, Qt.ItemDataRole.UserRole) == name:
                 return item
         return None
 
@@ -265,16 +268,19 @@ class TransparencyView(QDialog):
                 item.addChild(child)
             self.table.addTopLevelItem(item)
             for row in range(item.childCount()):  # spanning works once the item is in the tree
-                item.child(row).setFirstColumnSpanned(True)
+                child_item = item.child(row)
+                if child_item is not None:
+                    child_item.setFirstColumnSpanned(True)
             item.setExpanded(True)
         metrics = self.table.fontMetrics()
-        names = [self.table.topLevelItem(i).text(0) for i in range(self.table.topLevelItemCount())]
+        tops = (self.table.topLevelItem(i) for i in range(self.table.topLevelItemCount()))
+        names = [top.text(0) for top in tops if top is not None]
         widest = max([metrics.horizontalAdvance(n) for n in [*names, COLUMNS[0]]])
         self.table.header().resizeSection(
             0, widest + self.table.indentation() + 3 * metrics.averageCharWidth()
         )
 
-    def _details(self, cat: dict[str, object]) -> list[str]:
+    def _details(self, cat: dict[str, Any]) -> list[str]:
         lines = []
         if "segments" in cat:
             lines.append(f"Transcript segments: {cat['segments']}; database files on disk: "
@@ -411,7 +417,7 @@ class TransparencyView(QDialog):
         return task
 
     def _export_progress(self, step: object) -> None:
-        done, total, what = step  # type: ignore[misc]
+        done, total, what = cast(tuple[int, int, str], step)
         progress = self.progress
         if progress is None:
             return
@@ -473,12 +479,7 @@ class TransparencyView(QDialog):
         )
 
     def confirm(self, title: str, text: str, action: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
-        yes = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(None)
-        box.exec()
-        return box.clickedButton() is yes
+        return confirm_destructive(self, title, text, action)
 
     def erase_everything(self) -> None:
         self.refresh()
