@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Final, Literal
 
 from app.consent.errors import ConsentRequired, LedgerTampered
-from app.consent.ledger import ALL_PURPOSES, Ledger, LedgerRecord, RecordState, VerifyResult
+from app.consent.ledger import (
+    ALL_PURPOSES,
+    NOTE_STATES,
+    Ledger,
+    LedgerRecord,
+    RecordState,
+    VerifyResult,
+)
 from app.consent.notices import Notice, NoticeCatalog
 from app.consent.purposes import PURPOSES, SINGLE_USE, check_purpose
 
@@ -61,6 +68,8 @@ def derive_states(
         if record.purpose == ALL_PURPOSES:
             last.clear()
             last_grant.clear()
+            continue
+        if record.state in NOTE_STATES:  # notes never change whether a purpose is given
             continue
         last[record.purpose] = record
         if record.state == "given":
@@ -312,6 +321,34 @@ class ConsentGate:
             record = self._append(purpose, "expired", "system", "system", notice)
         self._notify([purpose])
         return record
+
+    def record_note(self, purpose: str, state: RecordState, via: str) -> LedgerRecord:
+        """Record an event about a given purpose that does not change its state (a review, the
+        participants being told, an objection). Raises ConsentRequired when it is not given."""
+        if state not in NOTE_STATES:
+            raise ValueError(f"{state!r} is not a note; use grant/withdraw/expire")
+        check_purpose(purpose)
+        with self._lock:
+            self._require_trusted()
+            self._refresh()
+            current = self._states[purpose]
+            if not current.granted:
+                raise ConsentRequired(purpose, self._reason([purpose]))
+            notice = self.notices.get(purpose, current.notice_version)
+            record = self._append(purpose, state, "explicit", via, notice)
+        self._notify([])
+        return record
+
+    def notes(self, purpose: str, state: RecordState | None = None) -> list[LedgerRecord]:
+        """The note records of `purpose` since the last erase (optionally of one kind)."""
+        check_purpose(purpose)
+        return [
+            r
+            for r in self._records
+            if r.purpose == purpose
+            and r.state in NOTE_STATES
+            and (state is None or r.state == state)
+        ]
 
     @property
     def single_use(self) -> frozenset[str]:

@@ -43,8 +43,21 @@ SCHEMA_VERSION = 1
 KEY_NAME = "consent-ledger"  # the HMAC key, kept outside the ledger by app.keystore
 GENESIS_HASH = "0" * 64
 # What a record says happened; TS 27560's "state" of a consent record.
-RecordState = Literal["given", "withdrawn", "reconsent_needed", "expired", "data_erased"]
+RecordState = Literal[
+    "given",
+    "withdrawn",
+    "reconsent_needed",
+    "expired",
+    "data_erased",
+    # Notes: events about a purpose that do not change whether it is given.
+    "reviewed",  # the user looked at a given permission again and kept it
+    "participants_informed",  # system_audio: the user confirmed the others were told
+    "participant_objected",  # system_audio: someone objected; the others' captions were deleted
+]
 STATES: tuple[RecordState, ...] = get_args(RecordState)
+NOTE_STATES: frozenset[RecordState] = frozenset(
+    {"reviewed", "participants_informed", "participant_objected"}
+)
 ALL_PURPOSES = "*"  # purpose of a data_erased record
 
 _SCHEMA = """

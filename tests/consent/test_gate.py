@@ -224,3 +224,21 @@ def test_erase_leaves_only_the_record_of_the_erase(candor_home):
     assert not any(gate.allowed(p) for p in PURPOSES)
     assert sorted(heard) == ["microphone", "transcription"]
     assert open_gate().ledger.verify().ok
+
+
+def test_notes_are_recorded_but_never_change_a_purpose_state(gate):
+    from app.consent.purposes import SYSTEM_AUDIO
+
+    with pytest.raises(ConsentRequired):
+        gate.record_note(SYSTEM_AUDIO, "participants_informed", via="test")
+    grant = gate.grant(SYSTEM_AUDIO, via="test")
+    note = gate.record_note(SYSTEM_AUDIO, "participants_informed", via="meeting_toolbar")
+    assert gate.allowed(SYSTEM_AUDIO)
+    assert gate.record_id(SYSTEM_AUDIO) == grant.record_id  # the grant in force is unchanged
+    assert [r.record_id for r in gate.notes(SYSTEM_AUDIO)] == [note.record_id]
+    assert note.notice_version == grant.notice_version
+    gate.withdraw(SYSTEM_AUDIO, via="test")
+    assert not gate.allowed(SYSTEM_AUDIO)
+    with pytest.raises(ValueError, match="not a note"):
+        gate.record_note(SYSTEM_AUDIO, "given", via="test")
+    assert gate.ledger.verify().ok
