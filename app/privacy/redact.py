@@ -21,6 +21,7 @@ from typing import Literal
 from app.privacy.names import find_names
 from app.privacy.patterns import PatternKind, find_patterns
 from app.segments import Segment
+from app.storage.models import Meeting
 
 SpanKind = Literal["NAME", "EMAIL", "PHONE", "NUMBER", "URL"]
 SpanSource = Literal["known", "detected", "user"]
@@ -144,3 +145,37 @@ class Redactor:
             RedactedSegment(i, segment, self.redact(segment.text))
             for i, segment in enumerate(segments)
         ))
+
+
+def known_names(extra: Iterable[str] = ()) -> list[str]:
+    """Names Candor knows and always redacts: those the user names for this export.
+
+    At merge this also takes the vocabulary's terms marked as names (app/vocabulary) and the
+    meeting's speaker labels (app/segments); until then the caller passes them in `extra`.
+    """
+    return [n.strip() for n in extra if n and n.strip()]
+
+
+@dataclass(frozen=True)
+class RedactedMeeting:
+    """What a redacted export renders: the meeting's segments, title and metadata with
+    identifying text replaced, and the spans for a preview. The stored meeting is untouched."""
+
+    transcript: RedactedTranscript
+    title: str
+    metadata: dict[str, object]
+
+    @property
+    def segments(self) -> list[Segment]:
+        return self.transcript.redacted_segments()
+
+
+def redact_meeting(meeting: Meeting, redactor: Redactor) -> RedactedMeeting:
+    transcript = redactor.redact_segments(meeting.segments)
+    metadata = dict(meeting.metadata())
+    title = redactor.redact(meeting.title).text
+    metadata["title"] = title
+    if isinstance(metadata.get("device"), str):  # "Priya's AirPods"
+        metadata["device"] = redactor.redact(str(metadata["device"])).text
+    metadata["redacted"] = transcript.counts()
+    return RedactedMeeting(transcript, title, metadata)
