@@ -145,10 +145,16 @@ def check_files_private(home: Path) -> CheckResult:
 # -- 2. no readable transcript text ---------------------------------------------------------------
 
 
-def check_no_plaintext(home: Path, store: MeetingStore | None) -> CheckResult:
+def check_no_plaintext(
+    home: Path, store: MeetingStore | None, error: str | None = None
+) -> CheckResult:
     title = "No transcript text is readable in any file of the data directory"
     remedy = ("delete the files named (they hold a readable copy of what was said), or run "
               "`candor data erase --yes`; if Candor itself wrote them, please report it")
+    if error is not None:  # the store cannot be opened, so nothing can be looked for
+        return CheckResult("no_plaintext_transcripts", title, "fail",
+                           (f"the meeting store could not be opened: {error}",),
+                           "see `candor data report`")
     if store is None:
         return _result("no_plaintext_transcripts", title, [],
                        ["no meeting store exists yet: no transcript has ever been kept"], remedy)
@@ -174,8 +180,12 @@ def check_no_plaintext(home: Path, store: MeetingStore | None) -> CheckResult:
 # -- 3. the ledger, 4. stored under consent -----------------------------------------------------
 
 
-def check_ledger(gate: ConsentGate | None) -> CheckResult:
+def check_ledger(gate: ConsentGate | None, error: str | None = None) -> CheckResult:
     title = "The consent ledger verifies: no record was changed, removed or reordered"
+    if error is not None:
+        return CheckResult("ledger_verifies", title, "fail", (error,),
+                           "run `candor consent verify`; `candor consent new-ledger --yes` keeps "
+                           "it as evidence and starts a new one")
     if gate is None:
         return _result("ledger_verifies", title, [],
                        ["no consent ledger exists yet: nothing has been given"], "")
@@ -345,6 +355,8 @@ class CheckContext:
     gate: ConsentGate | None = None
     model: str | None = None  # the model in use (None: the default)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    store_error: str | None = None  # why the store could not be opened
+    gate_error: str | None = None  # why the ledger could not be opened
 
 
 def _guarded(check: CheckId, title: str, run: Callable[[], CheckResult]) -> CheckResult:
@@ -366,8 +378,8 @@ def run_checks(context: CheckContext, only: Collection[CheckId] | None = None) -
         ("master_key_private", "Master key private", lambda: check_master_key_private(c.home)),
         ("keys_where_reported", "Keys where reported", lambda: check_keys_where_reported(c.home)),
         ("no_plaintext_transcripts", "No readable transcript text",
-         lambda: check_no_plaintext(c.home, c.store)),
-        ("ledger_verifies", "Ledger verifies", lambda: check_ledger(c.gate)),
+         lambda: check_no_plaintext(c.home, c.store, c.store_error)),
+        ("ledger_verifies", "Ledger verifies", lambda: check_ledger(c.gate, c.gate_error)),
         ("stored_under_recorded_consent", "Stored under recorded consent",
          lambda: check_stored_under_consent(c.gate, c.store)),
         ("retention_kept", "Retention kept", lambda: check_retention(c.home, c.store, c.now)),
@@ -380,16 +392,48 @@ def run_checks(context: CheckContext, only: Collection[CheckId] | None = None) -
     return PrivacyReport(c.now, c.home, results)
 
 
+def _damaged(db: Path) -> str | None:
+    import sqlite3
+
+    from app.storage.database import integrity_problem
+
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            return integrity_problem(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as err:
+        return str(err)
+
+
 def open_context(home: Path, now: datetime | None = None) -> CheckContext:
     """Open the store and the ledger of `home` without creating or changing anything (no
     upkeep: an expired meeting must be seen by the check, not erased by opening the store)."""
+    from app.consent.errors import ConsentError
     from app.consent.gate import open_gate
-    from app.storage.database import DB_NAME
+    from app.storage.database import DB_NAME, StorageError
     from app.storage.store import open_store
 
-    store = open_store(home, create=False) if (home / DB_NAME).exists() else None
-    gate = open_gate(home) if ledger_paths(home)[0].exists() else None
-    return CheckContext(home=home, store=store, gate=gate, now=now or datetime.now(UTC))
+    context = CheckContext(home=home, now=now or datetime.now(UTC))
+    db = home / DB_NAME
+    try:
+        # Opening the store repairs a damaged file (sets it aside): a check must not, so look
+        # first through a read-only connection.
+        problem = _damaged(db) if db.exists() else None
+        if problem is not None:
+            context.store_error = (
+                f"{db} is damaged ({problem}); Candor sets it aside when it next starts"
+            )
+        elif db.exists():
+            context.store = open_store(home, create=False)
+    except (StorageError, OSError) as err:  # reported by the checks, not a crash
+        context.store_error = str(err)
+    try:
+        context.gate = open_gate(home) if ledger_paths(home)[0].exists() else None
+    except ConsentError as err:
+        context.gate_error = str(err)
+    return context
 
 
 def close_context(context: CheckContext) -> None:

@@ -267,3 +267,19 @@ def test_a_fresh_profile_passes_and_creates_nothing(candor_home):
     assert by_id["ledger_verifies"]["status"] == "pass"
     assert not (candor_home / "candor.db").exists()
     assert not (candor_home / "consent-ledger.sqlite3").exists()
+
+
+def test_an_unreadable_ledger_or_store_is_a_failed_check_not_a_crash(profile):
+    home, _ = profile
+    (home / "consent-ledger.sqlite3").write_bytes(b"this is not a database" * 100)
+    (home / "candor.db").write_bytes(b"nor is this" * 1000)
+    for side in ("candor.db-wal", "candor.db-shm"):
+        (home / side).unlink(missing_ok=True)
+    result = candor("privacy", "check", "--json")
+    assert result.returncode == 1, result.stderr
+    by_id = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
+    assert by_id["ledger_verifies"]["status"] == "fail"
+    assert "unreadable" in by_id["ledger_verifies"]["evidence"][0]
+    assert by_id["no_plaintext_transcripts"]["status"] == "fail"
+    assert "damaged" in by_id["no_plaintext_transcripts"]["evidence"][0]
+    assert (home / "candor.db").read_bytes() == b"nor is this" * 1000, "the check repairs nothing"
