@@ -91,7 +91,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         redacted = redact_meeting(meeting, Redactor(known_names(args.name or ())))
         counts = redacted.transcript.counts()
-        found = ", ".join(f"{n} {kind.lower()}" for kind, n in counts.items() if n) or "nothing"
+        found = ", ".join(f"{n} × [{kind}]" for kind, n in counts.items() if n) or "nothing"
         print(f"Redacted: {found} (the stored meeting is unchanged)", file=sys.stderr)
         text = render_redacted(redacted, args.format)
     elif args.name:

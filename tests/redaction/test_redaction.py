@@ -56,7 +56,8 @@ def test_every_planted_identifier_is_redacted_in_every_format(stored, fmt, tmp_p
     out = tmp_path / f"redacted.{fmt}"
     result = candor("meetings", "export", stored, "--format", fmt, "--redact", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert "Redacted: 5 name, 2 email, 2 phone, 2 number, 1 url" in result.stderr
+    assert ("Redacted: 5 × [NAME], 2 × [EMAIL], 2 × [PHONE], 2 × [NUMBER], 1 × [URL]"
+            in result.stderr)
     text = out.read_text()
     for kind, values in PLANTED.items():
         for value in values:
