@@ -5,7 +5,9 @@ people's names, ≥ 95 % of the words of an ordinary meeting kept. Three sets
 (benchmarks/redaction_sets.py): `dev`, tuned on; `holdout1`, held out at first, then looked at
 (its first measurement is in the issue note), so it is a second development set now;
 `holdout2`, written after that, measured once as a held-out set (figure in the issue note),
-then its one class of missed names (a possessive first name opening a sentence) was fixed.
+then its missed classes (a possessive first name opening a sentence; "thomas at okonkwo dot
+io") were fixed; `holdout3`, written after the last change and never tuned on — the figure to
+quote.
 Without known names (the hard case: every name is found from cues); known names are always
 caught and are tested in tests/redaction/.
 
@@ -36,9 +38,11 @@ from benchmarks.redaction_sets import (
     DEV,
     HOLDOUT,
     HOLDOUT2,
+    HOLDOUT3,
     ORDINARY_DEV,
     ORDINARY_HOLDOUT,
     ORDINARY_HOLDOUT2,
+    ORDINARY_HOLDOUT3,
 )
 
 KIND_OF_SLOT = {"first": "NAME", "full": "NAME", "title": "NAME", "email": "EMAIL",
@@ -73,7 +77,8 @@ def fill(template: str, pool: dict, rng: random.Random) -> tuple[str, list[Plant
             values = [(rng.choice(pool["titles"]) + " ", False), (last, True)]
         elif slot == "email":
             form = rng.choice(pool["email"])
-            values = [(form.format(f=first.lower(), l=last.lower().replace("'", ""),
+            # An address has no spaces or apostrophes: "de la Cruz" is "delacruz" in it.
+            values = [(form.format(f=first.lower(), l=re.sub(r"[\s']", "", last.lower()),
                                    n=rng.randint(1, 99)), True)]
         else:
             values = [(rng.choice(pool[slot]), True)]
@@ -138,14 +143,15 @@ def run(count: int, seed: int) -> dict:
     redactor.redact("Warm-up, Sarah.")  # loads wordfreq and the name lists once
     load_cpu = time.process_time() - cpu0
     results = {}
-    for name, pool, ordinary in (("holdout2", HOLDOUT2, ORDINARY_HOLDOUT2),
+    for name, pool, ordinary in (("holdout3", HOLDOUT3, ORDINARY_HOLDOUT3),
+                                 ("holdout2", HOLDOUT2, ORDINARY_HOLDOUT2),
                                  ("holdout1", HOLDOUT, ORDINARY_HOLDOUT),
                                  ("dev", DEV, ORDINARY_DEV)):
         planted = sentences(pool, count, seed)
         cpu = time.process_time()
         r = recall(redactor, planted)
         per_sentence_ms = (time.process_time() - cpu) / len(planted) * 1000
-        ordinary_texts = ordinary + (shared_transcripts() if name == "holdout2" else [])
+        ordinary_texts = ordinary + (shared_transcripts() if name == "holdout3" else [])
         results[name] = {**r, "words_kept": words_kept(redactor, ordinary_texts),
                          "cpu_ms_per_sentence": round(per_sentence_ms, 3)}
     return {"sentences_per_set": count, "seed": seed, "load_cpu_s": round(load_cpu, 3),
@@ -180,7 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--seed", type=int, default=14)
-    parser.add_argument("--sentences", type=int, default=400)
+    parser.add_argument("--sentences", type=int, default=1000)
     parser.add_argument("--show-missed", action="store_true")
     args = parser.parse_args()
     report = run(args.sentences, args.seed)

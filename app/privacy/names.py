@@ -28,7 +28,16 @@ from app.privacy import lexicon
 # 3.7, "Python" 3.8).
 RARE_ZIPF = 3.6
 # …and one this rare cannot be an ordinary word at the start of a sentence either.
-VERY_RARE_ZIPF = 2.8
+VERY_RARE_ZIPF = 3.3
+# A first name scoring at most this in lexicon.word_over_name is a name, not a word, even where
+# a sentence starts (john 4.87, mark 5.08; grace 5.28 and jack 5.32 are words too).
+PURE_NAME_SCORE = 5.15
+# Inside a sentence a capitalised first name is a person unless it is mostly a word (paris 7.2,
+# king 7.6, will 8.2) and nothing around it says person.
+WORD_NAME_SCORE = 6.5
+# Particles inside surnames: "de la Cruz", "Van der Berg", "bin Salman".
+PARTICLES = frozenset({"de", "la", "le", "van", "von", "der", "den", "del", "della", "di",
+                       "da", "du", "dos", "das", "ter", "ten", "bin", "ibn", "al", "el", "st"})
 # After "thanks" or "hi", a capitalised word up to this common is taken for a name.
 GREETED_ZIPF = 4.5
 # A surname after a name may be a common word ("Baker", "Young"); above this it is ordinary.
@@ -40,6 +49,8 @@ TITLES = frozenset({
 })
 GREETINGS = frozenset({"thanks", "thank", "hi", "hello", "hey", "morning", "bye", "cheers",
                        "sorry", "welcome", "dear", "ask", "tell", "cc", "with", "congrats"})
+ASKING = frozenset({"ask", "asked", "asking", "talk", "talked", "speak", "spoke", "thanks",
+                    "wait", "hand", "over", "reach", "go", "write", "send", "message"})
 PERSON_VERBS = frozenset({
     "said", "says", "asked", "asks", "mentioned", "thinks", "thought", "wants", "wanted",
     "will", "would", "can", "could", "should", "is", "was", "has", "had", "and", "agreed",
@@ -125,12 +136,37 @@ def _is_surname(token: _Token) -> bool:
     return re.sub(r"['’-]", "", token.word) in lexicon.surnames()
 
 
+def _parts(token: _Token) -> list[str]:
+    return [p for p in re.split(r"[-‐]", token.word) if p]
+
+
 def _is_first_name(token: _Token) -> bool:
-    return token.word in lexicon.first_names() and token.word not in NOT_NAMES
+    # "Mary-Kate": a hyphenated first name counts by its first part.
+    word = token.word if token.word in lexicon.first_names() else _parts(token)[0]
+    return word in lexicon.first_names() and token.word not in NOT_NAMES
+
+
+def _name_score(token: _Token) -> float | None:
+    word = token.word if token.word in lexicon.first_names() else _parts(token)[0]
+    return lexicon.word_over_name(word)
+
+
+def _token_rare(token: _Token, threshold: float) -> bool:
+    if "-" in token.word and token.capitalised:
+        # A capitalised hyphenated word that is no ordinary compound: "Ji-woo", "Eze-Williams".
+        return min(lexicon.zipf(p) for p in _parts(token)) < threshold + 1.0 or \
+            lexicon.zipf(token.word) < threshold
+    return lexicon.zipf(token.word) < threshold
 
 
 def _rare(token: _Token, threshold: float = RARE_ZIPF) -> bool:
-    return lexicon.zipf(token.word) < threshold
+    return _token_rare(token, threshold)
+
+
+def _person_cue_after(nxt: _Token | None) -> bool:
+    return nxt is not None and (nxt.word in PERSON_VERBS or (
+        nxt.capitalised and not nxt.sentence_start
+        and (_is_surname(nxt) or lexicon.zipf(nxt.word) < SURNAME_ZIPF)))
 
 
 def _names_from_cues(tokens: list[_Token], known_parts: frozenset[str]) -> list[int]:
@@ -140,33 +176,43 @@ def _names_from_cues(tokens: list[_Token], known_parts: frozenset[str]) -> list[
         if not token.text[:1].isalpha() or token.word in NOT_NAMES:
             continue
         prev = tokens[i - 1] if i else None
+        before = tokens[i - 2] if i > 1 else None
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         after_title = prev is not None and prev.word.rstrip(".") in TITLES
-        if after_title and (token.capitalised or token.word in known_parts):
+        after_name = prev is not None and (i - 1) in taken and not prev.comma_after
+        if after_title and (token.capitalised or token.word in known_parts
+                            or token.word in PARTICLES):
             chosen.append(i)
+        elif token.word in PARTICLES and (after_title or after_name) and nxt is not None and (
+            nxt.capitalised or nxt.word in PARTICLES
+        ):
+            chosen.append(i)  # "Ciara de la Cruz": the particles belong to the surname
         elif not token.capitalised:
             continue
         elif token.word in known_parts:
             chosen.append(i)
-        elif prev is not None and (i - 1) in taken and not prev.comma_after and (
-            lexicon.zipf(token.word) < SURNAME_ZIPF or _is_surname(token)
-        ):
+        elif after_name and (lexicon.zipf(token.word) < SURNAME_ZIPF or _is_surname(token)):
             chosen.append(i)  # a surname after a name
         elif not token.sentence_start:
             greeted = prev is not None and prev.word in GREETINGS
-            if _is_first_name(token) or _rare(token) or (
+            score = _name_score(token) if _is_first_name(token) else None
+            ends = nxt is None or nxt.sentence_start
+            person = (
+                greeted or token.possessive or token.comma_after or _person_cue_after(nxt)
+                or (prev is not None and prev.word in PARTICLES)
+                or (prev is not None and prev.comma_after and ends)  # "…when you land, Hope."
+                or (prev is not None and prev.word in ("for", "to") and before is not None
+                    and before.word in ASKING)  # "ask for Will", "talk to Grace"
+            )
+            if (score is not None and (score <= WORD_NAME_SCORE or person)) or _rare(token) or (
                 greeted and lexicon.zipf(token.word) < GREETED_ZIPF
             ):
                 chosen.append(i)
         elif _rare(token, VERY_RARE_ZIPF) or (
+            _is_first_name(token) and (_name_score(token) or 99.0) <= PURE_NAME_SCORE
+        ) or (
             (_is_first_name(token) or _rare(token))
-            and (
-                token.comma_after
-                or token.possessive
-                or (nxt is not None and nxt.word in PERSON_VERBS)
-                or (nxt is not None and nxt.capitalised and not nxt.sentence_start
-                    and (_is_surname(nxt) or lexicon.zipf(nxt.word) < SURNAME_ZIPF))
-            )
+            and (token.comma_after or token.possessive or _person_cue_after(nxt))
         ):
             chosen.append(i)
         if chosen and chosen[-1] == i:
@@ -180,5 +226,15 @@ def find_names(text: str, known: Iterable[str] = ()) -> Iterator[NameMatch]:
         for m in pattern.finditer(text):
             yield NameMatch(m.start(), m.end(), True)
     tokens = _tokens(text)
+    run: list[_Token] = []
     for i in _names_from_cues(tokens, _known_parts(known)):
-        yield NameMatch(tokens[i].start, tokens[i].end, False)
+        token = tokens[i]
+        # One [NAME] for a whole name: "Ciara de la Cruz", not four placeholders.
+        if run and text[run[-1].end : token.start].strip() == "":
+            run.append(token)
+            continue
+        if run:
+            yield NameMatch(run[0].start, run[-1].end, False)
+        run = [token]
+    if run:
+        yield NameMatch(run[0].start, run[-1].end, False)

@@ -78,8 +78,18 @@ NUMBER_CUES = re.compile(
     r"tracking|claim|passport|licen[cs]e)\b\W*(?:number|no|id|is|was|:|#)?\W*$",
     re.IGNORECASE,
 )
-# A single spoken word before "at" this common is talk, not a user name ("page": 5.0).
-SPOKEN_LOCAL_ZIPF = 4.5
+ADDRESS_CUE = re.compile(
+    r"(?:\b(?:to|e-?mail(?:ed|ing)?|mail|write|contact|cc|reach|message(?:d)?|ping|from)|"
+    r"\b(?:e-?mail|address)\b[^.!?]{0,15}\bis)\s+$",
+    re.IGNORECASE,
+)
+# A single spoken word before "at" this common is talk, not a user name ("page" 5.0,
+# "documented" 3.9; user names like "kowalski" 2.7, "priya" 2.9).
+SPOKEN_LOCAL_ZIPF = 3.5
+# …a first name up to this app.privacy.lexicon.word_over_name score is a user name…
+LOCAL_NAME_SCORE = 6.5
+# …and after "to", "email", "cc"… any word up to this common is.
+CUED_LOCAL_ZIPF = 4.5
 MIN_LONG_DIGITS = 5  # fewer is a quantity, a year or a room: not identifying on its own
 MIN_CUED_DIGITS = 3  # "ticket 4821": the cue word says it is an identifier
 MIN_PHONE_DIGITS = 7
@@ -119,22 +129,32 @@ def default_regions() -> tuple[str, ...]:
     return tuple(dict.fromkeys([*regions, "US", "GB"]))
 
 
-def _spoken_local_part(local: str) -> bool:
-    """Is the part before "at" the user name of an address, not talk ("the page at acme dot
-    io")? Joined parts or digits say so; a single word must be a name or an uncommon word."""
+def _spoken_local_part(text: str, start: int, at: int) -> bool:
+    """Is the part before "at" the user name of an address, not talk ("the pricing page at acme
+    dot io")? Joined parts or digits say so; a single word must be uncommon, or a first name
+    right after a word that introduces an address ("send it to thomas at …")."""
     from app.privacy import lexicon
 
+    local = text[start:at]
     words = local.lower().split()
     if len(words) > 1 or any(c.isdigit() for c in local):
         return True
-    return lexicon.zipf(words[0]) < SPOKEN_LOCAL_ZIPF
+    word = words[0]
+    if lexicon.zipf(word) < SPOKEN_LOCAL_ZIPF:
+        return True
+    # A first name that is not mostly an ordinary word ("thomas", "joy"; not "page" or "will"),
+    # by its first part when hyphenated ("mary-kate").
+    score = lexicon.word_over_name(word) or lexicon.word_over_name(word.split("-")[0])
+    if score is not None and score <= LOCAL_NAME_SCORE:
+        return True
+    return lexicon.zipf(word) < CUED_LOCAL_ZIPF and bool(ADDRESS_CUE.search(text[:start]))
 
 
 def emails(text: str) -> Iterator[Match]:
     for m in _EMAIL.finditer(text):
         yield Match("EMAIL", *_trim(text, m.start(), m.end()))
     for m in _SPOKEN_EMAIL.finditer(text):
-        if _spoken_local_part(text[m.start() : m.start("at")]):
+        if _spoken_local_part(text, m.start(), m.start("at")):
             yield Match("EMAIL", m.start(), m.end())
 
 

@@ -56,7 +56,7 @@ def test_every_planted_identifier_is_redacted_in_every_format(stored, fmt, tmp_p
     out = tmp_path / f"redacted.{fmt}"
     result = candor("meetings", "export", stored, "--format", fmt, "--redact", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert ("Redacted: 5 × [NAME], 2 × [EMAIL], 2 × [PHONE], 2 × [NUMBER], 1 × [URL]"
+    assert ("Redacted: 4 × [NAME], 2 × [EMAIL], 2 × [PHONE], 2 × [NUMBER], 1 × [URL]"
             in result.stderr)
     text = out.read_text()
     for kind, values in PLANTED.items():
@@ -68,7 +68,8 @@ def test_every_planted_identifier_is_redacted_in_every_format(stored, fmt, tmp_p
     if fmt == "json":
         body = json.loads(text)
         assert body["title"] == "Sync with [NAME]"
-        assert body["redacted"] == {"NAME": 5, "EMAIL": 2, "PHONE": 2, "NUMBER": 2, "URL": 1}
+        # "Siobhan Okonkwo" is one [NAME]: a whole name is one redaction.
+        assert body["redacted"] == {"NAME": 4, "EMAIL": 2, "PHONE": 2, "NUMBER": 2, "URL": 1}
         assert [s["start"] for s in body["segments"]] == [i * 2.5 for i in range(len(LINES))]
     if fmt == "md":
         assert text.startswith("# Sync with [NAME]\n")
@@ -125,13 +126,14 @@ def test_a_redacted_meeting_keeps_times_and_counts_each_kind(stored):
         meeting = store.get(stored)
     redacted = redact_meeting(meeting, Redactor())
     assert [s.start for s in redacted.segments] == [s.start for s in meeting.segments]
-    assert redacted.transcript.counts() == {"NAME": 5, "EMAIL": 2, "PHONE": 2, "NUMBER": 2,
+    assert redacted.transcript.counts() == {"NAME": 4, "EMAIL": 2, "PHONE": 2, "NUMBER": 2,
                                             "URL": 1}
     index, span = redacted.transcript.spans[0]
-    assert (index, span.kind, span.original) == (1, "NAME", "Siobhan")
+    assert (index, span.kind, span.original) == (1, "NAME", "Siobhan Okonkwo")
     undone = redacted.transcript.with_segment(
         1, redacted.transcript.segments[1].redaction.without(span))
-    assert undone.redacted_segments()[1].text.startswith("Siobhan [NAME] will send")
+    assert undone.redacted_segments()[1].text == (
+        "Siobhan Okonkwo will send the summary to [EMAIL] tonight.")
     assert meeting.segments[1].text == LINES[1], "the meeting itself is never changed"
 
 
@@ -159,5 +161,5 @@ def test_the_benchmark_runs_on_its_sets(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report["results"]) == {"dev", "holdout1", "holdout2"}
-    assert report["results"]["holdout2"]["by_kind"]["NAME"]["planted"] > 0
+    assert set(report["results"]) >= {"dev", "holdout1", "holdout2", "holdout3"}
+    assert report["results"]["holdout3"]["by_kind"]["NAME"]["planted"] > 0
