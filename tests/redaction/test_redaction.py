@@ -161,5 +161,5 @@ def test_the_benchmark_runs_on_its_sets(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report["results"]) >= {"dev", "holdout1", "holdout2", "holdout3"}
-    assert report["results"]["holdout3"]["by_kind"]["NAME"]["planted"] > 0
+    assert set(report["results"]) >= {"dev", "holdout1", "holdout2", "holdout3", "holdout4"}
+    assert report["results"]["holdout4"]["by_kind"]["NAME"]["planted"] > 0
