@@ -19,13 +19,19 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 from app import keystore
 from app.consent.gate import ConsentGate, ledger_paths
 from app.consent.ledger import KEY_NAME as LEDGER_KEY_NAME
 from app.consent.purposes import TRANSCRIPT_STORAGE
 from app.privacy.plaintext import find_transcript_text
+from app.privacy.results import (
+    PRIVATE_BITS,
+    CheckId,
+    CheckResult,
+    PrivacyReport,
+    make_result,
+)
 from app.privacy.sockets import candor_sockets
 from app.storage import crypto
 from app.storage.meetings import MeetingStore
@@ -37,77 +43,6 @@ from app.storage.retention import (
 )
 
 log = logging.getLogger(__name__)
-
-CheckId = Literal[
-    "files_private",
-    "master_key_private",
-    "keys_where_reported",
-    "no_plaintext_transcripts",
-    "ledger_verifies",
-    "stored_under_recorded_consent",
-    "retention_kept",
-    "model_verified",
-    "no_internet_sockets",
-]
-CheckStatus = Literal["pass", "fail"]
-PRIVATE_BITS = stat.S_IRWXG | stat.S_IRWXO  # any permission for group or others
-MAX_LISTED = 10  # evidence lists the first few offenders, then a count
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    id: CheckId
-    title: str  # the promise, as a user reads it
-    status: CheckStatus
-    evidence: tuple[str, ...]  # what was looked at and found
-    remedy: str = ""  # what to do when it fails
-
-    @property
-    def passed(self) -> bool:
-        return self.status == "pass"
-
-    def to_dict(self) -> dict[str, object]:
-        return {"id": self.id, "title": self.title, "status": self.status,
-                "evidence": list(self.evidence), "remedy": self.remedy}
-
-
-@dataclass(frozen=True)
-class PrivacyReport:
-    checked_at: datetime
-    data_dir: Path
-    results: tuple[CheckResult, ...]
-
-    @property
-    def passed(self) -> int:
-        return sum(r.passed for r in self.results)
-
-    @property
-    def ok(self) -> bool:
-        return self.passed == len(self.results)
-
-    @property
-    def failed(self) -> tuple[CheckResult, ...]:
-        return tuple(r for r in self.results if not r.passed)
-
-    def summary(self) -> str:
-        return f"{self.passed} of {len(self.results)} checks pass"
-
-    def to_dict(self) -> dict[str, object]:
-        return {"checked_at": self.checked_at.isoformat(timespec="seconds"),
-                "data_dir": str(self.data_dir), "summary": self.summary(), "ok": self.ok,
-                "checks": [r.to_dict() for r in self.results]}
-
-
-def _result(
-    check: CheckId, title: str, problems: list[str], evidence: list[str], remedy: str
-) -> CheckResult:
-    if not problems:
-        return CheckResult(check, title, "pass", tuple(evidence))
-    shown = problems[:MAX_LISTED]
-    if len(problems) > MAX_LISTED:
-        shown.append(f"… and {len(problems) - MAX_LISTED} more")
-    return CheckResult(check, title, "fail", (*evidence, *shown), remedy)
-
 
 # -- 1. file modes -------------------------------------------------------------------------------
 
@@ -136,7 +71,7 @@ def check_files_private(home: Path) -> CheckResult:
         if info.st_uid != uid:
             problems.append(f"{path} belongs to user id {info.st_uid}, not you ({uid})")
     evidence = [f"looked at {files} files and {folders} folders in {home}"]
-    return _result(
+    return make_result(
         "files_private", title, problems, evidence,
         f"make them private: chmod -R go-rwx {home}",
     )
@@ -156,7 +91,7 @@ def check_no_plaintext(
                            (f"the meeting store could not be opened: {error}",),
                            "see `candor data report`")
     if store is None:
-        return _result("no_plaintext_transcripts", title, [],
+        return make_result("no_plaintext_transcripts", title, [],
                        ["no meeting store exists yet: no transcript has ever been kept"], remedy)
     try:
         scan = find_transcript_text(store, home)
@@ -174,7 +109,7 @@ def check_no_plaintext(
     if scan.skipped:  # what cannot be decrypted cannot be looked for: no vouching for it
         problems.append(f"{scan.skipped} meeting(s) could not be decrypted, so their text could "
                         "not be looked for (see `candor data report`: is the key missing?)")
-    return _result("no_plaintext_transcripts", title, problems, evidence, remedy)
+    return make_result("no_plaintext_transcripts", title, problems, evidence, remedy)
 
 
 # -- 3. the ledger, 4. stored under consent -----------------------------------------------------
@@ -187,13 +122,13 @@ def check_ledger(gate: ConsentGate | None, error: str | None = None) -> CheckRes
                            "run `candor consent verify`; `candor consent new-ledger --yes` keeps "
                            "it as evidence and starts a new one")
     if gate is None:
-        return _result("ledger_verifies", title, [],
+        return make_result("ledger_verifies", title, [],
                        ["no consent ledger exists yet: nothing has been given"], "")
     result = gate.ledger.verify()
     evidence = [result.describe()]
     if result.key_location:
         evidence.append(f"keyed with the ledger key in: {result.key_location}")
-    return _result(
+    return make_result(
         "ledger_verifies", title, [] if result.ok else ["the ledger does not verify"], evidence,
         "run `candor consent verify` for details; every permission counts as not given until "
         "`candor consent new-ledger --yes` keeps this ledger as evidence and starts a new one",
@@ -214,7 +149,7 @@ def check_stored_under_consent(gate: ConsentGate | None, store: MeetingStore | N
                             f"{', '.join(sorted(set(records) - grants))}, not in this ledger")
     evidence = [f"{len(meetings)} stored meeting(s); {len(grants)} 'Keep transcripts' grant(s) "
                 "in the ledger"]
-    return _result(
+    return make_result(
         "stored_under_recorded_consent", title, problems, evidence,
         "a ledger started anew (`consent new-ledger`) no longer holds the old grants; the old "
         "ledger was kept as evidence. Delete meetings you no longer want with "
@@ -248,7 +183,7 @@ def check_keys_where_reported(home: Path) -> CheckResult:
                 problems.append(f"the {what} is not where the report says")
         except keystore.SecretUnavailable as err:
             problems.append(f"the {what} cannot be read where the report says: {err}")
-    return _result("keys_where_reported", title, problems, evidence,
+    return make_result("keys_where_reported", title, problems, evidence,
                    "see `candor data report`; unlock the OS keyring if it is locked")
 
 
@@ -256,10 +191,10 @@ def check_master_key_private(home: Path) -> CheckResult:
     title = "The master key is not readable by anyone else"
     location = keystore.secret_location(crypto.MASTER_KEY_NAME, home=home)
     if location is None:
-        return _result("master_key_private", title, [],
+        return make_result("master_key_private", title, [],
                        ["no master key yet: nothing has been stored"], "")
     if location.kind == "keyring":
-        return _result("master_key_private", title, [],
+        return make_result("master_key_private", title, [],
                        [f"it is in the OS keyring ({location.where}), which only your login "
                         "session can open"], "")
     key_file = _key_file(crypto.MASTER_KEY_NAME, home)
@@ -271,7 +206,7 @@ def check_master_key_private(home: Path) -> CheckResult:
             problems.append(f"{path} has mode {mode:04o}: other users can read it")
     evidence = [f"key file {key_file} mode {stat.S_IMODE(key_file.stat().st_mode):04o}, "
                 f"folder mode {stat.S_IMODE(folder.stat().st_mode):04o}"]
-    return _result("master_key_private", title, problems, evidence,
+    return make_result("master_key_private", title, problems, evidence,
                    f"chmod 700 {folder} && chmod 600 {key_file} (Candor also tightens it when it "
                    "next reads the key); anyone who copied it meanwhile can read your stored "
                    "transcripts")
@@ -288,7 +223,7 @@ def check_retention(home: Path, store: MeetingStore | None, now: datetime) -> Ch
         return CheckResult("retention_kept", title, "fail", (str(err),),
                            "set the period again: `candor data retention transcripts 30d`")
     if store is None:
-        return _result("retention_kept", title, [],
+        return make_result("retention_kept", title, [],
                        [f"transcripts are kept {settings.transcripts}; none is stored"], "")
     expired = set(expired_meetings(store, now, settings=settings))
     problems = []
@@ -299,7 +234,7 @@ def check_retention(home: Path, store: MeetingStore | None, now: datetime) -> Ch
                             f"{due.isoformat(timespec='minutes') if due else '?'}")
     evidence = [f"{len(store.retention_rows())} stored meeting(s); transcripts are kept "
                 f"{settings.transcripts}"]
-    return _result("retention_kept", title, problems, evidence,
+    return make_result("retention_kept", title, problems, evidence,
                    "open Candor or run `candor meetings list`: each erases what has expired; "
                    "or delete them now with `candor meetings delete ID`")
 
@@ -312,7 +247,7 @@ def check_model(model: str | None) -> CheckResult:
 
     title = "The speech model in use matches its published checksums"
     outcome = verify_model_files(model)
-    return _result("model_verified", title, list(outcome.problems), list(outcome.evidence),
+    return make_result("model_verified", title, list(outcome.problems), list(outcome.evidence),
                    outcome.remedy)
 
 
@@ -338,7 +273,7 @@ def check_sockets(home: Path) -> CheckResult:
         "TCP/UDP socket(s), read from /proc/<pid>/fd and /proc/<pid>/net",
         *(f"allowed, a model download you started: {line}" for line in allowed),
     ]
-    return _result("no_internet_sockets", title, problems, evidence,
+    return make_result("no_internet_sockets", title, problems, evidence,
                    "close that Candor and report it: Candor promises never to use the network "
                    "except for a model download you start")
 
