@@ -1,18 +1,21 @@
 """Finding people's names in transcript text.
 
-Names known to Candor (the vocabulary's names, the meeting's speaker labels) are always caught,
-in any case. Other names are found from cues a recogniser's output carries, since Whisper
-capitalises proper nouns:
-- after a title ("Dr. Okafor", "Ms Lindqvist");
-- a capitalised word inside a sentence that is a first name (Census list), or is not ordinary
-  English (wordfreq's frequency below RARE_ZIPF: "Siobhan", "Oyelaran");
-- a capitalised word right after a name (a surname: "Sarah Whitfield");
-- at the start of a sentence, where every word is capitalised, a first name only with a cue
-  that it is a person: a comma after it ("Grace, can you…"), a possessive ("Hannah's team"), a
-  verb people do ("Mark said"), or a surname after it; unless it is too rare to be a word;
+Names known to Candor (the vocabulary's names, the meeting's speaker labels) are always caught:
+the whole name in any case, one part of it alone when capitalised ("Rose" of "Rose Baker", but
+not "prices rose"). Other names are found from cues a recogniser's output carries, since
+Whisper capitalises proper nouns:
+- after a title ("Dr. Okafor", "Ms de la Cruz");
+- inside a sentence, a capitalised first name (Census list) unless it is mostly an ordinary
+  word with nothing around it that says person ("in Paris" is kept, "ask for Will" is not), or
+  a capitalised word that is not ordinary English (wordfreq below RARE_ZIPF: "Siobhan");
+- right after a name, a surname, with its particles ("Ciara de la Cruz", "Sarah Whitfield");
+- at the start of a sentence, where every word is capitalised: a first name that is a name
+  rather than a word (lexicon.word_over_name: "George" yes, "Will" no), or any first name
+  with a cue that it is a person — a comma after it ("Grace, can you…"), a possessive ("Hannah's
+  team"), a verb people do ("Mark said"), a surname after it; or a word too rare to be a word;
 - after a greeting or thanks ("thanks, Tomasz").
-Days, months and "I" are never names. Numbers of the thresholds were tuned on the development
-transcripts of `benchmarks/redaction.py` and then checked on its held-out ones.
+A whole name becomes one span. Days, months and "I" are never names. The thresholds were tuned
+on the development sets of `benchmarks/redaction.py` and checked on its last held-out set.
 """
 
 from __future__ import annotations
