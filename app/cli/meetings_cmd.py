@@ -85,7 +85,19 @@ def _write_new(path: Path, text: str, force: bool) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     with cli_store("meetings export") as store, storage_errors():
         meeting = store.get(store.resolve(args.id))
-    text = render_meeting(meeting, args.format)
+    if args.redact:
+        from app.privacy.redact import Redactor, known_names, redact_meeting
+        from app.storage.export import render_redacted
+
+        redacted = redact_meeting(meeting, Redactor(known_names(args.name or ())))
+        counts = redacted.transcript.counts()
+        found = ", ".join(f"{n} × [{kind}]" for kind, n in counts.items() if n) or "nothing"
+        print(f"Redacted: {found} (the stored meeting is unchanged)", file=sys.stderr)
+        text = render_redacted(redacted, args.format)
+    elif args.name:
+        raise CliError("--name only makes sense with --redact", EXIT_USAGE)
+    else:
+        text = render_meeting(meeting, args.format)
     if args.out is None:
         sys.stdout.write(text)
     else:
@@ -162,6 +174,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.add_argument(
+        "--redact", action="store_true",
+        help="replace names, e-mail addresses, phone numbers, long numbers and web addresses "
+        "with [NAME], [EMAIL], [PHONE], [NUMBER], [URL] (the stored meeting is unchanged)",
+    )
+    p.add_argument("--name", action="append", metavar="NAME",
+                   help="with --redact: a name to always redact (repeat for more)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("delete", help="delete a meeting and destroy its key")

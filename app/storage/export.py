@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.consent import Gate
 from app.segments import FORMATS, Segment, render
@@ -23,6 +24,9 @@ from app.storage.database import StorageError
 from app.storage.meetings import MeetingStore
 from app.storage.models import Meeting
 from app.storage.report import build_report, format_report
+
+if TYPE_CHECKING:
+    from app.privacy.redact import RedactedMeeting, Redactor
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +38,19 @@ class ExportError(StorageError):
     pass
 
 
-def render_meeting(meeting: Meeting, fmt: str) -> str:
-    return render(meeting.segments, fmt, title=meeting.title, metadata=meeting.metadata())
+def render_meeting(meeting: Meeting, fmt: str, *, redactor: Redactor | None = None) -> str:
+    """The meeting in a transcript format; with a `redactor`, identifying text in the segments,
+    the title and the device name is replaced by placeholders (the stored meeting is not)."""
+    if redactor is None:
+        return render(meeting.segments, fmt, title=meeting.title, metadata=meeting.metadata())
+    from app.privacy.redact import redact_meeting
+
+    return render_redacted(redact_meeting(meeting, redactor), fmt)
+
+
+def render_redacted(redacted: RedactedMeeting, fmt: str) -> str:
+    """A redacted meeting (as the preview left it) in a transcript format."""
+    return render(redacted.segments, fmt, title=redacted.title, metadata=redacted.metadata)
 
 
 def export_meeting(store: MeetingStore, meeting_id: str, fmt: str) -> str:
