@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.transcription.manifest import AccuracyClass, AccuracyFigure, SpeedClass, load_manifest
-from app.transcription.memory import AvailableMemory, available_memory, memory_fit
+from app.transcription.memory import AvailableMemory, memory_fit
 from app.transcription.model_choice import Use, forget, uses_of
 from app.transcription.model_errors import ModelError
 from app.transcription.models import (
@@ -52,7 +52,7 @@ class CatalogueEntry:
 
 
 def _entry(name: str, location: ModelLocation | None, *, default: bool,
-           available: AvailableMemory, partial: bool) -> CatalogueEntry:
+           available: AvailableMemory | None, partial: bool) -> CatalogueEntry:
     manifest = load_manifest()
     spec = manifest.get(name) if location is None else location.spec
     fit = memory_fit(spec, location.path if location else None, available=available)
@@ -79,7 +79,7 @@ def _entry(name: str, location: ModelLocation | None, *, default: bool,
     )
 
 
-def list_catalogue(*, available: AvailableMemory = available_memory) -> list[CatalogueEntry]:
+def list_catalogue(*, available: AvailableMemory | None = None) -> list[CatalogueEntry]:
     """Catalogue models in catalogue order, then folders added under the data directory."""
     manifest = load_manifest()
     models = user_models_dir()

@@ -175,7 +175,7 @@ _ADVICE = {
     "network": "check the network and run the download again; it resumes where it stopped",
     "not-found": "the catalogue's repository or revision is not on the hub (any more); "
                  "update Candor",
-    "http": "try again later",
+    "http": "try again later; the download resumes where it stopped",
     "disk": "free some disk space and run the download again; it resumes where it stopped",
     "refused": "give an https address",
     "other": "run the download again; it resumes where it stopped",

@@ -77,12 +77,12 @@ def estimate_mb(spec: ModelSpec | None, folder: Path | None = None) -> int:
 
 
 def memory_fit(spec: ModelSpec | None, folder: Path | None = None, *,
-               available: AvailableMemory = available_memory) -> MemoryFit:
-    return MemoryFit(estimate_mb(spec, folder), available() // MB)
+               available: AvailableMemory | None = None) -> MemoryFit:
+    return MemoryFit(estimate_mb(spec, folder), (available or available_memory)() // MB)
 
 
 def check_fits(name: str, spec: ModelSpec | None, folder: Path | None = None, *,
-               available: AvailableMemory = available_memory) -> MemoryFit:
+               available: AvailableMemory | None = None) -> MemoryFit:
     """Raises ModelTooLarge, naming the model, what it needs and what is there."""
     fit = memory_fit(spec, folder, available=available)
     if not fit.fits:

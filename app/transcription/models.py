@@ -95,7 +95,8 @@ def remedy(location: ModelLocation) -> str:
 
 def locate_model(name_or_path: str | os.PathLike[str] | None = None, *,
                  manifest: Manifest | None = None) -> ModelLocation:
-    """Where the model named (or the folder given) lives; raises ModelError if nowhere."""
+    """Where the model named (or the folder given) lives; raises ModelError if nowhere, or if
+    a folder given is not a complete Whisper model (cheap: nothing is hashed)."""
     manifest = manifest or load_manifest()
     if name_or_path is None or str(name_or_path) == "":
         name_or_path = manifest.default
@@ -131,9 +132,12 @@ def locate_model(name_or_path: str | os.PathLike[str] | None = None, *,
     path = path.resolve()
     if path.parent == user_models_dir().resolve():
         # a folder of the data directory's models/: a download, under its catalogue name
-        return ModelLocation(path.name, path, "downloaded", manifest.get(path.name))
-    match = _catalogue_entry_for_folder(path, manifest)
-    return ModelLocation(match.name if match else path.name, path, "folder", match)
+        location = ModelLocation(path.name, path, "downloaded", manifest.get(path.name))
+    else:
+        match = _catalogue_entry_for_folder(path, manifest)
+        location = ModelLocation(match.name if match else path.name, path, "folder", match)
+    check_complete(location)  # a folder that is not a Whisper model is refused right here
+    return location
 
 
 def _catalogue_entry_for_folder(path: Path, manifest: Manifest) -> ModelSpec | None:
@@ -238,6 +242,8 @@ def check_is_whisper(folder: Path, name: str, fix: str) -> None:
 def check_complete(location: ModelLocation) -> None:
     """The files a model folder must hold are there and it is a Whisper model (no hashing)."""
     fix = remedy(location)
+    if not (location.path / "model.bin").is_file():
+        check_is_whisper(location.path, location.name, fix)  # says what the folder holds instead
     names = list(location.spec.file_names) if location.spec else list(REQUIRED_FILES)
     for name in names:
         file = location.path / name

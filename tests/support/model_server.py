@@ -11,7 +11,8 @@ answers a client (huggingface_hub 2.x):
   carry `X-Repo-Commit`; unknown repo / revision / file answer 404 with the hub's `X-Error-Code`;
 - the CDN serves the bytes with `Accept-Ranges`, `Range` -> 206 + `Content-Range`, 416 past the end.
 Ways to misbehave: cut a file's connection after N bytes (once), answer 503 after that cut until
-`heal()`, serve one byte changed while declaring the true checksum, ignore Range requests.
+`heal()`, serve one byte changed while declaring the true checksum, ignore Range requests, send
+at a limited rate (a network slower than loopback, so a transfer can be stopped half-way).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import http.server
 import json
 import shutil
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +104,7 @@ class HubServer:
         self.down = False
         self.corrupt: set[str] = set()  # files served with one byte changed
         self.ignore_range = False
+        self.bytes_per_second: float | None = None  # a network slower than loopback
         self._lock = threading.Lock()
         self.hub = _Quiet(("127.0.0.1", 0), self._handler(self._hub))
         self.cdn = _Quiet(("127.0.0.1", 0), self._handler(self._cdn))
@@ -274,6 +277,8 @@ class HubServer:
                     break
                 sent += len(block)
                 position += len(block)
+                if self.bytes_per_second:
+                    time.sleep(len(block) / self.bytes_per_second)
                 if limit is not None and sent >= limit:
                     break
         with self._lock:
