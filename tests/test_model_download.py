@@ -249,3 +249,34 @@ def test_deleting_a_download_resets_the_choices_that_named_it(candor_home, hub, 
     assert not Path(candor_home / "models" / "base.en").exists()
     assert main(["models", "delete", "tiny.en"]) == 2
     assert "bundled" in capsys.readouterr().err
+
+
+def test_a_downloaded_model_makes_the_final_pass_while_live_captions_use_another(
+        candor_home, hub, gate, capsys):
+    gate.grant("model_download", via="test")
+    assert main(["models", "download", "base.en"]) == 0
+    assert main(["models", "use", "base.en", "--for", "final"]) == 0
+    capsys.readouterr()
+
+    from app.textmetrics import wer
+    from app.transcription.engine import WhisperEngine
+    from app.transcription.files import load_audio_file
+    from app.transcription.model_choice import model_for
+    from tests.support.data import reference_text
+
+    live, final = WhisperEngine(model_for("live")), WhisperEngine(model_for("final"))
+    assert live.location.origin == "bundled"
+    assert final.location.path == candor_home / "models" / "base.en"
+    audio = load_audio_file(speech_path("jfk.wav"))
+    words = live.transcribe_window(audio[: 16000 * 4], offset=0.0).words  # a live pass...
+    assert "fellow" in " ".join(w.text for w in words).lower()
+    text = " ".join(s.text for s in final.transcribe_audio(audio))  # ...and the final pass
+    assert wer(reference_text("jfk.wav"), text) < 0.1
+    assert live.loaded, "both models are in memory together, as in a meeting"
+    assert final.loaded
+    live.release()
+    final.release()
+
+    gate.grant("transcription", via="test")
+    assert main(["transcribe", str(speech_path("jfk.wav")), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "base.en"
