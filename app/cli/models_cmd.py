@@ -110,6 +110,19 @@ class _DownloadProgress(StderrPercent):
                       f"{p.done / 1e6:.1f} of {p.total / 1e6:.1f} MB, {what}")
 
 
+def _intact_download(name: str) -> Path | None:
+    """The folder of an earlier download of `name` that still verifies, if there is one."""
+    from app.transcription.models import ModelError, locate_model, verify_model
+
+    try:
+        location = locate_model(name)
+        if location.origin == "downloaded" and verify_model(location):
+            return location.path
+    except ModelError:
+        pass  # absent or damaged: download it (again)
+    return None
+
+
 def cmd_download(args: argparse.Namespace) -> int:
     from app.consent import open_gate
     from app.consent.purposes import MODEL_DOWNLOAD
@@ -122,6 +135,11 @@ def cmd_download(args: argparse.Namespace) -> int:
     if spec is None:
         known = ", ".join(sorted(manifest.models))
         raise CliError(f"unknown model {args.name!r}; known models: {known}", EXIT_USAGE)
+    installed = _intact_download(spec.name)
+    if installed is not None:
+        print(f"model {spec.name} is already installed and verified in {installed}; nothing was "
+              f"downloaded (to fetch it again, `candor models delete {spec.name}` first)")
+        return EXIT_OK
     gate = open_gate()
     try:
         gate.require(MODEL_DOWNLOAD)
