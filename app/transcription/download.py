@@ -199,7 +199,7 @@ class _Transfer:
         self.current: dict[str, Any] | None = None
         self.transferred = 0
 
-    def _report(self, phase: Phase, done: int, file: str | None) -> None:
+    def report(self, phase: Phase, done: int, file: str | None) -> None:
         if self.on_progress is not None:
             self.on_progress(DownloadProgress(phase, done, self.total, file))
 
@@ -218,7 +218,7 @@ class _Transfer:
             self.current = None
 
     def run(self) -> None:
-        self._report("listing", 0, None)
+        self.report("listing", 0, None)
         while True:
             self._check()
             try:
@@ -235,12 +235,12 @@ class _Transfer:
             elif kind == "file":
                 self._finish_file()
                 self.current = {**event, "bytes": int(event["have"])}
-                self._report("downloading", self.completed + int(event["have"]), event["name"])
+                self.report("downloading", self.completed + int(event["have"]), event["name"])
             elif kind == "progress" and self.current is not None:
                 grown = int(event["bytes"]) - int(self.current["bytes"])
                 self.transferred += max(0, grown)
                 self.current["bytes"] = int(event["bytes"])
-                self._report("downloading", self.completed + int(event["bytes"]), event["file"])
+                self.report("downloading", self.completed + int(event["bytes"]), event["file"])
             elif kind == "done":
                 self._finish_file()
             elif kind == "error":
@@ -268,7 +268,7 @@ def _verify(spec: ModelSpec, transfer: _Transfer, folder: Path) -> tuple[Recorde
             while block := handle.read(HASH_CHUNK):
                 sha256.update(block)
                 done += len(block)
-                transfer._report("verifying", done, name)
+                transfer.report("verifying", done, name)
         digest = sha256.hexdigest()
         declared = str(listed["declared"]).lower()
         kind: DeclaredKind = "sha256" if listed["kind"] == "sha256" else "git-sha1"
@@ -326,7 +326,7 @@ def download_model(
         downloaded_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         files=files)
     write_record(staging, record)
-    transfer._report("installing", transfer.total, None)
+    transfer.report("installing", transfer.total, None)
     target = user_models_dir() / spec.name
     with gate.guard(MODEL_DOWNLOAD):
         if target.exists():

@@ -95,12 +95,14 @@ def read_record(folder: Path) -> DownloadRecord:
     if not isinstance(raw, dict) or not isinstance(raw.get("hmac"), str):
         raise RecordError(f"{path} is not a Candor download record")
     body = {k: v for k, v in raw.items() if k != "hmac"}
-    from app.keystore import SecretUnavailable
+    from app.keystore import SecretUnavailable, get_secret
 
     try:
-        key = _key()
+        key = get_secret(RECORD_KEY)
     except SecretUnavailable as err:
-        raise RecordError(f"the key that signs {path} is unavailable ({err})") from err
+        raise RecordError(f"the key that signed {path} is unavailable ({err})") from err
+    if key is None:
+        raise RecordError(f"the key that signed {path} is gone, so the record cannot be trusted")
     if not hmac.compare_digest(_signature(body, key), raw["hmac"]):
         raise RecordError(f"{path} was changed after the download (its signature does not match)")
     try:
