@@ -104,7 +104,8 @@ from huggingface_hub import hf_hub_download
 try:
     hf_hub_download({repo!r}, 'model.bin', revision={rev!r}, local_dir={out!r})
 except Exception as err:
-    print(type(err).__name__)
+    print(type(err).__name__, err)
+    raise SystemExit(1)
 """
 
 
@@ -133,10 +134,14 @@ def resume() -> dict:
                     argv = [sys.executable, "-m", "app", "models", "download", "tiny.en"]
                 hub.cut_once["model.bin"] = 30_000_000
                 hub.down_after_cut = True
-                subprocess.run(argv, env=env, capture_output=True, text=True)
+                cut = subprocess.run(argv, env=env, capture_output=True, text=True)
                 first = hub.bytes_sent
                 hub.heal()
-                subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+                again = subprocess.run(argv, env=env, capture_output=True, text=True)
+                if cut.returncode == 0 or again.returncode != 0 or first < 20_000_000:
+                    raise RuntimeError(f"{who}: the cut run or the resumed run did not behave "
+                                       f"as planned:\n{cut.stdout}{cut.stderr}\n"
+                                       f"{again.stdout}{again.stderr}")
                 results[who] = {"first_run_bytes": first,
                                 "second_run_bytes": hub.bytes_sent - first}
     return results
@@ -146,8 +151,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    summary = {"bench": bench_and_live(args.repeats), "verification": verification(args.repeats),
-               "resume": resume(), "cpus": os.cpu_count()}
+    summary = {"resume": resume(), "bench": bench_and_live(args.repeats),
+               "verification": verification(args.repeats), "cpus": os.cpu_count(),
+               "load_average_start": os.getloadavg()[0]}
     print(json.dumps(summary, indent=2))
     b, v, r = summary["bench"], summary["verification"], summary["resume"]
     print(f"\ntiny.en speed check ({b['audio_seconds']:.0f} s clip, {args.repeats}x3 runs)")

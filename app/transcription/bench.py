@@ -41,9 +41,9 @@ from app.paths import resources_dir
 from app.textmetrics import wer
 from app.transcription.models import ModelLocation
 
-# benchmarks/models.py on tiny.en, 2-core machine shared with other work (CPU time is robust to
-# that): the streaming passes over the 11 s clip took 18.6, 20.8 and 18.9 times the CPU of one
-# file pass over it (1.13-1.23 CPU-s per second of speech; 21 passes).
+# benchmarks/models.py on tiny.en, 2-core machine shared with other work (load 6-11; CPU time is
+# robust to that): over 6 runs the streaming passes over the 11 s clip took 18.0-21.0 times
+# (median 18.7) the CPU of one file pass over it: 21 passes, 1.13-1.36 CPU-s per s of speech.
 LIVE_COST_FACTOR = 19.0
 KEEPS_UP_BELOW = 1.5  # live load: passes every <= 0.75 s, captions within ~1.5 s (p50 goal)
 MARGINAL_BELOW = 3.0  # captions within ~3 s (the p95 goal)
