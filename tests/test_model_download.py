@@ -217,7 +217,7 @@ def test_withdrawing_the_consent_from_elsewhere_stops_the_download(candor_home, 
     assert not (candor_home / "models" / "tiny.en").exists()
 
 
-def test_an_unknown_revision_and_a_plain_http_address_are_refused_clearly(candor_home, hub,
+def test_an_unknown_revision_a_plain_http_address_and_no_network_are_said_clearly(candor_home, hub,
                                                                           gate, capsys):
     gate.grant("model_download", via="test")
     hub.repos["Systran/faster-whisper-base.en"].commit = "f" * 40
@@ -227,6 +227,8 @@ def test_an_unknown_revision_and_a_plain_http_address_are_refused_clearly(candor
     assert "base.en" in err
     assert main(["models", "download", "tiny.en", "--endpoint", "http://example.org"]) == 1
     assert "only https addresses" in capsys.readouterr().err
+    assert main(["models", "download", "tiny.en", "--endpoint", "http://127.0.0.1:9"]) == 1
+    assert "check the network" in capsys.readouterr().err
 
 
 def test_no_other_command_asks_the_hub_anything(candor_home, hub, gate, capsys):

@@ -202,10 +202,9 @@ def _classify(err: BaseException) -> tuple[ErrorKind, str]:
         return "not-found", str(err).splitlines()[0]
     if isinstance(err, errors.HfHubHTTPError):
         return "http", str(err).splitlines()[0]
-    import httpx2
-
-    if isinstance(err, httpx2.TransportError):
-        return "network", f"{type(err).__name__}: {err}"
+    if type(err).__module__.split(".")[0].startswith("httpx") or \
+            isinstance(err, ConnectionError | TimeoutError):
+        return "network", f"{type(err).__name__}: {err}"  # the hub client's transport failed
     if isinstance(err, OSError):
         if "Consistency check failed" in str(err):
             return "network", str(err).splitlines()[0]
