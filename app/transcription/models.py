@@ -8,9 +8,10 @@ Promise: a named model is loaded only if every file's SHA-256 matches what Cando
 the catalogue's checksums for the bundled model, the signed download record (`model_record.py`)
 for a downloaded one. Files are hashed again on first use in every process; within a process a
 file is hashed once per (device, inode, size, mtime, ctime), so a file changed while Candor runs
-is hashed again even if its mtime is put back (ctime cannot be set from user space). Measured on
-a 2-core machine (SHA-NI): 1.2 GB of SHA-256 per CPU-second, so tiny.en (75.5 MB) costs 0.065 s,
-11 % of loading it (0.60 s CPU); a 1.6 GB large model about 1.4 s. That is why there is no
+is hashed again even if its mtime is put back (ctime cannot be set from user space). Measured by
+benchmarks/models.py on a 2-core machine (SHA-NI): 0.94 ms of CPU per MB of SHA-256, so tiny.en
+(75.5 MB) costs 0.07 s, 12 % of loading it (0.62 s CPU); the largest catalogue model.bin (1.6 GB)
+1.5 s, next to a load that reads and converts all of it anyway. That is why there is no
 persistent "already verified" cache any more: a cache keyed by size and mtime accepted a changed
 model.bin whose mtime was restored, and no file metadata reveals bit rot. A folder the catalogue
 does not know is usable but cannot be vouched for; a folder that is not a Whisper model at all
