@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from app.transcription.denoising import DenoiseUnavailable
     from app.transcription.engine import WhisperEngine
     from app.transcription.files import AudioFileError, transcribe_file
+    from app.transcription.model_choice import model_for
     from app.transcription.models import ModelError, locate_model
 
     gate = open_gate()
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         needed = ["transcription"] + (["noise_suppression"] if args.denoise else [])
         gate.require_all(needed)
         try:
-            location = locate_model(args.model)
+            location = locate_model(args.model) if args.model else model_for("final")
         except ModelError as err:
             raise CliError(str(err), EXIT_USAGE if args.model else EXIT_FAILURE) from err
         progress = StderrPercent(f"transcribing {args.file.name}")
