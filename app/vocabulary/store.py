@@ -84,10 +84,14 @@ def clean_term(text: str) -> str:
         raise BadTerm(f"{text!r} has no letters or digits; give a name or a term")
     if len(term.split()) > MAX_TERM_WORDS or len(term) > MAX_TERM_CHARS:
         raise BadTerm(
-            f"{text[:40]!r}… is too long for a term (at most {MAX_TERM_WORDS} words and "
+            f"{_shorten(text)!r} is too long for a term (at most {MAX_TERM_WORDS} words and "
             f"{MAX_TERM_CHARS} characters): the vocabulary keeps names and terms, not sentences"
         )
     return term
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class VocabularyStore:
