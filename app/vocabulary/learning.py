@@ -120,6 +120,15 @@ def _terms_in(tokens: list[_Token], lo: int, hi: int, heard: _Heard) -> list[str
         runs.append((lo + start, hi))
     terms = []
     for a, b in runs:
+        # grown only over words an earlier edit put in ("Okonkwo" typed, then "Chidi" before it:
+        # the term is "Chidi Okonkwo"), never over words the recogniser wrote
+        def new_term_word(t: _Token) -> bool:
+            return _rare(t) and not heard.has(t.norm)
+
+        while a > 0 and b - a < MAX_TERM_WORDS and new_term_word(tokens[a - 1]):
+            a -= 1
+        while b < len(tokens) and b - a < MAX_TERM_WORDS and new_term_word(tokens[b]):
+            b += 1
         terms.extend(_split([t.text for t in tokens[a:b]]))
     return terms
 
