@@ -121,7 +121,7 @@ def test_unknown_meeting_segment_and_a_meeting_still_recording_are_refused(store
 
 
 def test_cli_correct_show_and_restore(stored):
-    store, mid, gate = stored
+    store, mid, _gate = stored
     store.close()
     result = candor("meetings", "correct", mid[:6], "--segment", "0", "--text", CORRECTED)
     assert result.returncode == 0, result.stderr

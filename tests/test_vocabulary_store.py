@@ -112,7 +112,7 @@ def test_an_undo_takes_a_learned_term_back(meeting):
 
 
 def test_glossary_add_needs_the_permission_and_rejects_sentences(meeting):
-    store, mid, gate = meeting
+    store, _mid, gate = meeting
     vocabulary = VocabularyStore(store)
     added = vocabulary.add(["Nakagawa", "voir dire", "nakagawa"], gate)
     assert sorted(t.text for t in added) == ["Nakagawa", "voir dire"]

@@ -58,6 +58,7 @@ MAX_COMPRESSION_RATIO = 2.4
 MIN_WORD_RATIO = 0.7
 MAX_WORD_RATIO = 1.5
 MAX_LOGPROB_DROP = 0.5
+MAX_REPEATS = 4
 
 Verdict = Literal["confident", "no_candidates", "degenerate", "merged", "unchanged", "withdrawn"]
 
@@ -130,6 +131,8 @@ def degenerate(heard: Decoded, biased: Decoded, offered: Sequence[str]) -> str |
         return "less likely"
     norms = [w.norm for w in after]
     heard_norms = [w.norm for w in before]
+    if _stutters(normalise(biased.text).split()) > _stutters(normalise(heard.text).split()):
+        return "stutter"
     spans: list[tuple[int, int]] = []
     for term in offered:
         found = _occurrences(norms, term)
@@ -143,6 +146,23 @@ def degenerate(heard: Decoded, biased: Decoded, offered: Sequence[str]) -> str |
         if run >= 3:
             return "echoed the prompt"
     return None
+
+
+def _stutters(words: list[str]) -> int:
+    """Runs where one word or a pair of words repeats MAX_REPEATS times or more in a row ("ba
+    ba ba ba", "the the the the"): Whisper's loop, which compression ratio misses in a short
+    segment."""
+    count = 0
+    for size in (1, 2):
+        run = 1
+        for i in range(size, len(words) - size + 1, size):
+            if words[i : i + size] == words[i - size : i]:
+                run += 1
+                if run == MAX_REPEATS:
+                    count += 1
+            else:
+                run = 1
+    return count
 
 
 def _soundalike_count(words: list[str], term: str) -> int:
