@@ -80,6 +80,18 @@ def test_with_the_permission_corrections_teach_terms_only(meeting, candor_home):
     store.close()
     # and on disk the terms are encrypted
     assert files_containing(candor_home, [t.encode() for t in LEARNED]) == []
+    # decrypting every raw row of the vocabulary with its own key gives back only the terms
+    from app import keystore
+    from app.paths import data_dir
+    from app.storage import crypto
+
+    conn = sqlite3.connect(data_dir() / DB_NAME)
+    wrapped = conn.execute("SELECT wrapped FROM vocabulary_key").fetchone()[0]
+    key = crypto.unwrap_key(keystore.get_secret(crypto.MASTER_KEY_NAME), "vocabulary", wrapped)
+    plain = [crypto.open_text(key, "vocabulary", f"term:{term_id}", None, blob)
+             for term_id, blob in conn.execute("SELECT id, term FROM vocabulary_terms")]
+    conn.close()
+    assert sorted(plain) == sorted(LEARNED)
 
 
 def test_the_same_term_corrected_again_is_counted_not_duplicated(meeting):

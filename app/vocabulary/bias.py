@@ -34,13 +34,14 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from app.consent import Gate
 from app.consent.purposes import VOCABULARY_LEARNING
 from app.segments import Segment
 from app.textmetrics import normalise
-from app.vocabulary.soundalike import best_match, similarity
+from app.vocabulary.soundalike import SpanMatch, best_match, similarity
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ MIN_WORD_RATIO = 0.7
 MAX_WORD_RATIO = 1.5
 MAX_LOGPROB_DROP = 0.5
 MAX_REPEATS = 4
+PART_PREFERENCE = 0.05
 
 Verdict = Literal["confident", "no_candidates", "degenerate", "merged", "unchanged", "withdrawn"]
 
@@ -93,19 +95,54 @@ def _words(text: str) -> list[_Word]:
     return [_Word(w, normalise(w)) for w in text.split() if normalise(w)]
 
 
+@lru_cache(maxsize=4096)
+def forms(term: str) -> tuple[str, ...]:
+    """The ways a term is said: a learned full name is often said by one of its rare parts
+    ("Chidi Okonkwo" as "Okonkwo"). Measured: matching the full names only, no surname said
+    alone in the benchmark was ever a candidate."""
+    from app.vocabulary.learning import RARE_ZIPF, zipf
+
+    words = term.split()
+    if len(words) < 2 or not all(w[:1].isupper() for w in words):
+        return (term,)
+    parts = [w for w in words if len(w) >= 4 and zipf(w.casefold()) < RARE_ZIPF]
+    return (term, *parts)
+
+
 def _occurrences(norms: list[str], term: str) -> list[tuple[int, int]]:
-    parts = normalise(term).split()
-    n = len(parts)
-    return [(i, i + n) for i in range(len(norms) - n + 1) if norms[i : i + n] == parts]
+    found = []
+    for form in forms(term):
+        parts = normalise(form).split()
+        n = len(parts)
+        found += [(i, i + n) for i in range(len(norms) - n + 1) if norms[i : i + n] == parts]
+    # a full name also contains its parts: keep the longest span at each place
+    found.sort(key=lambda span: (span[0], -span[1]))
+    kept: list[tuple[int, int]] = []
+    for span in found:
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
+
+
+def _best(words: list[str], term: str, extra_words: int = 2) -> SpanMatch:
+    """The best-sounding span for any form of the term. A part of a name wins unless the full
+    name sounds clearly more alike (PART_PREFERENCE): surnames are said alone far more often."""
+    matches = [best_match(words, form, extra_words) for form in forms(term)]
+    full, parts = matches[0], matches[1:]
+    best_part = max(parts, key=lambda m: m.score, default=None)
+    if best_part is not None and best_part.score + PART_PREFERENCE >= full.score:
+        return best_part
+    return full
 
 
 def candidate_terms(heard: str, terms: Sequence[str], limit: int) -> list[str]:
-    """The terms whose spelling sounds most like a span of `heard`, best first."""
+    """The terms (or the form of one, see `forms`) whose spelling sounds most like a span of
+    `heard`, best first."""
     words = normalise(heard).split()
-    scored = [(best_match(words, t).score, t) for t in terms]
-    scored = [(s, t) for s, t in scored if s >= CANDIDATE_FLOOR]
-    scored.sort(key=lambda st: -st[0])
-    return [t for _s, t in scored[:limit]]
+    # the form that sounded most alike is offered ("Okonkwo", not "Chidi Okonkwo")
+    matches = [m for m in (_best(words, t) for t in terms) if m.score >= CANDIDATE_FLOOR]
+    matches.sort(key=lambda m: -m.score)
+    return list(dict.fromkeys(m.term for m in matches))[:limit]
 
 
 def prompt_for(terms: Sequence[str]) -> str:
@@ -123,9 +160,11 @@ def degenerate(heard: Decoded, biased: Decoded, offered: Sequence[str]) -> str |
     before, after = _words(heard.text), _words(biased.text)
     if not after:
         return "empty"
-    if len(after) < MIN_WORD_RATIO * len(before):
+    # counted as normalised words: "Ba-ba-ba-ba" is four, not one
+    n_before, n_after = len(normalise(heard.text).split()), len(normalise(biased.text).split())
+    if n_after < MIN_WORD_RATIO * n_before:
         return "dropped words"
-    if len(after) > MAX_WORD_RATIO * len(before) + 2:
+    if n_after > MAX_WORD_RATIO * n_before + 2:
         return "inserted words"
     if biased.avg_logprob < heard.avg_logprob - MAX_LOGPROB_DROP:
         return "less likely"
@@ -169,7 +208,7 @@ def _soundalike_count(words: list[str], term: str) -> int:
     """How many separate spans of `words` sound like `term`."""
     count, start = 0, 0
     while start < len(words):
-        match = best_match(words[start:], term)
+        match = _best(words[start:], term)
         if match.score < MERGE_SOUNDALIKE:
             break
         count += 1
@@ -184,11 +223,11 @@ def polish(text: str, terms: Sequence[str]) -> str:
     for term in terms:
         if _occurrences(norms, term):
             continue
-        match = best_match(norms, term, extra_words=1)
+        match = _best(norms, term, extra_words=1)
         if match.score >= POLISH_SOUNDALIKE and match.end > match.start:
             trail = re.sub(r"^.*?([.,;:!?]*)$", r"\1", words[match.end - 1])
-            words[match.start : match.end] = [term + trail]
-            norms[match.start : match.end] = normalise(term).split()
+            words[match.start : match.end] = [match.term + trail]
+            norms[match.start : match.end] = normalise(match.term).split()
     return " ".join(words)
 
 
@@ -223,7 +262,7 @@ def improve(heard: Decoded, terms: Sequence[str], redecode: Redecode) -> BiasOut
     probe = redecode(", ".join(ranked) + ".")
     probe_words = normalise(probe.text).split()
     for term in ranked:
-        if term not in candidates and best_match(probe_words, term).score >= PROBE_MATCH:
+        if term not in candidates and _best(probe_words, term).score >= PROBE_MATCH:
             candidates.append(term)
     offered = tuple(candidates[:MAX_PROMPT_TERMS])
     if not offered:
