@@ -26,6 +26,13 @@ def test_a_term_the_biased_pass_found_replaces_only_the_words_that_sound_like_it
         "Can a conk woe and Kowalczyk share the slide after lunch?"
 
 
+def test_only_the_words_that_sound_like_the_term_are_replaced():
+    heard = "We switched from a tromatomastatin to a low-end dose because of muscle pain."
+    biased = "We switched from atorvastatin to a low adorps of muscle pain."
+    assert merge(heard, biased, ["atorvastatin"]) == \
+        "We switched from atorvastatin to a low-end dose because of muscle pain."
+
+
 def test_words_the_biased_pass_changed_without_a_term_stay_as_heard():
     heard = "I cannot wait, we'll meet Shaiman's kid in Warsaw next month."
     biased = "I cannot wait, we'll meet the team in Warsaw next month."
@@ -67,8 +74,8 @@ def test_near_misses_are_spelled_as_the_term():
         "We talked about the weather."
 
 
-def test_a_full_name_is_also_matched_by_its_rare_part():
-    assert forms("Chidi Okonkwo") == ("Chidi Okonkwo", "Chidi", "Okonkwo")
+def test_a_full_name_is_also_matched_by_its_rare_family_name():
+    assert forms("Chidi Okonkwo") == ("Chidi Okonkwo", "Okonkwo")
     assert forms("habeas corpus") == ("habeas corpus",)
     assert "Okonkwo" in candidate_terms("I send the draft to a con quo this morning.", TERMS, 2)
 

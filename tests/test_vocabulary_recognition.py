@@ -36,8 +36,9 @@ NEW = ("Remind her to take the metformin with food.", "en-029+f2", 195)
 
 
 def _seeded() -> None:
-    # faster-whisper falls back to sampling when a greedy decode looks wrong; a fixed seed makes
-    # "the next transcription equals the unbiased one" a comparison of like with like.
+    # faster-whisper falls back to sampling when a greedy decode looks wrong; a fixed seed keeps
+    # "the next transcription equals the unbiased one" a comparison of like with like should
+    # these recordings ever need the fallback (the withdrawal test checks the premise).
     import ctranslate2
 
     ctranslate2.set_random_seed(12)
@@ -113,6 +114,9 @@ def test_withdrawing_in_another_process_stops_biasing_at_once(learned, spoken, e
     assert _has_term(_text(biased_engine.transcribe_audio(_audio(spoken["new"]))))
     _seeded()
     unbiased = _text(engine.transcribe_audio(_audio(spoken["new"])))
+    _seeded()
+    assert _text(engine.transcribe_audio(_audio(spoken["new"]))) == unbiased, \
+        "premise: this recording transcribes the same way every time"
 
     gate.start_watching(interval=0.05)
     try:

@@ -504,7 +504,10 @@ class MeetingStore:
         with self._lock:
             meeting = self.get(meeting_id)
             if not 0 <= index < len(meeting.segments):
-                return self.correct_segment(meeting_id, index, "", gate)  # raises UnknownSegment
+                raise UnknownSegment(
+                    f"meeting {meeting_id} has no segment {index}; "
+                    f"`candor meetings show {meeting_id} --json` lists them"
+                )
             heard = meeting.heard.get(index, meeting.segments[index].text)
             return self.correct_segment(meeting_id, index, heard, gate)
 

@@ -41,7 +41,7 @@ from app.consent import Gate
 from app.consent.purposes import VOCABULARY_LEARNING
 from app.segments import Segment
 from app.textmetrics import normalise
-from app.vocabulary.soundalike import SpanMatch, best_match, similarity
+from app.vocabulary.soundalike import SpanMatch, best_match
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ SOUNDALIKE_CANDIDATES = 4
 CANDIDATE_FLOOR = 0.45  # below this a span sounds like nothing in the vocabulary
 PROBE_MATCH = 0.8  # a probe pass "nearly wrote" a term at this similarity
 PROBE_MAX_TERMS = 60  # Whisper's prompt holds ~220 tokens: the most likely terms first
-MERGE_SOUNDALIKE = 0.4  # the unbiased words must sound at least this much like the term's
+MERGE_SOUNDALIKE = 0.5  # the unbiased words must sound at least this much like the term's
 POLISH_SOUNDALIKE = 0.72  # a near miss in the biased pass is spelled as the term
 MAX_COMPRESSION_RATIO = 2.4
 MIN_WORD_RATIO = 0.7
@@ -97,7 +97,7 @@ def _words(text: str) -> list[_Word]:
 
 @lru_cache(maxsize=4096)
 def forms(term: str) -> tuple[str, ...]:
-    """The ways a term is said: a learned full name is often said by one of its rare parts
+    """The ways a term is said: a learned full name is often said by its rare family name
     ("Chidi Okonkwo" as "Okonkwo"). Measured: matching the full names only, no surname said
     alone in the benchmark was ever a candidate."""
     from app.vocabulary.learning import RARE_ZIPF, zipf
@@ -105,8 +105,11 @@ def forms(term: str) -> tuple[str, ...]:
     words = term.split()
     if len(words) < 2 or not all(w[:1].isupper() for w in words):
         return (term,)
-    parts = [w for w in words if len(w) >= 4 and zipf(w.casefold()) < RARE_ZIPF]
-    return (term, *parts)
+    # the family name only: a first name alone ("Kenji") was merged in for everyday words
+    surname = words[-1]
+    if len(surname) >= 4 and zipf(surname.casefold()) < RARE_ZIPF:
+        return (term, surname)
+    return (term,)
 
 
 def _occurrences(norms: list[str], term: str) -> list[tuple[int, int]]:
@@ -232,23 +235,33 @@ def polish(text: str, terms: Sequence[str]) -> str:
 
 
 def merge(heard: str, biased: str, terms: Sequence[str]) -> str:
-    """The unbiased text with only the biased pass's term stretches taken over."""
+    """The unbiased text with only the biased pass's terms taken over, each in place of the
+    unbiased words that sound most like it. Measured: taking the whole differing stretch
+    around a term also took in words the biased pass got wrong ("a low-end dose" became "a low
+    adorps")."""
     old, new = _words(heard), _words(biased)
     old_norms, new_norms = [w.norm for w in old], [w.norm for w in new]
-    term_spans = [span for t in terms for span in _occurrences(new_norms, t)]
+    term_spans = sorted(span for t in terms for span in _occurrences(new_norms, t))
     out: list[str] = []
     matcher = difflib.SequenceMatcher(None, old_norms, new_norms, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        keep = [w.text for w in old[i1:i2]]
-        if tag == "equal" or j2 == j1:
-            out += keep
+        kept = [w.text for w in old[i1:i2]]
+        if tag == "equal" or i2 == i1 or j2 == j1:
+            out += kept
             continue
-        has_term = any(a < j2 and b > j1 for a, b in term_spans)
-        sounds = similarity(" ".join(old_norms[i1:i2]), " ".join(new_norms[j1:j2]))
-        if has_term and (i2 > i1 and sounds >= MERGE_SOUNDALIKE):
-            out += [w.text for w in new[j1:j2]]
-        else:
-            out += keep
+        replaced: list[tuple[int, int, list[str]]] = []  # (start, end) in old[i1:i2], words
+        for a, b in term_spans:
+            lo, hi = max(a, j1), min(b, j2)
+            if lo >= hi:
+                continue
+            part = [w.text for w in new[lo:hi]]
+            match = best_match(old_norms[i1:i2], " ".join(new_norms[lo:hi]))
+            clashes = any(match.start < e and match.end > s for s, e, _w in replaced)
+            if match.score >= MERGE_SOUNDALIKE and match.end > match.start and not clashes:
+                replaced.append((match.start, match.end, part))
+        for start, end, words in sorted(replaced, reverse=True):
+            kept[start:end] = words
+        out += kept
     return " ".join(out)
 
 
