@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.consent.purposes import RECORDING_STORAGE, TRANSCRIPT_STORAGE, TRANSCRIPTION, Purpose
+from app.consent.purposes import (
+    RECORDING_STORAGE,
+    TRANSCRIPT_STORAGE,
+    TRANSCRIPTION,
+    VOCABULARY_LEARNING,
+    Purpose,
+)
 
-# Purposes whose grants produce data that "withdraw and delete" can erase.
-PRODUCING: frozenset[Purpose] = frozenset({TRANSCRIPTION, TRANSCRIPT_STORAGE, RECORDING_STORAGE})
+# Purposes whose grants produce data that "withdraw and delete" can erase: meetings, and the
+# vocabulary's terms (app/vocabulary/store.py), both counted and deleted by consent record.
+PRODUCING: frozenset[Purpose] = frozenset(
+    {TRANSCRIPTION, TRANSCRIPT_STORAGE, RECORDING_STORAGE, VOCABULARY_LEARNING}
+)
 
 
 def count_derived(purpose: str, record_ids: Sequence[str]) -> int:

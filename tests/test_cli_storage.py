@@ -154,7 +154,7 @@ def test_data_export_writes_everything_with_progress(seeded, tmp_path):
     dest = tmp_path / "my-data"
     result = candor("data", "export", str(dest))
     assert result.returncode == 0, result.stderr
-    assert "exporting 1/4: meeting" in result.stderr
+    assert "exporting 1/5: meeting" in result.stderr
     assert len(list((dest / "meetings").glob("*.json"))) == 2
     assert len(list((dest / "meetings").glob("*.srt"))) == 2
     assert len(list((dest / "meetings").glob("*.txt"))) == 2

@@ -112,7 +112,7 @@ def test_export_everything_writes_every_meeting_receipts_and_report(stored, tmp_
     report = json.loads((dest / "report.json").read_text())
     assert report["categories"][0]["count"] == 2
     assert "Transcripts:" in (dest / "report.txt").read_text()
-    assert steps[-1] == (4, 4, "done")
+    assert steps[-1] == (5, 5, "done")
     assert [d for d, _t, _w in steps] == sorted(d for d, _t, _w in steps)
 
 

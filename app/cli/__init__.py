@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "listen_cmd",
     "models_cmd",
     "privacy_cmd",
+    "vocabulary_cmd",
 )
 
 log = logging.getLogger(__name__)

@@ -45,7 +45,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             result = export_all(store, dest, gate=gate, progress=progress)
         except ExportError as err:
             raise CliError(str(err), EXIT_USAGE) from err
-    print(f"Exported {result.meetings} meeting(s), consent "
+    print(f"Exported {result.meetings} meeting(s), {result.vocabulary_terms} vocabulary "
+          f"term(s), consent "
           f"{'receipts' if result.receipts else 'note'} and the data report to {dest}")
     if result.damaged:
         warn(f"{len(result.damaged)} meeting(s) could not be read and are listed as "
@@ -69,7 +70,8 @@ def _erase_ledger() -> str:
 def cmd_erase(args: argparse.Namespace) -> int:
     if not args.yes:
         raise CliError(
-            "this erases every stored meeting, its keys, settings and logs, for good. "
+            "this erases every stored meeting, its keys, the vocabulary, settings and logs, for "
+            "good. "
             "Run `candor data erase --yes` to confirm (`candor data export DIR` first keeps a "
             "copy).",
             EXIT_USAGE,
@@ -80,7 +82,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
             result = erase_everything(lock=lock, ledger_eraser=_erase_ledger)
         finally:
             lock.release()
-    print(f"Erased {result.meetings} meeting(s) and {len(result.removed)} file(s); destroyed "
+    print(f"Erased {result.meetings} meeting(s), {result.vocabulary_terms} vocabulary term(s) "
+          f"and {len(result.removed)} file(s); destroyed "
           f"keys: {', '.join(result.keys_destroyed) or 'none'}.")
     print(result.ledger[:1].upper() + result.ledger[1:] + ".")
     return 0

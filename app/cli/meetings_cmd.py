@@ -1,4 +1,4 @@
-"""`candor meetings list|show|export|delete|rename|search`: the stored meeting history."""
+"""`candor meetings list|show|export|correct|delete|rename|search`: the stored meeting history."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import os
 import sys
 from pathlib import Path
 
-from app.cli.common import EXIT_USAGE, CliError
-from app.cli.store_access import cli_store, storage_errors
+from app.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
+from app.cli.store_access import cli_store, consent_gate, storage_errors
+from app.consent import ConsentRequired
+from app.consent.purposes import TRANSCRIPT_STORAGE
 from app.segments import FORMATS, Segment
 from app.storage.export import render_meeting
-from app.storage.models import MeetingSummary
+from app.storage.models import Meeting, MeetingInProgress, MeetingSummary, UnknownSegment
 
 
 def _clock(seconds: float) -> str:
@@ -52,7 +54,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         meeting = store.get(store.resolve(args.id))
     s = meeting.summary
     if args.json:
-        print(render_meeting(meeting, "json"), end="")
+        print(json.dumps(_show_json(meeting), ensure_ascii=False, indent=2))
         return 0
     print(f"{s.title}\n")
     print(f"id:        {s.id}")
@@ -64,8 +66,66 @@ def cmd_show(args: argparse.Namespace) -> int:
     for purpose, records in sorted(s.consent.items()):
         print(f"consent:   {purpose} record {', '.join(records)}")
     print()
-    for seg in meeting.segments:
-        print(f"[{_clock(seg.start)}] {seg.text.strip()}")
+    for index, seg in enumerate(meeting.segments):
+        mark = "  (corrected)" if index in meeting.heard else ""
+        print(f"[{_clock(seg.start)}] {seg.text.strip()}{mark}")
+    return 0
+
+
+def _show_json(meeting: Meeting) -> dict[str, object]:
+    """The meeting with every segment, emptied ones too, so a segment's position in `segments`
+    is the N that `candor meetings correct ID --segment N` takes; a corrected segment also
+    carries what the recogniser `heard`."""
+    segments = []
+    for index, seg in enumerate(meeting.segments):
+        item: dict[str, object] = {"index": index, **seg.to_dict()}
+        if index in meeting.heard:
+            item["heard"] = meeting.heard[index]
+        segments.append(item)
+    return {**meeting.metadata(), "segments": segments}
+
+
+def cmd_correct(args: argparse.Namespace) -> int:
+    from app.vocabulary.corrections import correct_segment, restore_heard
+
+    if args.text is None and not args.restore:
+        raise CliError("give the corrected text with --text TEXT (or --restore to undo)",
+                       EXIT_USAGE)
+    with cli_store("meetings correct") as store, storage_errors(), consent_gate() as gate:
+        meeting_id = store.resolve(args.id)
+        if gate is None:
+            raise ConsentRequired(TRANSCRIPT_STORAGE, "correcting stores transcript text")
+        try:
+            if args.restore:
+                outcome = restore_heard(store, meeting_id, args.segment, gate)
+            else:
+                outcome = correct_segment(store, meeting_id, args.segment, args.text, gate)
+        except UnknownSegment as err:
+            raise CliError(str(err), EXIT_USAGE) from err
+        except MeetingInProgress as err:
+            raise CliError(str(err), EXIT_FAILURE) from err
+    c = outcome.correction
+    if args.json:
+        print(json.dumps({
+            "meeting": c.meeting_id, "segment": c.index, "text": c.text, "heard": c.heard,
+            "corrected": c.corrected, "learning": outcome.learning,
+            "learned": list(outcome.learned), "forgotten": list(outcome.forgotten),
+        }, ensure_ascii=False, indent=2))
+        return 0
+    if not c.changed:
+        print(f"Segment {c.index} of meeting {c.meeting_id} already reads that; nothing changed.")
+    elif not c.corrected:
+        print(f"Segment {c.index} of meeting {c.meeting_id} is back to what was heard.")
+    else:
+        print(f"Corrected segment {c.index} of meeting {c.meeting_id}"
+              + (" (emptied)." if not c.text else "."))
+    if outcome.learning == "not_permitted":
+        print("Nothing was learned: 'vocabulary_learning' is not given "
+              "(candor consent grant vocabulary_learning).")
+    if outcome.learned:
+        print(f"Learned: {', '.join(outcome.learned)}")
+    if outcome.forgotten:
+        print(f"No longer in the vocabulary: {', '.join(outcome.forgotten)}")
     return 0
 
 
@@ -155,7 +215,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "meetings", help="stored meetings: list, show, export, delete, rename, search",
+        "meetings", help="stored meetings: list, show, export, correct, delete, rename, search",
         description="Meetings stored on this device (only with transcript_storage given).",
     )
     sub = parser.add_subparsers(dest="meetings_command", metavar="ACTION", required=True)
@@ -182,6 +242,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--name", action="append", metavar="NAME",
                    help="with --redact: a name to always redact (repeat for more)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "correct", help="correct one segment's text (learns terms with vocabulary_learning)",
+        description="Replace the text of segment N (its position, from 0, in the `segments` of "
+        "`candor meetings show ID --json`); an empty TEXT empties it. What the recogniser heard "
+        "is kept, encrypted, and --restore brings it back. Needs transcript_storage.",
+    )
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--segment", metavar="N", type=int, required=True)
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--text", metavar="TEXT", help="the corrected text")
+    what.add_argument("--restore", action="store_true", help="undo: back to what was heard")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_correct)
 
     p = sub.add_parser("delete", help="delete a meeting and destroy its key")
     p.add_argument("id", metavar="ID")

@@ -16,9 +16,12 @@ from app.storage.models import (
     KeyUnavailable,
     Meeting,
     MeetingGone,
+    MeetingInProgress,
     MeetingSummary,
     SearchHit,
+    SegmentCorrection,
     UnknownMeeting,
+    UnknownSegment,
 )
 from app.storage.report import build_report, format_report
 from app.storage.retention import (
@@ -42,6 +45,7 @@ __all__ = [
     "KeyUnavailable",
     "Meeting",
     "MeetingGone",
+    "MeetingInProgress",
     "MeetingStore",
     "MeetingSummary",
     "Recovery",
@@ -51,10 +55,12 @@ __all__ = [
     "RetentionTimer",
     "SchemaTooNew",
     "SearchHit",
+    "SegmentCorrection",
     "StorageError",
     "StoreBusy",
     "StoredMeetingSink",
     "UnknownMeeting",
+    "UnknownSegment",
     "build_report",
     "count_data_for_purpose",
     "delete_data_for_purpose",

@@ -3,7 +3,9 @@
 Every stored meeting records the ledger record ids of the grants it was produced under
 (`transcript_storage`, and `transcription` for its captions). Withdrawing either purpose with
 deletion erases the meetings linked to that purpose's grant records and nothing else: meetings
-produced under other records follow their own consent and retention.
+produced under other records follow their own consent and retention. Every vocabulary term
+records the `vocabulary_learning` grants it was learned or added under, and is deleted the same
+way (by app.vocabulary, which owns those rows).
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from app.consent.purposes import (
     RECORDING_STORAGE,
     TRANSCRIPT_STORAGE,
     TRANSCRIPTION,
+    VOCABULARY_LEARNING,
     check_purpose,
 )
 from app.storage.meetings import MeetingStore
 from app.storage.store import open_store
 
 # Purposes whose grants produce stored data; the others (microphone, noise_suppression,
-# model_download, vocabulary_learning) store nothing in this database.
-PRODUCING_PURPOSES = (TRANSCRIPT_STORAGE, TRANSCRIPTION, RECORDING_STORAGE)
+# model_download, ...) store nothing in this database.
+PRODUCING_PURPOSES = (TRANSCRIPT_STORAGE, TRANSCRIPTION, RECORDING_STORAGE, VOCABULARY_LEARNING)
 
 
 def _check(purpose: str) -> None:
@@ -48,6 +51,10 @@ def count_data_for_purpose(
         return 0
     handle, owned = _with_store(store, home)
     try:
+        if purpose == VOCABULARY_LEARNING:
+            from app.vocabulary.store import VocabularyStore
+
+            return VocabularyStore(handle).count_produced_under(record_ids)
         return handle.count_produced_under(record_ids)
     finally:
         if owned:
@@ -71,6 +78,10 @@ def delete_data_for_purpose(
         return 0
     handle, owned = _with_store(store, home)
     try:
+        if purpose == VOCABULARY_LEARNING:
+            from app.vocabulary.store import VocabularyStore
+
+            return VocabularyStore(handle).delete_produced_under(record_ids)
         return handle.delete_produced_under(record_ids)
     finally:
         if owned:

@@ -1,4 +1,4 @@
-"""Erase everything: every meeting, its keys, the master key, settings and logs.
+"""Erase everything: every meeting, its keys, the vocabulary, the master key, settings and logs.
 
 The master key is destroyed first, so from that instant every transcript (including any copy
 in a set-aside damaged database) is unreadable even if the rest is interrupted; then rows are
@@ -31,6 +31,7 @@ LedgerEraser = Callable[[], str]  # erases the ledger but for an "erased" record
 @dataclass
 class EraseResult:
     meetings: int = 0
+    vocabulary_terms: int = 0
     removed: list[Path] = field(default_factory=list)
     keys_destroyed: list[str] = field(default_factory=list)
     ledger: str = ""
@@ -65,6 +66,9 @@ def erase_everything(
             try:
                 ids = [m for m, _s, _e in store.retention_rows()]
                 result.meetings = len(store.delete_meetings(ids, reason="erase everything"))
+                from app.vocabulary.store import VocabularyStore
+
+                result.vocabulary_terms = VocabularyStore(store).clear(reason="erase everything")
             finally:
                 store.close()
         for suffix in ("", *SIDE_FILES):

@@ -114,6 +114,7 @@ class ExportResult:
     files: list[Path] = field(default_factory=list)
     damaged: list[str] = field(default_factory=list)
     receipts: bool = False
+    vocabulary_terms: int = 0
 
 
 def _write(path: Path, text: str, result: ExportResult) -> None:
@@ -145,11 +146,13 @@ def export_all(
     now: datetime | None = None,
 ) -> ExportResult:
     """Write everything Candor holds about the user to `dest` (a new or empty folder):
-    meetings/ (each as JSON, TXT and SRT), consent/receipts.json, report.json and report.txt."""
+    meetings/ (each as JSON, TXT and SRT, with the corrected text; a corrected meeting also as
+    .corrections.json: what was heard and what it was corrected to), vocabulary.json,
+    consent/receipts.json, report.json and report.txt."""
     _prepare(dest)
     result = ExportResult(dest)
     summaries = store.list_meetings()
-    total = len(summaries) + 2
+    total = len(summaries) + 3
     meetings_dir = dest / "meetings"
     meetings_dir.mkdir(mode=0o700)
     for done, summary in enumerate(summaries):
@@ -166,10 +169,28 @@ def export_all(
             continue
         for fmt in ("json", "txt", "srt"):
             _write(meetings_dir / f"{stem}.{fmt}", render_meeting(meeting, fmt), result)
+        if meeting.heard:
+            corrections = [
+                {"index": i, "start": meeting.segments[i].start, "end": meeting.segments[i].end,
+                 "heard": heard, "corrected": meeting.segments[i].text}
+                for i, heard in sorted(meeting.heard.items())
+            ]
+            _write(meetings_dir / f"{stem}.corrections.json",
+                   json.dumps(corrections, ensure_ascii=False, indent=2) + "\n", result)
         result.meetings += 1
 
     if progress:
-        progress(len(summaries), total, "consent receipts")
+        progress(len(summaries), total, "vocabulary")
+    from app.vocabulary.store import VocabularyStore  # the vocabulary's rows are its own
+
+    terms = VocabularyStore(store).terms()
+    _write(dest / "vocabulary.json",
+           json.dumps({"terms": [t.to_dict() for t in terms]}, ensure_ascii=False, indent=2)
+           + "\n", result)
+    result.vocabulary_terms = len(terms)
+
+    if progress:
+        progress(len(summaries) + 1, total, "consent receipts")
     consent_dir = dest / "consent"
     consent_dir.mkdir(mode=0o700)
     provider = receipts if receipts is not None else default_receipts_provider(gate)
@@ -184,7 +205,7 @@ def export_all(
         result.receipts = True
 
     if progress:
-        progress(len(summaries) + 1, total, "report")
+        progress(len(summaries) + 2, total, "report")
     report = build_report(store, gate=gate, now=now)
     _write(dest / "report.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n", result)
     _write(dest / "report.txt", format_report(report), result)

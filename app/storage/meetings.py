@@ -4,6 +4,10 @@ A meeting is written only under a recorded `transcript_storage` grant; each fina
 own transaction (a crash loses at most the caption in progress). Titles and segment text are
 sealed with the meeting's own key (see crypto.py); only times, device, model, language, source and
 consent record ids are stored in the clear. Search decrypts in memory.
+
+A correction replaces a segment's text (what is shown, searched and exported) under
+`transcript_storage` too, and keeps what the recogniser heard, sealed with the same key, until
+the segment is restored to it.
 """
 
 from __future__ import annotations
@@ -35,10 +39,13 @@ from app.storage.models import (
     KeyUnavailable,
     Meeting,
     MeetingGone,
+    MeetingInProgress,
     MeetingSummary,
     SearchHit,
+    SegmentCorrection,
     StoreStats,
     UnknownMeeting,
+    UnknownSegment,
     from_iso,
     to_iso,
 )
@@ -50,6 +57,7 @@ SOURCES = ("window", "listen", "file")
 MIN_PREFIX = 4
 _TITLE = "title"
 _TEXT = "segment"
+_HEARD = "heard"
 
 
 class MeetingStore:
@@ -128,6 +136,21 @@ class MeetingStore:
                 if is_busy(err):
                     raise busy_error(what) from err
                 raise
+
+    def transaction(self, what: str) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One IMMEDIATE write transaction on this store's connection, for the other owners of
+        tables in `candor.db` (the vocabulary); `what` names the work in a busy error."""
+        return self._write(what)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, held against this store's other threads while the block runs."""
+        with self._lock:
+            yield self._conn
+
+    def master_key(self, *, create: bool) -> bytes:
+        """The storage master key (KeyUnavailable when it cannot be read)."""
+        return self._master_key(create=create)
 
     # -- recording --------------------------------------------------------------------------
 
@@ -363,17 +386,23 @@ class MeetingStore:
                 raise DataDamaged(summary.error)
             key = self._meeting_key(meeting_id)
             rows = self._conn.execute(
-                "SELECT seq, start, end, text FROM segments WHERE meeting_id = ? ORDER BY seq",
+                "SELECT seq, start, end, text, heard FROM segments WHERE meeting_id = ? "
+                "ORDER BY seq",
                 (meeting_id,),
             ).fetchall()
             try:
                 segments = [
                     Segment(start, end, crypto.open_text(key, meeting_id, _TEXT, seq, blob))
-                    for seq, start, end, blob in rows
+                    for seq, start, end, blob, _heard in rows
                 ]
+                heard = {
+                    position: crypto.open_text(key, meeting_id, _HEARD, seq, sealed)
+                    for position, (seq, _s, _e, _t, sealed) in enumerate(rows)
+                    if sealed is not None
+                }
             except crypto.DecryptionFailed as err:
                 raise DataDamaged(str(err)) from err
-        return Meeting(summary, segments)
+        return Meeting(summary, segments, heard)
 
     def search(self, text: str) -> list[SearchHit]:
         """Case-insensitive search of titles and transcripts, decrypted in memory only."""
@@ -398,6 +427,89 @@ class MeetingStore:
             title_match = needle in (summary.title or "").casefold()
             if title_match or matches:
                 yield SearchHit(summary, title_match, matches)
+
+    # -- correcting -------------------------------------------------------------------------
+
+    def correct_segment(
+        self, meeting_id: str, index: int, text: str, gate: Gate
+    ) -> SegmentCorrection:
+        """Replace the text of the segment at `index` (its position in `get().segments`).
+
+        Stored under a recorded `transcript_storage` grant (ConsentRequired otherwise, nothing
+        changed), sealed like every segment; the first correction keeps what the recogniser
+        heard. Correcting back to the heard text is an undo: the segment is plain again. An
+        empty `text` empties the segment (it is no longer shown or exported). Raises
+        UnknownMeeting, UnknownSegment, MeetingInProgress.
+        """
+        text = text.strip()
+        with gate.guard(TRANSCRIPT_STORAGE) as record, self._write("correcting a segment"):
+            row = self._conn.execute(
+                "SELECT ended FROM meetings WHERE id = ?", (meeting_id,)
+            ).fetchone()
+            if row is None:
+                raise UnknownMeeting(
+                    f"no meeting has the id {meeting_id!r}; `candor meetings list` shows the ids"
+                )
+            if row[0] is None or meeting_id in self._active:
+                raise MeetingInProgress(
+                    f"meeting {meeting_id} is still being recorded; correct it once it has "
+                    "ended (its final pass would replace the correction)"
+                )
+            seqs = [r[0] for r in self._conn.execute(
+                "SELECT seq FROM segments WHERE meeting_id = ? ORDER BY seq", (meeting_id,)
+            ).fetchall()]
+            if not 0 <= index < len(seqs):
+                where = (f"positions 0 to {len(seqs) - 1}" if seqs else "no segments")
+                raise UnknownSegment(
+                    f"meeting {meeting_id} has no segment {index} (it has {where}); "
+                    f"`candor meetings show {meeting_id} --json` lists them"
+                )
+            seq = seqs[index]
+            key = self._meeting_key(meeting_id)
+            blob, sealed_heard = self._conn.execute(
+                "SELECT text, heard FROM segments WHERE meeting_id = ? AND seq = ?",
+                (meeting_id, seq),
+            ).fetchone()
+            try:
+                before = crypto.open_text(key, meeting_id, _TEXT, seq, blob)
+                heard = (before if sealed_heard is None
+                         else crypto.open_text(key, meeting_id, _HEARD, seq, sealed_heard))
+            except crypto.DecryptionFailed as err:
+                raise DataDamaged(str(err)) from err
+            restored = text == heard
+            self._conn.execute(
+                "UPDATE segments SET text = ?, heard = ?, corrected = ? "
+                "WHERE meeting_id = ? AND seq = ?",
+                (
+                    crypto.seal_text(key, meeting_id, _TEXT, seq, text),
+                    None if restored else crypto.seal_text(key, meeting_id, _HEARD, seq, heard),
+                    None if restored else to_iso(datetime.now(UTC)),
+                    meeting_id,
+                    seq,
+                ),
+            )
+            # The corrected text is stored under the grant in force now: withdrawing that grant
+            # with deletion must find this meeting too.
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meeting_consent (meeting_id, purpose, record_id) "
+                "VALUES (?, ?, ?)",
+                (meeting_id, TRANSCRIPT_STORAGE, record),
+            )
+        log.info("meeting %s: segment %d %s", meeting_id, index,
+                 "restored to what was heard" if restored else "corrected")
+        return SegmentCorrection(meeting_id, index, heard, before, text)
+
+    def restore_heard(self, meeting_id: str, index: int, gate: Gate) -> SegmentCorrection:
+        """Undo every correction of a segment: its text is what the recogniser heard again."""
+        with self._lock:
+            meeting = self.get(meeting_id)
+            if not 0 <= index < len(meeting.segments):
+                raise UnknownSegment(
+                    f"meeting {meeting_id} has no segment {index}; "
+                    f"`candor meetings show {meeting_id} --json` lists them"
+                )
+            heard = meeting.heard.get(index, meeting.segments[index].text)
+            return self.correct_segment(meeting_id, index, heard, gate)
 
     # -- changing and deleting -------------------------------------------------------------
 

@@ -26,6 +26,14 @@ class DataDamaged(StorageError):
     """A stored value failed authentication."""
 
 
+class UnknownSegment(StorageError, LookupError):
+    """A meeting has no segment at that position."""
+
+
+class MeetingInProgress(StorageError):
+    """The meeting is still being recorded, so its transcript cannot be corrected yet."""
+
+
 def to_iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("meeting times must be timezone-aware")
@@ -71,7 +79,9 @@ class MeetingSummary:
 @dataclass(frozen=True)
 class Meeting:
     summary: MeetingSummary
-    segments: list[Segment]
+    segments: list[Segment]  # as shown and exported: corrected text where corrected
+    # position -> what the recogniser wrote, for each corrected segment ("show what was heard")
+    heard: dict[int, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -83,6 +93,26 @@ class Meeting:
 
     def metadata(self) -> dict[str, object]:
         return self.summary.to_dict()
+
+
+@dataclass(frozen=True)
+class SegmentCorrection:
+    """One change to a stored segment's text, as the editor and the learning need it."""
+
+    meeting_id: str
+    index: int  # position in the meeting's segments, from 0
+    heard: str  # what the recogniser wrote (kept, encrypted, since the first correction)
+    before: str  # the text just before this change
+    text: str  # the text now stored, shown and exported
+
+    @property
+    def corrected(self) -> bool:
+        """False once the text is back to what was heard (an undo)."""
+        return self.text != self.heard
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.before
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from app import keystore
 from app.consent import Gate
-from app.consent.purposes import RECORDING_STORAGE, TRANSCRIPT_STORAGE
+from app.consent.purposes import RECORDING_STORAGE, TRANSCRIPT_STORAGE, VOCABULARY_LEARNING
 from app.storage import crypto
 from app.storage.database import CORRUPT_SUFFIX, DB_NAME
 from app.storage.instance_lock import LOCK_NAME
@@ -163,6 +163,7 @@ def build_report(
             "key_location": "not applicable",
             "consent": consent_state(gate, RECORDING_STORAGE),
         },
+        _vocabulary_category(store, gate, key_text),
         {
             "category": "consent_ledger",
             "count": len(by_category.get("consent_ledger", [])),
@@ -225,6 +226,30 @@ def build_report(
         },
         "total_bytes": sum(f.size for f in files),
         "categories": categories,
+    }
+
+
+def _vocabulary_category(
+    store: MeetingStore, gate: Gate | None, key_text: str
+) -> dict[str, object]:
+    from app.vocabulary.store import VocabularyStore  # the vocabulary's rows are its own
+
+    stats = VocabularyStore(store).stats()
+    return {
+        "category": "vocabulary",
+        "count": stats.terms,
+        "bytes": stats.payload_bytes,
+        "oldest": to_iso(stats.oldest) if stats.oldest else None,
+        "retention": {"period": "keep",
+                      "meaning": "until you withdraw vocabulary_learning with deletion, remove "
+                                 "the terms, or clear the list"},
+        "next_automatic_erase": None,
+        "stored_in": str(store.home / DB_NAME),
+        "encryption": (f"{crypto.ALGORITHM} under the vocabulary's own key, wrapped by the master "
+                       "key; only terms are kept (never sentences or which meeting said them); "
+                       "counts, dates, origin and consent record ids are not encrypted"),
+        "key_location": key_text,
+        "consent": consent_state(gate, VOCABULARY_LEARNING),
     }
 
 

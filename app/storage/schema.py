@@ -76,7 +76,47 @@ def _to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX meetings_by_started ON meetings(started)")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_to_v1, _to_v2)
+def _corrections_and_vocabulary(conn: sqlite3.Connection) -> None:
+    # Corrections (issue 12): `text` stays the text shown and exported (the corrected one);
+    # `heard` keeps what the recogniser wrote, sealed like `text`, once a segment is corrected
+    # (NULL: never corrected), so "show what was heard" and restoring it work.
+    conn.execute("ALTER TABLE segments ADD COLUMN heard BLOB")
+    conn.execute("ALTER TABLE segments ADD COLUMN corrected TEXT")
+    # The learned vocabulary: an aggregated term list, each term sealed with the vocabulary's
+    # own key (wrapped by the master key); counts, dates and origin in the clear, and no link
+    # to any meeting. `vocabulary_consent` names the consent records a term was learned or
+    # added under, so withdraw-and-delete is exact.
+    conn.execute(
+        """CREATE TABLE vocabulary_key (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            wrapped BLOB NOT NULL
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE vocabulary_terms (
+            id TEXT PRIMARY KEY,
+            term BLOB NOT NULL,
+            origin TEXT NOT NULL CHECK (origin IN ('corrected', 'added')),
+            times_corrected INTEGER NOT NULL DEFAULT 0,
+            first_learned TEXT NOT NULL,
+            last_learned TEXT NOT NULL
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE vocabulary_consent (
+            term_id TEXT NOT NULL REFERENCES vocabulary_terms(id) ON DELETE CASCADE,
+            record_id TEXT NOT NULL,
+            PRIMARY KEY (term_id, record_id)
+        ) WITHOUT ROWID"""
+    )
+    conn.execute("CREATE INDEX vocabulary_consent_by_record ON vocabulary_consent(record_id)")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _to_v1,
+    _to_v2,
+    _corrections_and_vocabulary,
+)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from app.segments import Segment
 from app.transcription.agreement import Word
 from app.transcription.models import ModelLocation, load_whisper, locate_model
+from app.vocabulary.bias import Decoded, VocabularyBias
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +78,14 @@ class WhisperEngine:
     """Holds the model; `release()` drops it (the memory goes once a running pass ends)."""
 
     def __init__(self, model: str | ModelLocation | None = None, *, language: str | None = "en",
-                 cpu_threads: int | None = None) -> None:
+                 cpu_threads: int | None = None,
+                 vocabulary: VocabularyBias | None = None) -> None:
         self.location = model if isinstance(model, ModelLocation) else locate_model(model)
         self.language = language
         self.cpu_threads = cpu_threads
+        # Used by whole-recording transcription (files, the meeting's final pass) only while
+        # its permission is given, segment by segment (app/vocabulary/bias.py).
+        self.vocabulary = vocabulary
         self._model: Any = None
         self._lock = threading.Lock()
         self.stats = EngineStats()
@@ -186,8 +191,15 @@ class WhisperEngine:
                     continue
                 text = seg.text.strip()
                 if text:
-                    yield Segment(start=offset + float(seg.start), end=offset + float(seg.end),
-                                  text=text)
+                    result = Segment(start=offset + float(seg.start),
+                                     end=offset + float(seg.end), text=text)
+                    if self.vocabulary is not None:
+                        result = self.vocabulary.apply(
+                            result,
+                            Decoded(text, float(seg.avg_logprob), float(seg.compression_ratio)),
+                            self._redecoder(model, piece, float(seg.start), float(seg.end)),
+                        )
+                    yield result
             del piece
         if cancel is not None and cancel.is_set():
             raise TranscriptionCancelled()
@@ -195,6 +207,34 @@ class WhisperEngine:
             on_progress(1.0)
 
 
+    def _redecoder(self, model: Any, piece: np.ndarray, start: float,
+                   end: float) -> Callable[[str], Decoded]:
+        """Decode one segment's audio again with a prompt (for the vocabulary): greedy, no
+        temperature fallback, so a biased pass costs one bounded decode."""
+        margin = int(REDECODE_MARGIN_S * SAMPLE_RATE)
+        lo = max(0, int(start * SAMPLE_RATE) - margin)
+        hi = min(len(piece), int(end * SAMPLE_RATE) + margin)
+        audio = piece[lo:hi]
+
+        def redecode(prompt: str) -> Decoded:
+            segments, _ = model.transcribe(
+                audio, language=self._language(model), beam_size=1, temperature=0.0,
+                initial_prompt=prompt, condition_on_previous_text=False,
+            )
+            found = [s for s in segments if not _is_hallucination(s)]
+            if not found:
+                return Decoded("", LOG_PROB_FLOOR * 2, 0.0)
+            words = sum(max(1, len(s.text.split())) for s in found)
+            logprob = sum(s.avg_logprob * max(1, len(s.text.split())) for s in found) / words
+            return Decoded(" ".join(s.text.strip() for s in found), float(logprob),
+                           max(float(s.compression_ratio) for s in found))
+
+        return redecode
+
+
+# Audio kept either side of a segment when it is decoded again: its first and last words are
+# often cut a little early or late by Whisper's timestamps.
+REDECODE_MARGIN_S = 0.3
 PIECE_SECONDS = 120.0
 CUT_SEARCH_SECONDS = 30.0
 

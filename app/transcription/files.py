@@ -2,7 +2,9 @@
 
 Used by `candor transcribe` and by the window's "Transcribe a file". Consent: `transcription`
 is required before the model is touched, and checked again before the result is handed over, so
-a withdrawal during a long file yields nothing.
+a withdrawal during a long file yields nothing. The personal vocabulary is used only while
+`vocabulary_learning` is given; withdrawn before the result is handed over, the result is
+exactly the unbiased transcript.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import threading
 from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from app.consent import ConsentRequired, Gate
-from app.consent.purposes import TRANSCRIPTION
+from app.consent.purposes import TRANSCRIPTION, VOCABULARY_LEARNING
 from app.segments import Segment
 from app.transcription.denoising import denoise_recording
 from app.transcription.engine import (
@@ -25,6 +28,8 @@ from app.transcription.engine import (
     WhisperEngine,
 )
 from app.transcription.model_choice import model_for
+from app.vocabulary.bias import VocabularyBias
+from app.vocabulary.use import load_bias
 
 __all__ = ["AudioFileError", "TranscriptionCancelled", "load_audio_file", "transcribe_file"]
 
@@ -78,18 +83,24 @@ def transcribe_file(
     on_progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
     engine: WhisperEngine | None = None,
+    vocabulary: VocabularyBias | Literal["load"] | None = "load",
 ) -> list[Segment]:
     """The recording's transcript as segments (seconds from the start of the file).
 
     `on_progress(fraction)` is called from this thread with 0.0 .. 1.0 of the audio done;
-    setting `cancel` stops at the next segment with TranscriptionCancelled. Raises
-    ConsentRequired, AudioFileError, ModelError, DenoiseUnavailable.
+    setting `cancel` stops at the next segment with TranscriptionCancelled. `vocabulary`:
+    "load" uses the data directory's vocabulary when `vocabulary_learning` is given; None never
+    uses one. Raises ConsentRequired, AudioFileError, ModelError, DenoiseUnavailable.
     """
     gate.require(TRANSCRIPTION)
     audio = load_audio_file(path)
     if denoise:
         audio = denoise_recording(audio, gate)
     engine = engine or WhisperEngine(model or model_for("final"), language=language)
+    bias = load_bias(gate) if vocabulary == "load" else vocabulary
+    engine_default = engine.vocabulary
+    if bias is not None:
+        engine.vocabulary = bias
     withdrawn = threading.Event()
     unsubscribe = gate.on_withdrawn(lambda p: withdrawn.set() if p == TRANSCRIPTION else None)
     stop = AnyEvent(cancel, withdrawn)
@@ -102,8 +113,11 @@ def transcribe_file(
         raise
     finally:
         unsubscribe()
+        engine.vocabulary = engine_default
     # Handed over only while `transcription` is still given: a withdrawal recorded meanwhile
     # means the result is dropped, not returned.
     with gate.guard(TRANSCRIPTION):
+        if bias is not None and not gate.allowed(VOCABULARY_LEARNING):
+            return bias.unbiased(segments)
         return segments
 

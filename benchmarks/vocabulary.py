@@ -1,0 +1,233 @@
+"""Does the learned vocabulary improve recognition, without hurting general speech? (issue 12 §4)
+
+The jargon development set (benchmarks/_jargon.py: names, product names, medical and legal
+terms) is spoken by espeak-ng at run time (benchmarks/devset.py), the unseen passages by other
+voice x speed combinations than the corrected ones. Then, through Candor's own code paths in a
+temporary data directory (real ledger, real encrypted store):
+1. each domain's "corrected" passages are transcribed, kept as meetings, and corrected to their
+   text with `vocabulary_learning` given: the vocabulary is whatever that teaches;
+2. the "unseen" passages (same terms, other sentences and speakers) are transcribed without and
+   with the vocabulary: term recall, WER, and every passage's WER change;
+3. the shared general-speech recordings are transcribed without and with a 50-term vocabulary
+   (the learned terms plus glossary entries of the same kinds, none spoken there): WER change;
+4. cost: CPU seconds of each transcription (process time, so other load on the machine counts
+   less than in wall time), with / without.
+
+Goals: unseen term recall >= 85 %; unseen WER <= 0.7x unlearned; no passage worse than
+unlearned + 2 points; general WER <= unlearned + 0.5 point; cost <= 1.2x.
+
+Run: flock /tmp/candor-cpu.lock .venv/bin/python benchmarks/vocabulary.py [--out FILE.json]
+Prints one JSON object, then a short table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._jargon import DOMAINS, EXTRA_GLOSSARY  # noqa: E402
+from benchmarks.devset import SPEEDS, VOICES, generate  # noqa: E402
+
+# ../shared/data beside the repository (a worktree sits one level deeper), or CANDOR_TEST_DATA
+SPEECH = next(
+    (p / "speech" for p in (Path(os.environ.get("CANDOR_TEST_DATA", "/nonexistent")),
+                            ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data")
+     if (p / "speech" / "transcripts.json").is_file()),
+    ROOT.parent / "shared" / "data" / "speech",
+)
+GENERAL = ["jfk.wav", "lj050_0131.wav", "ldc93s1.wav", "stereo_left.wav", "stereo_right.wav",
+           "harvard9_concat.wav"]
+# Unseen passages are spoken by the voices in another order than the corrected ones, so no
+# unseen passage shares its voice x speed with the corrected passage it follows.
+UNSEEN_VOICES = VOICES[3:] + VOICES[:3]
+UNSEEN_SPEEDS = SPEEDS[1:] + SPEEDS[:1]
+
+
+@dataclass
+class Run:
+    text: str
+    cpu_s: float
+
+
+def transcribe(engine, audio) -> Run:
+    began = time.process_time()
+    segments = engine.transcribe_audio(audio)
+    return Run(" ".join(s.text for s in segments), time.process_time() - began)
+
+
+def paired(engine, bias, audio) -> tuple[Run, Run]:
+    """(the first pass, the result with the vocabulary) of one biased transcription."""
+    began = time.process_time()
+    segments = engine.transcribe_audio(audio)
+    cpu = time.process_time() - began
+    first = bias.unbiased(segments)
+    return (Run(" ".join(s.text for s in first), cpu),
+            Run(" ".join(s.text for s in segments), cpu))
+
+
+def has_term(term: str, text: str) -> bool:
+    from app.textmetrics import normalise
+
+    return f" {normalise(term)} " in f" {normalise(text)} "
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument("--audio", type=Path, help="folder for the spoken set (default: temp)")
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="candor-vocab-bench-"))
+    os.environ["CANDOR_HOME"] = str(home / "data")
+    os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    audio_dir = args.audio or home / "audio"
+
+    from app.consent import open_gate
+    from app.consent.purposes import TRANSCRIPT_STORAGE, TRANSCRIPTION, VOCABULARY_LEARNING
+    from app.segments import Segment
+    from app.storage import open_store
+    from app.storage.sink import keep_transcript
+    from app.textmetrics import word_errors
+    from app.transcription.engine import WhisperEngine
+    from app.transcription.files import load_audio_file
+    from app.vocabulary.bias import VocabularyBias
+    from app.vocabulary.corrections import correct_segment
+    from app.vocabulary.store import VocabularyStore
+
+    gate = open_gate()
+    for purpose in (TRANSCRIPTION, TRANSCRIPT_STORAGE, VOCABULARY_LEARNING):
+        gate.grant(purpose, via="benchmark")
+    store = open_store()
+    vocabulary = VocabularyStore(store)
+    plain = WhisperEngine()
+    plain.load()
+
+    # 1. learn from corrections, exactly as `candor meetings correct` does
+    learned_from: dict[str, list[str]] = {}
+    for domain in DOMAINS:
+        spoken = generate(domain.corrected, audio_dir / domain.name / "corrected")
+        for utterance in spoken:
+            heard = plain.transcribe_audio(load_audio_file(utterance.path))
+            # one passage is one sentence or two: kept as one segment, corrected to its text
+            one = [Segment(heard[0].start, heard[-1].end, " ".join(s.text for s in heard))]
+            meeting = keep_transcript(store, gate, one, source="file",
+                                      title=f"{domain.name} passage", seconds=utterance.seconds)
+            assert meeting is not None
+            outcome = correct_segment(store, meeting, 0, utterance.text, gate)
+            learned_from.setdefault(domain.name, []).extend(outcome.learned)
+    terms = tuple(vocabulary.texts())
+    all_terms = {t for d in DOMAINS for t in d.terms}
+    learned_right = sorted(t for t in terms if t in all_terms or any(
+        part in all_terms for part in t.split()))
+
+    # 2. unseen passages, without and with the learned vocabulary. Paired: the unlearned text
+    # is the biased run's own first pass (VocabularyBias.unbiased), because faster-whisper's
+    # temperature fallback samples, so two runs of the same audio can differ by themselves;
+    # the time without vocabulary is a separate plain run.
+    bias = VocabularyBias(gate, terms)
+    biased = WhisperEngine(vocabulary=bias)
+    biased._model = plain.load()  # one model in memory for both
+    passages = []
+    for domain in DOMAINS:
+        spoken = generate(domain.unseen, audio_dir / domain.name / "unseen",
+                          voices=UNSEEN_VOICES, speeds=UNSEEN_SPEEDS)
+        for utterance in spoken:
+            audio = load_audio_file(utterance.path)
+            plain_run, (before, after) = transcribe(plain, audio), paired(biased, bias, audio)
+            spoken_terms = [t for t in domain.terms if has_term(t, utterance.text)]
+            e0, n = word_errors(utterance.text, before.text)
+            e1, _ = word_errors(utterance.text, after.text)
+            passages.append({
+                "domain": domain.name, "voice": utterance.voice, "speed": utterance.speed,
+                "text": utterance.text, "unlearned": before.text, "learned": after.text,
+                "terms": len(spoken_terms),
+                "recalled_unlearned": sum(has_term(t, before.text) for t in spoken_terms),
+                "recalled_learned": sum(has_term(t, after.text) for t in spoken_terms),
+                "words": n, "errors_unlearned": e0, "errors_learned": e1,
+                "cpu_unlearned_s": plain_run.cpu_s, "cpu_learned_s": after.cpu_s,
+            })
+
+    # 3. general speech with a 50-term vocabulary loaded
+    fifty = tuple(dict.fromkeys([*terms, *EXTRA_GLOSSARY]))[:50]
+    general_bias = VocabularyBias(gate, fifty)
+    general_engine = WhisperEngine(vocabulary=general_bias)
+    general_engine._model = plain.load()
+    refs = json.loads((SPEECH / "transcripts.json").read_text())
+    general = []
+    for name in GENERAL:
+        audio = load_audio_file(SPEECH / name)
+        plain_run = transcribe(plain, audio)
+        before, after = paired(general_engine, general_bias, audio)
+        e0, n = word_errors(refs[name]["text"], before.text)
+        e1, _ = word_errors(refs[name]["text"], after.text)
+        general.append({"file": name, "words": n, "errors_unlearned": e0, "errors_learned": e1,
+                        "cpu_unlearned_s": plain_run.cpu_s, "cpu_learned_s": after.cpu_s,
+                        "changed": before.text != after.text})
+    store.close()
+    gate.close()
+
+    def total(rows, key):
+        return sum(r[key] for r in rows)
+
+    terms_spoken = total(passages, "terms")
+    words = total(passages, "words")
+    worse = [p for p in passages
+             if (p["errors_learned"] - p["errors_unlearned"]) / p["words"] > 0.02]
+    general_words = total(general, "words")
+    summary = {
+        "model": "tiny.en int8 beam 1",
+        "learned_terms": list(terms),
+        "learned_terms_that_are_dev_terms": learned_right,
+        "vocabulary_size_general": len(fifty),
+        "unseen_passages": len(passages),
+        "unseen_term_recall_unlearned": total(passages, "recalled_unlearned") / terms_spoken,
+        "unseen_term_recall_learned": total(passages, "recalled_learned") / terms_spoken,
+        "unseen_wer_unlearned": total(passages, "errors_unlearned") / words,
+        "unseen_wer_learned": total(passages, "errors_learned") / words,
+        "unseen_passages_worse_by_over_2_points": len(worse),
+        "general_wer_unlearned": total(general, "errors_unlearned") / general_words,
+        "general_wer_learned": total(general, "errors_learned") / general_words,
+        "cpu_ratio_unseen": total(passages, "cpu_learned_s") / total(passages, "cpu_unlearned_s"),
+        "cpu_ratio_general": total(general, "cpu_learned_s") / total(general, "cpu_unlearned_s"),
+        "bias_verdicts_unseen": bias.verdicts,
+        "bias_verdicts_general": general_bias.verdicts,
+        "load_average_1min": os.getloadavg()[0],
+        "passages": passages,
+        "general": general,
+    }
+    summary["unseen_wer_ratio"] = summary["unseen_wer_learned"] / summary["unseen_wer_unlearned"]
+    text = json.dumps(summary, indent=2, ensure_ascii=False)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    print()
+    print(f"{'domain':<10}{'terms':>6}{'recall before':>15}{'after':>7}{'WER before':>12}"
+          f"{'after':>7}")
+    for domain in DOMAINS:
+        rows = [p for p in passages if p["domain"] == domain.name]
+        t, w = total(rows, "terms"), total(rows, "words")
+        print(f"{domain.name:<10}{t:>6}{total(rows, 'recalled_unlearned') / t:>15.0%}"
+              f"{total(rows, 'recalled_learned') / t:>7.0%}"
+              f"{total(rows, 'errors_unlearned') / w:>12.3f}"
+              f"{total(rows, 'errors_learned') / w:>7.3f}")
+    s = summary
+    print(f"unseen: recall {s['unseen_term_recall_unlearned']:.0%} -> "
+          f"{s['unseen_term_recall_learned']:.0%} (goal >= 85 %); WER ratio "
+          f"{s['unseen_wer_ratio']:.2f} (goal <= 0.7); passages worse by > 2 points: "
+          f"{len(worse)} (goal 0)")
+    print(f"general ({len(fifty)} terms loaded): WER {s['general_wer_unlearned']:.3f} -> "
+          f"{s['general_wer_learned']:.3f} (goal <= +0.005); CPU ratio general "
+          f"{s['cpu_ratio_general']:.2f}, unseen {s['cpu_ratio_unseen']:.2f} (goal <= 1.2)")
+
+
+if __name__ == "__main__":
+    main()
