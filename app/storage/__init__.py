@@ -5,7 +5,7 @@ No Qt here. The window and `candor listen` hold the InstanceLock, open the store
 """
 
 from app.consent import ConsentRequired
-from app.storage.database import DatabaseCorrupt, Recovery, StorageError, StoreBusy
+from app.storage.database import DatabaseCorrupt, DiskFull, Recovery, StorageError, StoreBusy
 from app.storage.deletion import count_data_for_purpose, delete_data_for_purpose
 from app.storage.erase import EraseResult, erase_everything
 from app.storage.export import export_all, export_meeting
@@ -18,6 +18,7 @@ from app.storage.models import (
     MeetingGone,
     MeetingSummary,
     SearchHit,
+    SearchResult,
     UnknownMeeting,
 )
 from app.storage.report import build_report, format_report
@@ -29,7 +30,7 @@ from app.storage.retention import (
     enforce_retention,
 )
 from app.storage.schema import SchemaTooNew
-from app.storage.sink import StoredMeetingSink
+from app.storage.sink import SinkOutcome, StoredMeetingSink
 from app.storage.store import open_store
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "ConsentRequired",
     "DataDamaged",
     "DatabaseCorrupt",
+    "DiskFull",
     "EraseResult",
     "InstanceLock",
     "KeyUnavailable",
@@ -51,6 +53,8 @@ __all__ = [
     "RetentionTimer",
     "SchemaTooNew",
     "SearchHit",
+    "SearchResult",
+    "SinkOutcome",
     "StorageError",
     "StoreBusy",
     "StoredMeetingSink",

@@ -9,6 +9,8 @@ leaves half a file where an earlier save was.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
@@ -31,7 +33,9 @@ ReceiptsProvider = Callable[[], object]
 
 
 class ExportError(StorageError):
-    pass
+    def __init__(self, message: str, *, disk_full: bool = False) -> None:
+        super().__init__(message)
+        self.disk_full = disk_full
 
 
 def render_meeting(meeting: Meeting, fmt: str) -> str:
@@ -59,25 +63,34 @@ def save_transcript(
     *,
     title: str,
     metadata: dict[str, object] | None = None,
+    fmt: str | None = None,
 ) -> str:
-    """Write `segments` to `path` in the format its extension names; returns that format.
+    """Write `segments` to `path` in `fmt` (default: the format its extension names); returns
+    that format.
 
-    Replaces an existing file (the save dialog asked the user) only once the new one is whole.
+    Replaces an existing file (the save dialog asked the user) only once the new one is whole
+    and on disk (fsync); the file is owner-only (0600) whatever the old one's mode was.
     """
-    fmt = transcript_format(path)
+    fmt = fmt or transcript_format(path)
     text = render(segments, fmt, title=title, metadata=metadata)
     staging = path.with_name(f".{path.name}.saving")
     try:
-        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        staging.unlink(missing_ok=True)  # a stale one from a crash; O_EXCL never follows links
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(staging, path)
     except OSError as err:
-        staging.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            staging.unlink(missing_ok=True)
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+        reason = "the disk is full" if full else (err.strerror or str(err))
         raise ExportError(
-            f"could not write {path}: {err.strerror or err}; choose another place"
+            f"could not write {path}: {reason}; "
+            + ("free some space or choose another disk" if full else "choose another place"),
+            disk_full=full,
         ) from err
     log.info("saved a transcript (%d segment(s), %s)", len(segments), fmt)
     return fmt

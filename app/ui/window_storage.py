@@ -29,6 +29,7 @@ from app.storage import (
     erase_everything,
     open_store,
 )
+from app.storage.database import set_aside_notice
 from app.storage.retention import PERIOD_LABELS
 from app.ui.background import TaskRunner
 
@@ -105,6 +106,8 @@ class WindowStorage(QObject):
         recovery = self.store.recovery
         if recovery is not None:
             self.problem.emit("recovery", recovery.message)
+        else:  # set aside earlier and not acted on yet: said at every start, not only the first
+            self.problem.emit("set_aside", set_aside_notice(self.home) or "")
         if not self.does_upkeep:
             return
         self.recovered = self.store.recover_interrupted()
@@ -185,6 +188,7 @@ class WindowStorage(QObject):
             self.retention = RetentionTimer(self._store)
             self.changed.emit()
         self.problem.emit("recovery", "")
+        self.problem.emit("set_aside", "")
         self.problem.emit("retention", "")
         if self.does_upkeep:
             self.enforce_retention()
