@@ -20,8 +20,9 @@ from PySide6.QtWidgets import QApplication, QPushButton
 from app.paths import data_dir
 from app.segments import Segment
 from app.storage import InstanceLock, StoredMeetingSink, open_store
-from app.storage.database import DB_NAME
+from app.storage.database import DB_NAME, keep_set_aside
 from app.ui.main_window import MainWindow
+from tests.support.processes import dead_process, owned_by
 from tests.support.storage import granted_gate, record_meeting
 from tests.ui.dialogs import DialogAnswerer
 from tests.ui.storage_helpers import accessible_texts, interactive, open_window
@@ -87,7 +88,8 @@ def test_a_meeting_interrupted_by_a_crash_is_closed_and_announced(qtbot, gate):
                                  started=NOW - timedelta(minutes=5))
         sink.on_final(Segment(0.0, 3.0, "said before the crash"))
         sink.on_final(Segment(3.0, 7.5, "also said before it"))
-        # The process "dies" here: no finish().
+    # The process recording it dies here: no finish(), and its owner is a process now gone.
+    owned_by(sink.meeting_id, dead_process())
     window = open_window(qtbot, gate)
     summary = window.storage.store.summary(sink.meeting_id)
     assert summary.interrupted
@@ -133,6 +135,24 @@ def test_a_damaged_database_is_set_aside_and_the_window_says_so(qtbot, gate, can
     assert notices.texts() == []
     assert not window.storage_ui.notice_dock.isVisible()
     window.close()
+
+
+def test_a_set_aside_database_is_announced_at_every_start_until_kept(qtbot, gate, candor_home):
+    (data_dir() / DB_NAME).write_bytes(os.urandom(32 * 1024))
+    first = open_window(qtbot, gate)
+    assert "moved aside" in " ".join(first.storage_ui.notices.texts())
+    first.close()
+    # The next start did not set anything aside itself, and still says it.
+    second = open_window(qtbot, gate)
+    [text] = second.storage_ui.notices.texts()
+    assert text.startswith("A damaged meeting database was set aside")
+    assert "candor data set-aside keep" in text
+    assert second.storage_ui.notice_dock.isVisible()
+    second.close()
+    keep_set_aside(candor_home)
+    third = open_window(qtbot, gate)
+    assert third.storage_ui.notices.texts() == []
+    third.close()
 
 
 def _run(args, env, timeout=60):
