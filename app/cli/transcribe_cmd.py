@@ -5,8 +5,13 @@ for the whole run (like `candor listen`), so a withdrawal recorded by another pr
 consent revoke`, the window - stops this one at once: the transcription runs on a worker thread,
 and this thread, woken by the withdrawal, says why and ends the command with exit 3 without
 waiting for the recogniser to finish the 30 s window it is in. Nothing is printed or stored after
-a withdrawal. (The worker is a daemon thread: the process ends with the command, so the CPU stops
-too.)
+a withdrawal.
+
+If the recogniser is still inside a native call then, the process ends with `os._exit`: leaving
+through the interpreter's normal exit while CTranslate2 computes makes its thread pool's
+destructor abort the process ("terminate called without an active exception", exit 134; seen
+in 1 of 3 runs here), and waiting for the call would keep the CPU on the user's audio for up to a
+window after they said stop. Stdout, stderr and the log are flushed first.
 
 `--keep` stores the transcript as a meeting (source "file"), which needs `transcript_storage`;
 without `--keep` nothing is stored. With `--format json` the output then carries "meeting_id".
@@ -15,6 +20,8 @@ without `--keep` nothing is stored. With `--format json` the output then carries
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -34,6 +41,8 @@ if TYPE_CHECKING:
 # benchmarks/consent.py: one poll (a tail-seq read) costs ~0.1 ms, and the gate's listeners run
 # right after; 0.1 s keeps the reaction well inside the 0.5 s promised.
 WATCH_INTERVAL_S = 0.1
+# How long a stopped worker may take to leave on its own before the process ends without it.
+GRACE_S = 0.2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -152,14 +161,16 @@ def _transcribe(args: argparse.Namespace, gate: ConsentGate, location: ModelLoca
     except KeyboardInterrupt:
         cancel.set()
         progress.stop()
+        _leave_if_still_working(worker, gate, "", 130)
         raise
     finally:
         unsubscribe()
     progress.stop()
     if withdrawn:
-        raise CliError(
-            f"{withdrawn[0]} was withdrawn, so the transcription stopped at once; nothing was "
-            "printed or stored", EXIT_CONSENT)
+        message = (f"{withdrawn[0]} was withdrawn, so the transcription stopped at once; "
+                   "nothing was printed or stored")
+        _leave_if_still_working(worker, gate, message, EXIT_CONSENT)
+        raise CliError(message, EXIT_CONSENT)
     err = outcome.error
     if err is None:
         assert outcome.segments is not None
@@ -175,6 +186,21 @@ def _transcribe(args: argparse.Namespace, gate: ConsentGate, location: ModelLoca
     if isinstance(err, ValueError):  # e.g. a language the model does not know
         raise CliError(str(err), EXIT_USAGE) from err
     raise err
+
+
+def _leave_if_still_working(worker: threading.Thread, gate: ConsentGate, message: str,
+                            code: int) -> None:
+    """End the process now if the stopped worker is still in native code (module docstring)."""
+    worker.join(GRACE_S)
+    if not worker.is_alive():
+        return
+    if message:
+        print(f"candor: {message}", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gate.close()
+    logging.shutdown()
+    os._exit(code)
 
 
 def _keep(args: argparse.Namespace, gate: ConsentGate, segments: list[Segment],
