@@ -64,7 +64,8 @@ def test_the_intact_segments_of_a_damaged_meeting_are_shown(one_damaged_segment)
 
     shown = candor("meetings", "show", alpha)
     assert shown.returncode == 0, shown.stderr
-    assert ALPHA[0] in shown.stdout and ALPHA[3] in shown.stdout
+    assert ALPHA[0] in shown.stdout
+    assert ALPHA[3] in shown.stdout
     assert "[this segment is damaged and cannot be read]" in shown.stdout
     assert "1 of 4 segment(s) are damaged" in shown.stderr
 

@@ -93,7 +93,8 @@ def test_a_meeting_cannot_start_on_a_full_disk_and_says_why(disk):
     gate = granted_gate()
     store = open_store()
     disk.fill()
-    with pytest.raises(DiskFull, match="the disk is full: (starting a meeting|creating the storage key) failed") as caught:
+    expected = r"the disk is full: (starting a meeting|creating the storage key) failed"
+    with pytest.raises(DiskFull, match=expected) as caught:
         StoredMeetingSink(store, gate, source="listen")
     assert str(home_of(disk)) in str(caught.value)
     store.close()
@@ -137,7 +138,8 @@ def test_mid_meeting_the_sink_counts_exactly_what_was_not_stored(disk):
     before, after = finals(12), finals(30, offset=12)
     for segment in before:
         sink.on_final(segment)
-    assert sink.outcome.complete and sink.outcome.stored == 12
+    assert sink.outcome.complete
+    assert sink.outcome.stored == 12
     disk.fill()
     for segment in after:
         sink.on_final(segment)  # never raises: the captions go on
@@ -147,8 +149,10 @@ def test_mid_meeting_the_sink_counts_exactly_what_was_not_stored(disk):
     assert outcome.received == 42
     assert outcome.stored + outcome.not_stored == 42
     assert outcome.not_stored >= len(after) - 1  # at most a caption fits in a part-used page
-    assert len(told) == 1 and "the disk is full" in told[0]
-    assert outcome.message is not None and "the disk is full" in outcome.message
+    assert len(told) == 1
+    assert "the disk is full" in told[0]
+    assert outcome.message is not None
+    assert "the disk is full" in outcome.message
     assert f"{outcome.not_stored} of 42 caption(s) were not stored" in outcome.message
 
     final_pass = finals(42)
@@ -179,7 +183,8 @@ def test_the_final_pass_makes_the_meeting_whole_once_space_is_freed(disk):
     sink.on_finished(final_pass)
     outcome = sink.outcome
     assert outcome.complete, outcome
-    assert outcome.final_pass_stored and outcome.ended_recorded
+    assert outcome.final_pass_stored
+    assert outcome.ended_recorded
     assert (outcome.stored, outcome.not_stored) == (25, 0)
     store.close()
     assert stored_texts(sink.meeting_id) == [s.text for s in final_pass]
@@ -199,7 +204,8 @@ def test_sqlite_full_from_a_page_limit_is_counted_the_same_way(candor_home):
     outcome = sink.outcome
     assert outcome.reason == "disk_full"
     assert outcome.received == 203
-    assert outcome.stored + outcome.not_stored == 203 and outcome.not_stored > 0
+    assert outcome.stored + outcome.not_stored == 203
+    assert outcome.not_stored > 0
     stored = outcome.stored
     sink.on_finished([])
     assert not sink.outcome.complete

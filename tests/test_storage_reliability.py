@@ -19,9 +19,9 @@ from app.storage import (
     DatabaseCorrupt,
     InstanceLock,
     open_store,
+    process_identity,
 )
 from app.storage.database import DB_NAME
-from app.storage import process_identity
 from tests.support.processes import dead_process, owned_by
 from tests.support.sink_writer import TEXT
 from tests.support.storage import granted_gate, record_meeting
@@ -250,7 +250,8 @@ def test_a_second_listen_does_not_close_the_first_ones_meeting_as_crashed(writer
     first.kill9()
     after = candor("meetings", "list", "--json")
     assert "1 meeting(s) were interrupted by a crash" in after.stderr
-    assert first.meeting_id in after.stderr and second.meeting_id not in after.stderr
+    assert first.meeting_id in after.stderr
+    assert second.meeting_id not in after.stderr
     states = {m["id"]: m for m in json.loads(after.stdout)}
     assert states[first.meeting_id]["interrupted"]
     assert not states[second.meeting_id]["interrupted"]

@@ -123,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
 def _transcribe(args: argparse.Namespace, gate: ConsentGate, location: ModelLocation,
                 needed: list[str]) -> list[Segment]:
     from app.consent import ConsentRequired
+    from app.storage.database import is_disk_full
     from app.transcription.denoising import DenoiseUnavailable
     from app.transcription.engine import WhisperEngine
     from app.transcription.files import AudioFileError, AudioReadError, transcribe_file
@@ -185,6 +186,10 @@ def _transcribe(args: argparse.Namespace, gate: ConsentGate, location: ModelLoca
         raise CliError(str(err), EXIT_FAILURE) from err
     if isinstance(err, ValueError):  # e.g. a language the model does not know
         raise CliError(str(err), EXIT_USAGE) from err
+    if isinstance(err, OSError) and is_disk_full(err):
+        where = err.filename or "Candor's data folder"
+        raise CliError(f"the disk is full: writing {where} failed. Free some space on that "
+                       "disk, then try again", EXIT_FAILURE) from err
     raise err
 
 
