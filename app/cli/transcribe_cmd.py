@@ -113,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(str(err), EXIT_USAGE if args.model else EXIT_FAILURE) from err
         gate.start_watching(interval=WATCH_INTERVAL_S)
         segments = _transcribe(args, gate, location, needed)
+        if not segments:
+            print(f"candor: no speech was found in {args.file}: the transcript is empty",
+                  file=sys.stderr)
         meeting_id = _keep(args, gate, segments, location.name) if args.keep else None
     finally:
         gate.close()
