@@ -25,10 +25,7 @@ from app.storage.schema import LATEST_VERSION, migrate, schema_version
 from tests.support.processes import dead_process, owned_by
 from tests.support.storage import granted_gate, record_meeting, segments_from
 
-
-@pytest.fixture
-def gate():
-    return granted_gate()
+pytestmark = pytest.mark.grant("transcript_storage", "transcription")
 
 
 @pytest.fixture

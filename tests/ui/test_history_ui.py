@@ -13,17 +13,14 @@ from PySide6.QtWidgets import QApplication
 
 from app.segments import FORMATS, Segment
 from app.storage import StoredMeetingSink, open_store
-from tests.support.storage import granted_gate, record_meeting, speech_sentences
+from tests.support.storage import record_meeting, speech_sentences
 from tests.test_storage_export import parse_cues
 from tests.ui.dialogs import DialogAnswerer
 from tests.ui.storage_helpers import open_window
 
+pytestmark = pytest.mark.grant("transcript_storage", "transcription")
+
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def gate(candor_home):
-    return granted_gate()
 
 
 @pytest.fixture

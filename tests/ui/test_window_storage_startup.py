@@ -23,18 +23,15 @@ from app.storage import InstanceLock, StoredMeetingSink, open_store
 from app.storage.database import DB_NAME, keep_set_aside
 from app.ui.main_window import MainWindow
 from tests.support.processes import dead_process, owned_by
-from tests.support.storage import granted_gate, record_meeting
+from tests.support.storage import record_meeting
 from tests.ui.dialogs import DialogAnswerer
 from tests.ui.storage_helpers import accessible_texts, interactive, open_window
+
+pytestmark = pytest.mark.grant("transcript_storage", "transcription")
 
 REPO = Path(__file__).resolve().parents[2]
 CANDOR = Path(sys.executable).parent / "candor"
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def gate(candor_home):
-    return granted_gate()
 
 
 def _ended_ago(store, gate, title, ago: timedelta, texts=("a caption",)):
