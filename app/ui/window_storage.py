@@ -29,7 +29,7 @@ from app.storage import (
     erase_everything,
     open_store,
 )
-from app.storage.database import set_aside_notice
+from app.storage.database import erase_set_aside, keep_set_aside, set_aside_notice
 from app.storage.retention import PERIOD_LABELS
 from app.ui.background import TaskRunner
 
@@ -121,6 +121,22 @@ class WindowStorage(QObject):
             )
             self.changed.emit()
         self.enforce_retention()
+
+    # -- a damaged database set aside ---------------------------------------------------
+
+    def keep_set_aside(self) -> None:
+        """Keep the set-aside databases for recovery; they are no longer announced."""
+        keep_set_aside(self.home)
+        self._set_aside_handled()
+
+    def erase_set_aside(self) -> None:
+        erase_set_aside(self.home)
+        self._set_aside_handled()
+
+    def _set_aside_handled(self) -> None:
+        self.problem.emit("recovery", "")
+        self.problem.emit("set_aside", "")
+        self.changed.emit()
 
     # -- retention -------------------------------------------------------------------------
 

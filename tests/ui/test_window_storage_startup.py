@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QPushButton
 from app.paths import data_dir
 from app.segments import Segment
 from app.storage import InstanceLock, StoredMeetingSink, open_store
-from app.storage.database import DB_NAME, keep_set_aside
+from app.storage.database import DB_NAME
 from app.ui.main_window import MainWindow
 from tests.support.processes import dead_process, owned_by
 from tests.support.storage import record_meeting
@@ -143,13 +143,33 @@ def test_a_set_aside_database_is_announced_at_every_start_until_kept(qtbot, gate
     second = open_window(qtbot, gate)
     [text] = second.storage_ui.notices.texts()
     assert text.startswith("A damaged meeting database was set aside")
-    assert "candor data set-aside keep" in text
     assert second.storage_ui.notice_dock.isVisible()
+    notice = second.storage_ui.notices.notices["set_aside"]
+    qtbot.mouseClick(notice.action_buttons["Keep it"], Qt.MouseButton.LeftButton)
+    assert second.storage_ui.notices.texts() == []
+    [kept] = [p for p in candor_home.glob("candor.db.corrupt-*") if p.name.endswith(".kept")]
     second.close()
-    keep_set_aside(candor_home)
     third = open_window(qtbot, gate)
-    assert third.storage_ui.notices.texts() == []
+    assert third.storage_ui.notices.texts() == [], "kept: no more reminders"
     third.close()
+    assert kept.exists(), "kept means kept"
+
+
+def test_a_set_aside_database_can_be_erased_from_the_window(qtbot, gate, candor_home):
+    (data_dir() / DB_NAME).write_bytes(os.urandom(32 * 1024))
+    window = open_window(qtbot, gate)
+    notice = window.storage_ui.notices.notices["recovery"]
+    answers = DialogAnswerer(["cancel"])
+    qtbot.mouseClick(notice.action_buttons["Erase it…"], Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert list(candor_home.glob("candor.db.corrupt-*")), "Cancel erases nothing"
+    answers = DialogAnswerer(["confirm"])
+    qtbot.mouseClick(notice.action_buttons["Erase it…"], Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert len(answers.seen) == 1
+    assert not list(candor_home.glob("candor.db.corrupt-*"))
+    assert window.storage_ui.notices.texts() == []
+    window.close()
 
 
 def _run(args, env, timeout=60):
