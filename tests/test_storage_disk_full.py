@@ -89,6 +89,23 @@ def test_exporting_to_a_full_disk_says_so_and_leaves_nothing(disk, tmp_path, mon
     assert sorted(p.name for p in disk.mountpoint.iterdir()) == ["filler.bin"]
 
 
+def test_a_data_export_onto_a_full_disk_says_so_and_leaves_no_half_export(disk, tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setenv("CANDOR_HOME", str(tmp_path / "home-elsewhere"))
+    gate = granted_gate()
+    with open_store() as store:
+        for n in range(3):
+            record_meeting(store, gate, speech_sentences()[:60], title=f"Meeting {n}")
+    gate.close()
+    disk.fill()
+    dest = disk.mountpoint / "export"
+    result = candor("data", "export", str(dest))
+    assert result.returncode == 1, result.stderr
+    assert "the disk is full" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not dest.exists() or not any(dest.rglob("*")), "no half export left"
+
+
 def test_a_meeting_cannot_start_on_a_full_disk_and_says_why(disk):
     gate = granted_gate()
     store = open_store()

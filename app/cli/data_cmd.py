@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli.common import EXIT_USAGE, CliError
+from app.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
 from app.cli.store_access import cli_store, consent_gate, storage_errors, warn
 from app.consent import open_gate
 from app.paths import data_dir
@@ -46,7 +46,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         try:
             result = export_all(store, dest, gate=gate, progress=progress)
         except ExportError as err:
-            raise CliError(str(err), EXIT_USAGE) from err
+            raise CliError(str(err), EXIT_FAILURE if err.disk_full else EXIT_USAGE) from err
     print(f"Exported {result.meetings} meeting(s), consent "
           f"{'receipts' if result.receipts else 'note'} and the data report to {dest}")
     if result.damaged:

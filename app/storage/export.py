@@ -116,9 +116,9 @@ class ExportResult:
 
 def _write(path: Path, text: str, result: ExportResult) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    result.files.append(path)  # listed from its creation, so a failed export can remove it
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
-    result.files.append(path)
 
 
 def _prepare(dest: Path) -> None:
@@ -130,7 +130,9 @@ def _prepare(dest: Path) -> None:
     try:
         dest.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as err:
-        raise ExportError(f"cannot create the export folder {dest}: {err}") from err
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise ExportError(f"cannot create the export folder {dest}: "
+                          + ("the disk is full" if full else str(err)), disk_full=full) from err
 
 
 def export_all(
@@ -143,9 +145,40 @@ def export_all(
     now: datetime | None = None,
 ) -> ExportResult:
     """Write everything Candor holds about the user to `dest` (a new or empty folder):
-    meetings/ (each as JSON, TXT and SRT), consent/receipts.json, report.json and report.txt."""
+    meetings/ (each as JSON, TXT and SRT), consent/receipts.json, report.json and report.txt.
+
+    A write that fails (a full disk) removes what this export wrote, so half an export is never
+    taken for a whole one, and raises ExportError saying why."""
     _prepare(dest)
     result = ExportResult(dest)
+    try:
+        return _export_into(store, dest, result, gate=gate, progress=progress,
+                            receipts=receipts, now=now)
+    except OSError as err:
+        for path in reversed(result.files):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        for folder in (dest / "meetings", dest / "consent", dest):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty: nothing of the user's is removed
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+        reason = "the disk is full" if full else (err.strerror or str(err))
+        raise ExportError(
+            f"the export to {dest} failed ({reason}); what it had written was removed. "
+            + ("Free some space or export to another disk" if full
+               else "Choose another folder"), disk_full=full) from err
+
+
+def _export_into(
+    store: MeetingStore,
+    dest: Path,
+    result: ExportResult,
+    *,
+    gate: Gate | None,
+    progress: Progress | None,
+    receipts: ReceiptsProvider | None,
+    now: datetime | None,
+) -> ExportResult:
     summaries = store.list_meetings()
     total = len(summaries) + 2
     meetings_dir = dest / "meetings"
