@@ -1,5 +1,6 @@
-"""Speech models: found on this device, verified against the manifest before use, remembered,
-and a damaged or missing file is named with what to do; `candor models` lists and downloads."""
+"""Speech models: the catalogue, finding a model on this device, verifying it before use (again
+in every process: a changed file is caught even with its mtime put back), refusing folders that
+are not Whisper models, and naming a damaged or missing file with what to do."""
 
 from __future__ import annotations
 
@@ -7,19 +8,76 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from app.cli import main
 from app.transcription import models
-from app.transcription.manifest import load_manifest
+from app.transcription.manifest import ManifestError, load_manifest
 from app.transcription.models import ModelError, locate_model, verify_model
-from tests.support.model_server import ModelServer, copy_bundled_model
+from tests.support.data import speech_path
+from tests.support.model_server import copy_bundled_model
 
 pytestmark = pytest.mark.model
 
+CATALOGUE = ("tiny.en", "base.en", "small.en", "distil-small.en", "distil-large-v3",
+             "large-v3-turbo")
 
-def test_default_model_is_the_bundled_tiny_en_and_matches_the_manifest():
+
+def _flip_byte(path: Path, offset: int, *, keep_mtime: bool) -> None:
+    before = path.stat()
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        byte = handle.read(1)
+        handle.seek(offset)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    if keep_mtime:
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert path.stat().st_mtime_ns == before.st_mtime_ns
+        assert path.stat().st_size == before.st_size
+
+
+# ---- the catalogue ------------------------------------------------------------------------------
+
+
+def test_the_catalogue_lists_six_pinned_models_and_invents_no_checksums():
+    manifest = load_manifest()
+    assert tuple(manifest.models) == CATALOGUE
+    for spec in manifest.models.values():
+        assert spec.repo, spec.name
+        assert spec.revision, spec.name
+        assert len(spec.revision) == 40, spec.name
+        assert "model.bin" in spec.file_names, spec.name
+        assert spec.size > 0, spec.name
+        assert spec.memory_mb
+        assert spec.speed_class
+        assert spec.accuracy_class
+        assert spec.license
+        for figure in spec.accuracy:
+            assert figure.source, spec.name
+            assert figure.url.startswith("https://"), spec.name
+        assert spec.accuracy or spec.accuracy_note, spec.name
+        # only the bundled model, whose bytes Candor ships, carries checksums
+        has_checksums = any(f.sha256 for f in spec.files)
+        assert has_checksums == (spec.bundled_package is not None), spec.name
+    assert manifest.get("large-v3-turbo").multilingual
+    assert not manifest.get("distil-large-v3").multilingual
+
+
+def test_a_damaged_catalogue_is_refused_naming_the_model_and_field(tmp_path):
+    raw = json.loads(Path("models/manifest.json").read_text())
+    raw["models"]["small.en"]["revision"] = "main"
+    damaged = tmp_path / "manifest.json"
+    damaged.write_text(json.dumps(raw))
+    with pytest.raises(ManifestError, match=r"'small.en'.*revision"):
+        load_manifest(damaged)
+
+
+# ---- locating and verifying ---------------------------------------------------------------------
+
+
+def test_default_model_is_the_bundled_tiny_en_and_matches_the_catalogue():
     location = locate_model(None)
     assert location.name == "tiny.en"
     assert location.origin == "bundled"
@@ -28,34 +86,45 @@ def test_default_model_is_the_bundled_tiny_en_and_matches_the_manifest():
     assert models.verification_state(location) == "verified"
 
 
-def test_verification_is_remembered_and_redone_when_a_file_changes(candor_home, monkeypatch):
+def test_each_file_is_hashed_once_per_process_and_again_when_it_changes(candor_home, monkeypatch):
+    copy = copy_bundled_model(candor_home / "models" / "tiny.en")
     location = locate_model("tiny.en")
-    verify_model(location)
+    assert location.origin == "downloaded"
+    assert location.path == copy.resolve()
     hashed: list[str] = []
     real = models.sha256_file
     monkeypatch.setattr(models, "sha256_file", lambda p: hashed.append(p.name) or real(p))
     verify_model(location)
-    assert hashed == [], "a verified, unchanged model must not be hashed again at start-up"
-
-    copy = copy_bundled_model(candor_home / "models" / "tiny.en")
-    moved = locate_model("tiny.en")
-    assert moved.path == copy.resolve() or moved.path == copy
-    verify_model(moved)
     assert sorted(hashed) == ["config.json", "model.bin", "tokenizer.json", "vocabulary.txt"]
     hashed.clear()
-    stat = (copy / "config.json").stat()
-    os.utime(copy / "config.json", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    verify_model(moved)
+    verify_model(location)
+    assert hashed == [], "an unchanged file is not hashed twice in one process"
+    (copy / "config.json").touch()
+    verify_model(location)
     assert hashed == ["config.json"]
+
+
+def test_a_changed_model_file_with_its_mtime_restored_is_refused(candor_home):
+    """Issue 10 §10: the old check trusted size and mtime and accepted this file."""
+    folder = copy_bundled_model(candor_home / "models" / "tiny.en")
+    assert verify_model(locate_model("tiny.en"))
+    _flip_byte(folder / "model.bin", 50_000_000, keep_mtime=True)
+    # in this process: the ctime moved, so the file is hashed again
+    with pytest.raises(ModelError, match="does not match its checksum"):
+        verify_model(locate_model("tiny.en"))
+    # and in a new process, which hashes every file on first use
+    code = ("from app.transcription.models import locate_model, verify_model\n"
+            "verify_model(locate_model('tiny.en'))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env=os.environ)
+    assert result.returncode != 0
+    assert "does not match its checksum" in result.stderr
+    assert str(folder / "model.bin") in result.stderr
 
 
 def test_corrupted_model_file_names_the_file_and_what_to_do(candor_home):
     folder = copy_bundled_model(candor_home / "models" / "tiny.en")
-    with (folder / "model.bin").open("r+b") as handle:
-        handle.seek(40_000_000)
-        byte = handle.read(1)
-        handle.seek(40_000_000)
-        handle.write(bytes([byte[0] ^ 0xFF]))
+    _flip_byte(folder / "model.bin", 40_000_000, keep_mtime=False)
     with pytest.raises(ModelError) as caught:
         verify_model(locate_model("tiny.en"))
     message = str(caught.value)
@@ -64,16 +133,15 @@ def test_corrupted_model_file_names_the_file_and_what_to_do(candor_home):
     assert "candor models download tiny.en" in message
 
 
-def test_corrupted_model_stops_transcribe_with_the_clear_error(candor_home, gate, shared_data,
-                                                               capsys):
+def test_corrupted_model_stops_transcribe_with_the_clear_error(candor_home, gate, capsys):
     folder = copy_bundled_model(candor_home / "models" / "tiny.en")
     (folder / "model.bin").write_bytes(b"\0" * 75_537_502)
     gate.grant("transcription", via="test")
-    code = main(["transcribe", str(shared_data / "speech" / "jfk.wav")])
+    code = main(["transcribe", str(speech_path("jfk.wav"))])
     err = capsys.readouterr().err
     assert code == 1
     assert str(folder / "model.bin") in err
-    assert "does not match its checksum" in err
+    assert "candor models delete tiny.en" in err
 
 
 def test_missing_model_file_is_named(candor_home):
@@ -92,13 +160,44 @@ def test_unknown_model_name_and_missing_folder_are_clear(tmp_path):
         locate_model(str(tmp_path / "nowhere"))
 
 
-def test_a_folder_the_manifest_does_not_know_is_usable_but_unverifiable(tmp_path):
+def test_a_folder_the_catalogue_does_not_know_is_usable_but_unverifiable(tmp_path):
     folder = copy_bundled_model(tmp_path / "my-model")
     with (folder / "config.json").open("a") as handle:
-        handle.write(" ")  # no longer the manifest's file: Candor cannot vouch for it
+        handle.write(" ")  # no longer the catalogue's file: Candor cannot vouch for it
     location = locate_model(str(folder))
     assert location.spec is None
     assert verify_model(location) is False
+    assert models.verification_state(location) == "unverifiable"
+
+
+def _not_whisper(tmp_path: Path, kind: str) -> Path:
+    folder = copy_bundled_model(tmp_path / kind)
+    if kind == "pytorch":
+        (folder / "model.bin").rename(folder / "model.safetensors")
+    elif kind == "translation":
+        data = bytearray((folder / "model.bin").read_bytes()[:4096])
+        name = b"TransformerSpec\0"
+        data[4:6] = len(name).to_bytes(2, "little")
+        (folder / "model.bin").write_bytes(bytes(data[:6]) + name + bytes(data[6 + 12:]))
+    elif kind == "garbage":
+        (folder / "model.bin").write_bytes(os.urandom(4096))
+    return folder
+
+
+@pytest.mark.parametrize(("kind", "says"), [
+    ("pytorch", "PyTorch/Transformers model"),
+    ("translation", "CTranslate2 TransformerSpec model, not a Whisper speech model"),
+    ("garbage", "is not a CTranslate2 model file"),
+])
+def test_a_folder_that_is_not_a_whisper_model_is_refused(tmp_path, gate, capsys, kind, says):
+    folder = _not_whisper(tmp_path, kind)
+    gate.grant("transcription", via="test")
+    code = main(["transcribe", str(speech_path("jfk.wav")), "--model", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert says in err
+    assert main(["models", "use", str(folder)]) == 2
+    assert says in capsys.readouterr().err
 
 
 def test_loading_sets_the_offline_switches_before_the_hub_library_reads_them():
@@ -117,66 +216,15 @@ def test_loading_sets_the_offline_switches_before_the_hub_library_reads_them():
     assert result.stdout.split() == ["True", "True", "False"]
 
 
-def test_models_list_shows_the_bundled_default(capsys):
+def test_models_list_shows_the_catalogue_and_what_the_bundled_default_is_used_for(capsys):
     assert main(["models", "list", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    tiny = next(r for r in rows if r["name"] == "tiny.en")
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert tuple(rows) == CATALOGUE
+    tiny = rows["tiny.en"]
     assert tiny["default"] is True
     assert tiny["installed"] == "bundled"
-    assert tiny["size"] == load_manifest().get("tiny.en").size
-
-
-# ---- download ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def served(tmp_path):
-    with ModelServer(copy_bundled_model(tmp_path / "served")) as server:
-        yield server
-
-
-def test_download_needs_model_download_consent(candor_home, served, capsys):
-    code = main(["models", "download", "tiny.en", "--url-base", served.url])
-    assert code == 3
-    assert "model_download" in capsys.readouterr().err
-    assert served.requests == []
-    assert not (candor_home / "models" / "tiny.en").exists()
-
-
-def test_download_resumes_verifies_installs_and_uses_up_the_consent(candor_home, served, gate,
-                                                                    capsys):
-    gate.grant("model_download", via="test")
-    served.cut_once["model.bin"] = 30_000_000  # the connection drops after 30 MB
-    code = main(["models", "download", "tiny.en", "--url-base", served.url])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert "run it again to resume" in err
-    assert "%" in err, "progress is shown"
-    assert not (candor_home / "models" / "tiny.en").exists(), "no half model is installed"
-
-    code = main(["models", "download", "tiny.en", "--url-base", served.url])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    assert "installed and verified" in out
-    assert ("/models/tiny.en/model.bin", "bytes=30000000-") in served.requests
-    assert served.bytes_sent < 2 * 75_537_502 - 30_000_000 + 1, "resumed, not restarted"
-    installed = candor_home / "models" / "tiny.en"
-    location = locate_model("tiny.en")
-    assert location.origin == "downloaded"
-    assert location.path == installed
-    assert verify_model(location)
-    gate.refresh()
-    assert not gate.allowed("model_download"), "a download consent is used up by the download"
-
-
-def test_download_with_wrong_bytes_is_rejected_and_deleted(candor_home, served, gate, capsys):
-    with (served.folder / "vocabulary.txt").open("r+b") as handle:
-        handle.write(b"X")
-    gate.grant("model_download", via="test")
-    code = main(["models", "download", "tiny.en", "--url-base", served.url])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert "vocabulary.txt" in err
-    assert "does not match the manifest" in err
-    assert not (candor_home / "models" / "tiny.en").exists()
-    assert not list((candor_home / "models").glob(".tiny.en.partial/vocabulary.txt*"))
+    assert tiny["used_for"] == ["final", "live"]
+    assert tiny["download_bytes"] == load_manifest().get("tiny.en").size
+    assert rows["small.en"]["installed"] is None
+    assert rows["large-v3-turbo"]["language"] == "multilingual"
+    assert rows["distil-large-v3"]["accuracy"][0]["url"].startswith("https://huggingface.co/")

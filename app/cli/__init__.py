@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "transcribe_cmd",
     "listen_cmd",
     "models_cmd",
+    "privacy_cmd",
 )
 
 log = logging.getLogger(__name__)

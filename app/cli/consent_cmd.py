@@ -11,6 +11,17 @@ from typing import Any
 
 from app.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 from app.consent import PURPOSES, ConsentGate, open_gate
+from app.consent.purposes import check_purpose
+from app.consent.review import (
+    PERIOD_LABELS,
+    REVIEW_PERIODS,
+    ReviewError,
+    ReviewStatus,
+    load_period,
+    review_statuses,
+    save_period,
+)
+from app.consent.review import keep as keep_reviewed
 from app.derived_data import PRODUCING, count_derived, delete_derived
 
 
@@ -54,7 +65,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     receipt = sub.add_parser("receipt", help="a JSON consent receipt (one permission or all)")
     receipt.add_argument("purpose", metavar="PURPOSE", nargs="?", choices=PURPOSES)
     receipt.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    receipt.add_argument(
+        "--format",
+        choices=("candor", "kantara"),
+        default="candor",
+        help="candor (default): every event and notice text; kantara: a Kantara Consent "
+        "Receipt v1.1 of the permissions given now, readable by other tools",
+    )
     receipt.set_defaults(func=cmd_receipt)
+
+    review = sub.add_parser(
+        "review",
+        help="permissions due for review; --keep records that you looked again and kept them",
+        description="A permission given longer ago than the review period (default 6 months) "
+        "is due for review. Without --keep this only shows; nothing changes if you ignore it. "
+        "To stop one instead, use `candor consent revoke PURPOSE`.",
+    )
+    # No `choices` here: argparse checks an empty list against them (and fails) before 3.12.
+    review.add_argument("purposes", metavar="PURPOSE", nargs="*", help=", ".join(PURPOSES))
+    review.add_argument(
+        "--keep",
+        action="store_true",
+        help="record a review for each PURPOSE (or, without PURPOSE, for every one that is due)",
+    )
+    review.add_argument(
+        "--every", metavar="PERIOD", choices=REVIEW_PERIODS,
+        help="set the review period: " + ", ".join(REVIEW_PERIODS),
+    )
+    review.add_argument("--json", action="store_true", help="print JSON")
+    review.set_defaults(func=cmd_review)
 
     fresh = sub.add_parser(
         "new-ledger", help="keep a ledger that fails verification as evidence and start anew"
@@ -69,8 +108,45 @@ def _gate() -> ConsentGate:
     return open_gate()
 
 
+def _utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d") if moment else "never"
+
+
+def _review_fields(status: ReviewStatus | None) -> dict[str, Any]:
+    if status is None:
+        return {"last_reviewed_at": None, "last_confirmed_at": None, "review_due_at": None,
+                "review_due": False}
+    return {
+        "last_reviewed_at": _utc(status.last_reviewed_at),
+        "last_confirmed_at": _utc(status.last_confirmed_at),
+        "review_due_at": _utc(status.due_at),
+        "review_due": status.due,
+    }
+
+
+def _review_text(status: ReviewStatus) -> str:
+    confirmed = (
+        f"reviewed {_day(status.last_reviewed_at)}" if status.last_reviewed_at
+        else f"given {_day(status.given_at)}"
+    )
+    if status.due_at is None:
+        return f"{confirmed}; reviews are off"
+    if status.due:
+        return f"{confirmed}; DUE FOR REVIEW since {_day(status.due_at)}"
+    return f"{confirmed}; review due {_day(status.due_at)}"
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     gate = _gate()
+    now = datetime.now(UTC)
+    period = load_period()
+    reviews: dict[str, ReviewStatus] = {s.purpose: s for s in review_statuses(gate, now, period)}
     rows: list[dict[str, Any]] = []
     for state in gate.states():
         notice = gate.notices.current(state.purpose)
@@ -85,6 +161,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "notice_version": notice.version,
                 "given_under_version": state.notice_version,
                 "summary": notice.summary,
+                **_review_fields(reviews.get(state.purpose)),
             }
         )
     if args.json:
@@ -95,6 +172,64 @@ def cmd_list(args: argparse.Namespace) -> int:
             when = f"since {r['given_at'][:19].replace('T', ' ')} UTC" if r["granted"] else ""
             print(f"{r['id']:<{width}}  {r['state']:<16}  v{r['notice_version']}  {when}")
             print(f"{'':<{width}}  {r['summary']}")
+            status = reviews.get(r["id"])
+            if status is not None:
+                print(f"{'':<{width}}  {_review_text(status)}")
+        due = [s.purpose for s in reviews.values() if s.due]
+        if due:
+            print(f"\nDue for review ({PERIOD_LABELS[period]}): {', '.join(due)}. Keep with "
+                  "`candor consent review --keep`, or withdraw with `candor consent revoke P`.")
+    _warn_if_untrusted(gate)
+    return EXIT_OK
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    for purpose in args.purposes:
+        check_purpose(purpose)  # UnknownPurpose: exit 2 naming the valid ones
+    if args.every:
+        save_period(args.every)
+        print(f"Consent review: {PERIOD_LABELS[args.every]}.", file=sys.stderr)
+    gate = _gate()
+    now = datetime.now(UTC)
+    period = load_period()
+    statuses = review_statuses(gate, now, period)
+    kept: list[str] = []
+    if args.keep:
+        chosen = list(dict.fromkeys(args.purposes)) or [s.purpose for s in statuses if s.due]
+        try:
+            records = keep_reviewed(gate, chosen, via="cli")
+        except ReviewError as err:
+            raise CliError(str(err), EXIT_USAGE) from err
+        kept = [r.purpose for r in records]
+        statuses = review_statuses(gate, now, period)
+    elif args.purposes:
+        raise CliError(
+            "give --keep to record that you reviewed and keep "
+            + ", ".join(args.purposes) + "; to stop one, use `candor consent revoke PURPOSE`",
+            EXIT_USAGE,
+        )
+    if args.json:
+        print(json.dumps({
+            "period": period,
+            "kept": kept,
+            "permissions": [
+                {"id": s.purpose, "given_at": _utc(s.given_at), **_review_fields(s)}
+                for s in statuses
+            ],
+        }, indent=2))
+        _warn_if_untrusted(gate)
+        return EXIT_OK
+    for purpose in kept:
+        print(f"Kept after review: {purpose}.")
+    if not statuses:
+        print("No permission is given, so there is nothing to review.")
+    for s in statuses:
+        print(f"{s.purpose:<20}  {_review_text(s)}")
+    due = [s.purpose for s in statuses if s.due]
+    if due and not args.keep:
+        print(f"\n{len(due)} due for review ({PERIOD_LABELS[period]}). Keep them with "
+              "`candor consent review --keep` (or name some), or withdraw one with "
+              "`candor consent revoke PURPOSE`. Ignoring this changes nothing.")
     _warn_if_untrusted(gate)
     return EXIT_OK
 
@@ -191,9 +326,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_receipt(args: argparse.Namespace) -> int:
-    from app.consent.receipts import build_receipt
+    wanted = [args.purpose] if args.purpose else None
+    receipt: dict[str, object]
+    if args.format == "kantara":
+        from app.consent.kantara import NothingGiven, build_kantara_receipt
 
-    receipt = build_receipt(_gate(), [args.purpose] if args.purpose else None)
+        try:
+            receipt = build_kantara_receipt(_gate(), wanted)
+        except NothingGiven as err:
+            raise CliError(str(err), EXIT_USAGE) from err
+    else:
+        from app.consent.receipts import build_receipt
+
+        receipt = build_receipt(_gate(), wanted)
     text = json.dumps(receipt, indent=2, ensure_ascii=False) + "\n"
     if args.out:
         args.out.write_text(text, encoding="utf-8")

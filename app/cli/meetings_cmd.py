@@ -11,7 +11,7 @@ from pathlib import Path
 from app.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
 from app.cli.store_access import cli_store, storage_errors, warn
 from app.segments import FORMATS, Segment
-from app.storage.export import ExportError, render_meeting, save_transcript
+from app.storage.export import ExportError, render_meeting, write_text_atomic
 from app.storage.models import Meeting, MeetingSummary
 
 
@@ -78,13 +78,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _save(path: Path, meeting: Meeting, fmt: str, force: bool) -> None:
+def _save(path: Path, text: str, force: bool) -> None:
     """Through the one atomic writer: staged beside `path`, fsynced, renamed over it."""
     if os.path.lexists(path) and not force:
         raise CliError(f"{path} already exists; choose another file or add --force", EXIT_USAGE)
     try:
-        save_transcript(path, meeting.segments, title=meeting.title,
-                        metadata=meeting.metadata(), fmt=fmt)
+        write_text_atomic(path, text)
     except ExportError as err:
         raise CliError(str(err), EXIT_FAILURE if err.disk_full else EXIT_USAGE) from err
 
@@ -93,10 +92,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     with cli_store("meetings export") as store, storage_errors():
         meeting = store.get(store.resolve(args.id))
     _warn_damaged(meeting)
-    if args.out is None:
-        sys.stdout.write(render_meeting(meeting, args.format))
+    if args.redact:
+        from app.privacy.redact import Redactor, known_names, redact_meeting
+        from app.storage.export import render_redacted
+
+        redacted = redact_meeting(meeting, Redactor(known_names(args.name or ())))
+        counts = redacted.transcript.counts()
+        found = ", ".join(f"{n} × [{kind}]" for kind, n in counts.items() if n) or "nothing"
+        print(f"Redacted: {found} (the stored meeting is unchanged)", file=sys.stderr)
+        text = render_redacted(redacted, args.format)
+    elif args.name:
+        raise CliError("--name only makes sense with --redact", EXIT_USAGE)
     else:
-        _save(Path(args.out), meeting, args.format, args.force)
+        text = render_meeting(meeting, args.format)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        _save(Path(args.out), text, args.force)
         print(f"Wrote meeting {meeting.id} as {args.format} to {args.out}", file=sys.stderr)
     return 0
 
@@ -173,6 +185,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.add_argument(
+        "--redact", action="store_true",
+        help="replace names, e-mail addresses, phone numbers, long numbers and web addresses "
+        "with [NAME], [EMAIL], [PHONE], [NUMBER], [URL] (the stored meeting is unchanged)",
+    )
+    p.add_argument("--name", action="append", metavar="NAME",
+                   help="with --redact: a name to always redact (repeat for more)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("delete", help="delete a meeting and destroy its key")

@@ -101,6 +101,7 @@ def _needed(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from app.consent import open_gate
+    from app.transcription.model_choice import model_for
     from app.transcription.models import ModelError, locate_model
 
     gate = open_gate()
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         needed = _needed(args)
         gate.require_all(needed)
         try:
-            location = locate_model(args.model)
+            location = locate_model(args.model) if args.model else model_for("final")
         except ModelError as err:
             raise CliError(str(err), EXIT_USAGE if args.model else EXIT_FAILURE) from err
         gate.start_watching(interval=WATCH_INTERVAL_S)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.consent import Gate
 from app.segments import FORMATS, Segment, render
@@ -25,6 +26,9 @@ from app.storage.database import StorageError
 from app.storage.meetings import MeetingStore
 from app.storage.models import Meeting
 from app.storage.report import build_report, format_report
+
+if TYPE_CHECKING:
+    from app.privacy.redact import RedactedMeeting, Redactor
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +42,19 @@ class ExportError(StorageError):
         self.disk_full = disk_full
 
 
-def render_meeting(meeting: Meeting, fmt: str) -> str:
-    return render(meeting.segments, fmt, title=meeting.title, metadata=meeting.metadata())
+def render_meeting(meeting: Meeting, fmt: str, *, redactor: Redactor | None = None) -> str:
+    """The meeting in a transcript format; with a `redactor`, identifying text in the segments,
+    the title and the device name is replaced by placeholders (the stored meeting is not)."""
+    if redactor is None:
+        return render(meeting.segments, fmt, title=meeting.title, metadata=meeting.metadata())
+    from app.privacy.redact import redact_meeting
+
+    return render_redacted(redact_meeting(meeting, redactor), fmt)
+
+
+def render_redacted(redacted: RedactedMeeting, fmt: str) -> str:
+    """A redacted meeting (as the preview left it) in a transcript format."""
+    return render(redacted.segments, fmt, title=redacted.title, metadata=redacted.metadata)
 
 
 def export_meeting(store: MeetingStore, meeting_id: str, fmt: str) -> str:
@@ -57,25 +72,13 @@ def transcript_format(path: Path) -> str:
     return fmt
 
 
-def save_transcript(
-    path: Path,
-    segments: Sequence[Segment],
-    *,
-    title: str,
-    metadata: dict[str, object] | None = None,
-    fmt: str | None = None,
-) -> str:
-    """Write `segments` to `path` in `fmt` (default: the format its extension names); returns
-    that format.
-
-    Replaces an existing file (the save dialog asked the user) only once the new one is whole
-    and on disk (fsync); the file is owner-only (0600) whatever the old one's mode was.
-    """
-    fmt = fmt or transcript_format(path)
-    text = render(segments, fmt, title=title, metadata=metadata)
+def write_text_atomic(path: Path, text: str) -> None:
+    """The one way a transcript reaches a file: staged beside `path` (0600, O_EXCL so no link is
+    followed), fsynced, renamed over it. A failure leaves `path` as it was and nothing else;
+    ExportError says why (`disk_full` set when the disk is full)."""
     staging = path.with_name(f".{path.name}.saving")
     try:
-        staging.unlink(missing_ok=True)  # a stale one from a crash; O_EXCL never follows links
+        staging.unlink(missing_ok=True)  # a stale one from a crash
         fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -92,6 +95,24 @@ def save_transcript(
             + ("free some space or choose another disk" if full else "choose another place"),
             disk_full=full,
         ) from err
+
+
+def save_transcript(
+    path: Path,
+    segments: Sequence[Segment],
+    *,
+    title: str,
+    metadata: dict[str, object] | None = None,
+    fmt: str | None = None,
+) -> str:
+    """Write `segments` to `path` in `fmt` (default: the format its extension names); returns
+    that format.
+
+    Replaces an existing file (the save dialog asked the user) only once the new one is whole
+    and on disk (fsync); the file is owner-only (0600) whatever the old one's mode was.
+    """
+    fmt = fmt or transcript_format(path)
+    write_text_atomic(path, render(segments, fmt, title=title, metadata=metadata))
     log.info("saved a transcript (%d segment(s), %s)", len(segments), fmt)
     return fmt
 

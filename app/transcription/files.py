@@ -26,6 +26,7 @@ from app.transcription.engine import (
     TranscriptionCancelled,
     WhisperEngine,
 )
+from app.transcription.model_choice import model_for
 
 __all__ = [
     "AudioFileError",
@@ -138,7 +139,7 @@ def transcribe_file(
     audio = load_audio_file(path)
     if denoise:
         audio = denoise_recording(audio, gate)
-    engine = engine or WhisperEngine(model, language=language)
+    engine = engine or WhisperEngine(model or model_for("final"), language=language)
     withdrawn = threading.Event()
     unsubscribe = gate.on_withdrawn(lambda p: withdrawn.set() if p == TRANSCRIPTION else None)
     stop = AnyEvent(cancel, withdrawn)

@@ -1,35 +1,84 @@
-"""The model manifest (`models/manifest.json`): every model Candor knows and its file checksums."""
+"""The model catalogue (`models/manifest.json`): every model Candor knows, where the hub keeps it,
+what it costs and how accurate it is said to be — as typed, immutable records.
+
+Promise: a catalogue entry names one pinned revision of one hub repository, and the only
+checksums it carries are real ones (the bundled model's files). A manifest that is malformed is
+refused as a whole with a message naming the model and field, never half-read.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal, cast, get_args
 
 from app.paths import models_manifest_path
+
+SpeedClass = Literal["fastest", "fast", "medium", "slow"]
+AccuracyClass = Literal["lowest", "low", "medium", "high"]
+MULTILINGUAL = "multilingual"
+HUB = "https://huggingface.co"
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
 @dataclass(frozen=True, slots=True)
 class FileSpec:
     name: str
-    size: int
-    sha256: str
+    size: int | None  # as the hub lists it for the pinned revision (None: unknown)
+    sha256: str | None  # only where Candor knows the bytes (the bundled model)
+
+
+@dataclass(frozen=True, slots=True)
+class AccuracyFigure:
+    metric: str
+    dataset: str
+    value: float
+    source: str
+    url: str
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
     name: str
     description: str
-    language: str
+    language: str  # "en", or "multilingual"
     files: tuple[FileSpec, ...]
+    repo: str | None = None
+    revision: str | None = None
     bundled_package: str | None = None
-    upstream: str | None = None
-    download_url_base: str | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    license: str = ""
+    parameters_millions: int | None = None
+    memory_mb: int | None = None
+    speed_class: SpeedClass | None = None
+    accuracy_class: AccuracyClass | None = None
+    accuracy: tuple[AccuracyFigure, ...] = ()
+    accuracy_note: str = ""
 
     @property
     def size(self) -> int:
-        return sum(f.size for f in self.files)
+        """Bytes to download (the files whose size is known)."""
+        return sum(f.size or 0 for f in self.files)
+
+    @property
+    def file_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.files)
+
+    @property
+    def upstream(self) -> str | None:
+        return f"{HUB}/{self.repo}" if self.repo else None
+
+    @property
+    def multilingual(self) -> bool:
+        return self.language == MULTILINGUAL
+
+    def file(self, name: str) -> FileSpec | None:
+        return next((f for f in self.files if f.name == name), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +94,77 @@ class ManifestError(RuntimeError):
     pass
 
 
+def _fail(path: Path, name: str, what: str) -> ManifestError:
+    return ManifestError(f"the model manifest {path} is damaged (model {name!r}: {what}); "
+                         "reinstall Candor")
+
+
+def _file_spec(path: Path, model: str, file_name: str, info: Any) -> FileSpec:
+    if not isinstance(info, dict):
+        raise _fail(path, model, f"file {file_name!r} is not an object")
+    size = info.get("size")
+    digest = info.get("sha256")
+    if size is not None and (not isinstance(size, int) or size < 0):
+        raise _fail(path, model, f"file {file_name!r} has no valid size")
+    if digest is not None and (not isinstance(digest, str) or not _SHA256.match(digest.lower())):
+        raise _fail(path, model, f"file {file_name!r} has no valid SHA-256")
+    return FileSpec(file_name, size, digest.lower() if isinstance(digest, str) else None)
+
+
+def _figure(path: Path, model: str, raw: Any) -> AccuracyFigure:
+    try:
+        return AccuracyFigure(str(raw["metric"]), str(raw["dataset"]), float(raw["value"]),
+                              str(raw["source"]), str(raw["url"]), str(raw.get("note", "")))
+    except (KeyError, TypeError, ValueError) as err:
+        raise _fail(path, model, f"an accuracy figure lacks {err}") from err
+
+
+def _choice(path: Path, model: str, field: str, value: Any, allowed: tuple[str, ...]) -> Any:
+    if value is None or value in allowed:
+        return value
+    raise _fail(path, model, f"{field} {value!r} is not one of {', '.join(allowed)}")
+
+
+def _spec(path: Path, name: str, entry: Any) -> ModelSpec:
+    if not isinstance(entry, dict):
+        raise _fail(path, name, "not an object")
+    files_raw = entry.get("files")
+    if not isinstance(files_raw, dict) or not files_raw:
+        raise _fail(path, name, "no files")
+    files = tuple(_file_spec(path, name, f, info) for f, info in sorted(files_raw.items()))
+    repo = entry.get("repo")
+    revision = entry.get("revision")
+    if repo is not None and not (isinstance(repo, str) and _REPO.match(repo)):
+        raise _fail(path, name, f"repo {repo!r} is not owner/name")
+    if revision is not None and not (isinstance(revision, str) and _COMMIT.match(revision)):
+        raise _fail(path, name, "revision is not a 40-hex commit id")
+    bundled = entry.get("bundled_package")
+    if repo is None and bundled is None:
+        raise _fail(path, name, "neither a hub repository nor a bundled package")
+    if bundled is not None and any(f.sha256 is None or f.size is None for f in files):
+        raise _fail(path, name, "a bundled model needs the size and SHA-256 of every file")
+    return ModelSpec(
+        name=name,
+        description=str(entry.get("description", "")),
+        language=str(entry.get("language", "en")),
+        files=files,
+        repo=repo,
+        revision=revision,
+        bundled_package=bundled,
+        license=str(entry.get("license", "")),
+        parameters_millions=entry.get("parameters_millions"),
+        memory_mb=entry.get("memory_mb"),
+        speed_class=cast(SpeedClass | None, _choice(path, name, "speed_class",
+                                                    entry.get("speed_class"),
+                                                    get_args(SpeedClass))),
+        accuracy_class=cast(AccuracyClass | None, _choice(path, name, "accuracy_class",
+                                                          entry.get("accuracy_class"),
+                                                          get_args(AccuracyClass))),
+        accuracy=tuple(_figure(path, name, a) for a in entry.get("accuracy", [])),
+        accuracy_note=str(entry.get("accuracy_note", "")),
+    )
+
+
 def load_manifest(path: Path | None = None) -> Manifest:
     path = path or models_manifest_path()
     try:
@@ -53,26 +173,9 @@ def load_manifest(path: Path | None = None) -> Manifest:
         raise ManifestError(
             f"the model manifest {path} cannot be read ({err}); reinstall Candor"
         ) from err
-    models: dict[str, ModelSpec] = {}
-    for name, entry in raw.get("models", {}).items():
-        source = entry.get("source", {})
-        files = tuple(
-            FileSpec(file_name, int(info["size"]), str(info["sha256"]).lower())
-            for file_name, info in sorted(entry.get("files", {}).items())
-        )
-        url_base = source.get("download_url_base")
-        if url_base is None and source.get("upstream", "").startswith("https://huggingface.co/"):
-            # The Hub serves each file of a repository at <repo>/resolve/<revision>/<file>.
-            url_base = source["upstream"].rstrip("/") + "/resolve/main"
-        models[name] = ModelSpec(
-            name=name,
-            description=str(entry.get("description", "")),
-            language=str(entry.get("language", "")),
-            files=files,
-            bundled_package=source.get("bundled_package"),
-            upstream=source.get("upstream"),
-            download_url_base=url_base,
-        )
+    if not isinstance(raw, dict) or not isinstance(raw.get("models"), dict):
+        raise ManifestError(f"the model manifest {path} lists no models; reinstall Candor")
+    models = {name: _spec(path, name, entry) for name, entry in raw["models"].items()}
     default = str(raw.get("default", ""))
     if default not in models:
         raise ManifestError(f"the model manifest {path} names no valid default model")
