@@ -113,7 +113,10 @@ def run(args: argparse.Namespace) -> int:
         except ModelError as err:
             raise CliError(str(err), EXIT_USAGE if args.model else EXIT_FAILURE) from err
         gate.start_watching(interval=WATCH_INTERVAL_S)
-        segments = _transcribe(args, gate, location, needed)
+        try:
+            segments = _transcribe(args, gate, location, needed)
+        except _Said as said:
+            return said.code
         if not segments:
             print(f"candor: no speech was found in {args.file}: the transcript is empty",
                   file=sys.stderr)
@@ -166,16 +169,17 @@ def _transcribe(args: argparse.Namespace, gate: ConsentGate, location: ModelLoca
     except KeyboardInterrupt:
         cancel.set()
         progress.stop()
-        _leave_if_still_working(worker, gate, "", 130)
+        _leave_if_still_working(worker, gate, 130)
         raise
     finally:
         unsubscribe()
     progress.stop()
     if withdrawn:
-        message = (f"{withdrawn[0]} was withdrawn, so the transcription stopped at once; "
-                   "nothing was printed or stored")
-        _leave_if_still_working(worker, gate, message, EXIT_CONSENT)
-        raise CliError(message, EXIT_CONSENT)
+        # Said at once; then the process ends, with or without the worker (module docstring).
+        print(f"candor: {withdrawn[0]} was withdrawn, so the transcription stopped at once; "
+              "nothing was printed or stored", file=sys.stderr, flush=True)
+        _leave_if_still_working(worker, gate, EXIT_CONSENT)
+        raise _Said(EXIT_CONSENT)
     err = outcome.error
     if err is None:
         assert outcome.segments is not None
@@ -197,14 +201,19 @@ def _transcribe(args: argparse.Namespace, gate: ConsentGate, location: ModelLoca
     raise err
 
 
-def _leave_if_still_working(worker: threading.Thread, gate: ConsentGate, message: str,
-                            code: int) -> None:
+class _Said(Exception):
+    """The command stopped and has said why already: end with this exit code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _leave_if_still_working(worker: threading.Thread, gate: ConsentGate, code: int) -> None:
     """End the process now if the stopped worker is still in native code (module docstring)."""
     worker.join(GRACE_S)
     if not worker.is_alive():
         return
-    if message:
-        print(f"candor: {message}", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     gate.close()
