@@ -5,13 +5,26 @@ Policy: no log line ever contains transcript text or audio content; log counts, 
 
 from __future__ import annotations
 
+import errno
 import logging
 import logging.handlers
+import sys
 
 from app.paths import logs_dir
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _configured = False
+
+
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The log file; on a full disk a line that cannot be written is dropped without the
+    "--- Logging error ---" traceback Python would print (the command says the disk is full)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        err = sys.exc_info()[1]
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+            return
+        super().handleError(record)
 
 
 def setup_logging(*, stderr_level: int = logging.WARNING) -> None:
@@ -20,7 +33,7 @@ def setup_logging(*, stderr_level: int = logging.WARNING) -> None:
         return
     root = logging.getLogger()
     root.setLevel(logging.INFO)
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = _LogFile(
         logs_dir() / "candor.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
     )
     file_handler.setFormatter(logging.Formatter(_FORMAT))

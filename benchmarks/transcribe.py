@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.textmetrics import word_errors  # noqa: E402
 
-SPEECH = ROOT.parent / "shared" / "data" / "speech"
+SPEECH = Path(os.environ.get("CANDOR_TEST_DATA", ROOT.parent / "shared" / "data")) / "speech"
 # real_concat is these recordings joined; it is reported apart so nothing is counted twice.
 FILES = ["jfk.wav", "lj050_0131.wav", "ldc93s1.wav", "stereo_left.wav", "stereo_right.wav",
          "harvard9_concat.wav"]

@@ -113,11 +113,18 @@ def virtual_mic() -> Iterator[VirtualMic]:
 
 
 @pytest.fixture
-def gate(candor_home: Path) -> Iterator[object]:
-    """The real consent gate of this test's CANDOR_HOME, every purpose not given."""
+def gate(candor_home: Path, request: pytest.FixtureRequest) -> Iterator[object]:
+    """The real consent gate of this test's CANDOR_HOME (the one gate fixture of the suite).
+
+    Every purpose starts not given, unless the test or its module is marked
+    `@pytest.mark.grant("transcript_storage", ...)`: those are given before the test starts,
+    recorded in the ledger as a user's grants are."""
     from app.consent import open_gate
 
     gate = open_gate()
+    for marker in request.node.iter_markers("grant"):
+        for purpose in marker.args:
+            gate.grant(purpose, via="test")
     yield gate
     gate.close()
 

@@ -211,8 +211,14 @@ def test_withdrawing_microphone_closes_the_stream_and_no_frame_arrives_after(
     capture, _ = started_capture(gate)
     try:
         virtual_mic.play(shared_data / "speech" / "jfk.wav")
-        collect(capture, 0.5)
-        time.sleep(0.3)  # let audio pile up in the buffer: it must be dropped, not delivered
+        read = collect(capture, 0.5)
+        # Audio piles up unread in the buffer (the device delivers past what was read): it
+        # must be dropped, not delivered.
+        last_read = read[-1].end if read else 0.0
+        deadline = time.monotonic() + 30
+        while capture.position < last_read + 0.3:
+            assert time.monotonic() < deadline, "the device delivered nothing more"
+            time.sleep(0.01)
         assert source_outputs(virtual_mic)
         gate.withdraw("microphone", via="test")
         with pytest.raises(ConsentRequired):

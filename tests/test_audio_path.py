@@ -39,7 +39,12 @@ def test_speech_played_into_virtual_mic_is_captured_intact(virtual_mic, shared_d
         assert started.wait(5), "no audio callback from the virtual microphone"
         began = time.monotonic()
         virtual_mic.play_and_wait(wav)
-        sd.sleep(800)
+        # Wait until as much audio came back as was played (a condition, not a guess of the
+        # latency); a capture slower than real time makes this take longer than the audio.
+        deadline = began + 60
+        while sum(len(b) for b in blocks) < len(reference):
+            assert time.monotonic() < deadline, "the capture stopped delivering"
+            time.sleep(0.01)
         elapsed = time.monotonic() - began
     captured = np.concatenate(blocks)
     # PortAudio's defaults under PulseAudio deliver a fraction of real time; ours must not.

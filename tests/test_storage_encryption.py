@@ -12,6 +12,7 @@ from app.logging_setup import _FORMAT
 from app.paths import logs_dir
 from app.storage import DataDamaged, crypto, open_store
 from app.storage.database import DB_NAME
+from app.storage.models import DAMAGED_SEGMENT_TEXT
 from tests.support.storage import (
     files_containing,
     granted_gate,
@@ -119,15 +120,18 @@ def test_the_key_file_is_outside_the_database(candor_home):
 def test_swapped_segment_rows_fail_authentication(candor_home):
     gate = granted_gate()
     store = open_store()
-    mid = record_meeting(store, gate, ["pay Alice", "not Bob"])
+    mid = record_meeting(store, gate, ["pay Alice", "not Bob", "on Friday"])
     raw = sqlite3.connect(data_dir_db())
     rows = dict(raw.execute("SELECT seq, text FROM segments WHERE meeting_id = ?", (mid,)))
     raw.execute("UPDATE segments SET text = ? WHERE meeting_id = ? AND seq = 0", (rows[1], mid))
     raw.execute("UPDATE segments SET text = ? WHERE meeting_id = ? AND seq = 1", (rows[0], mid))
     raw.commit()
     raw.close()
-    with pytest.raises(DataDamaged, match=r"segment 0 of meeting .* failed authentication"):
-        store.get(mid)
+    meeting = store.get(mid)
+    # Neither swapped text is shown in the other's place; the intact one still is.
+    assert [s.text for s in meeting.segments] == [DAMAGED_SEGMENT_TEXT, DAMAGED_SEGMENT_TEXT,
+                                                  "on Friday"]
+    assert meeting.damaged == (0, 1)
     store.close()
 
 
@@ -167,7 +171,9 @@ def test_the_wrong_master_key_opens_nothing(candor_home):
         assert "key is wrong" in (summary.error or "")
         with pytest.raises(DataDamaged, match="key is wrong"):
             store.get(mid)
-        assert store.search("secret") == []
+        result = store.search("secret")
+        assert result.hits == []
+        assert result.unreadable_meetings == [mid]  # not found, and said so
 
 
 def test_a_missing_master_key_is_reported_not_replaced(candor_home):

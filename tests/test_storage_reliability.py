@@ -3,6 +3,7 @@ messages a user can act on."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -18,8 +19,10 @@ from app.storage import (
     DatabaseCorrupt,
     InstanceLock,
     open_store,
+    process_identity,
 )
 from app.storage.database import DB_NAME
+from tests.support.processes import dead_process, owned_by
 from tests.support.sink_writer import TEXT
 from tests.support.storage import granted_gate, record_meeting
 
@@ -30,9 +33,10 @@ CANDOR = Path(sys.executable).parent / "candor"
 class Writer:
     """The sink_writer subprocess: a listening Candor that stores every final."""
 
-    def __init__(self, pause: float = 0.0) -> None:
+    def __init__(self, pause: float = 0.0, like_listen: bool = False) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.sink_writer", "--pause", str(pause)],
+            [sys.executable, "-m", "tests.support.sink_writer", "--pause", str(pause),
+             *(["--like-listen"] if like_listen else [])],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=os.environ.copy(),
         )
@@ -68,8 +72,8 @@ class Writer:
 def writer():
     started: list[Writer] = []
 
-    def start(pause: float = 0.0) -> Writer:
-        w = Writer(pause)
+    def start(pause: float = 0.0, like_listen: bool = False) -> Writer:
+        w = Writer(pause, like_listen)
         started.append(w)
         return w
 
@@ -225,3 +229,44 @@ def test_wal_database_survives_reopen_after_kill(writer):
     conn = sqlite3.connect(data_dir() / DB_NAME)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+def test_a_second_listen_does_not_close_the_first_ones_meeting_as_crashed(writer):
+    """Two `candor listen` in one data directory: the second one's start-up upkeep leaves the
+    first one's meeting alone (its process is alive); once that process is killed, the next
+    command closes it as interrupted."""
+    first = writer(pause=0.05, like_listen=True)
+    first.read_finals(3)
+    second = writer(pause=0.05, like_listen=True)  # runs the upkeep while the first records
+    second.read_finals(3)
+    listed = candor("meetings", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert "interrupted by a crash" not in listed.stderr
+    states = {m["id"]: m for m in json.loads(listed.stdout)}
+    for w in (first, second):
+        assert states[w.meeting_id]["ended"] is None, "still being recorded"
+        assert not states[w.meeting_id]["interrupted"]
+    first.read_finals(len(first.printed) + 2)  # and it really goes on storing
+    first.kill9()
+    after = candor("meetings", "list", "--json")
+    assert "1 meeting(s) were interrupted by a crash" in after.stderr
+    assert first.meeting_id in after.stderr
+    assert second.meeting_id not in after.stderr
+    states = {m["id"]: m for m in json.loads(after.stdout)}
+    assert states[first.meeting_id]["interrupted"]
+    assert not states[second.meeting_id]["interrupted"]
+    assert states[second.meeting_id]["ended"] is None
+
+
+def test_a_recycled_pid_is_not_mistaken_for_the_meetings_owner(candor_home):
+    """The owner's pid now belongs to another live process (here: this one), but its start
+    token differs: the meeting's process is gone, so it was interrupted."""
+    gate = granted_gate()
+    with open_store() as store:
+        meeting_id = record_meeting(store, gate, ["before the crash"], finish=False)
+    dead = dead_process()
+    owned_by(meeting_id, process_identity.ProcessIdentity(os.getpid(), dead.start))
+    assert process_identity.is_alive(process_identity.current())
+    with open_store() as store:
+        assert store.recover_interrupted() == [meeting_id]
+        assert store.summary(meeting_id).interrupted

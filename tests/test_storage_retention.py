@@ -22,12 +22,9 @@ from app.storage import (
 from app.storage.retention import next_erase, parse_period
 from tests.support.storage import granted_gate, record_meeting
 
+pytestmark = pytest.mark.grant("transcript_storage", "transcription")
+
 T0 = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def gate():
-    return granted_gate()
 
 
 @pytest.fixture

@@ -22,12 +22,10 @@ from app.storage import (
 )
 from app.storage.database import DB_NAME, connect
 from app.storage.schema import LATEST_VERSION, migrate, schema_version
+from tests.support.processes import dead_process, owned_by
 from tests.support.storage import granted_gate, record_meeting, segments_from
 
-
-@pytest.fixture
-def gate():
-    return granted_gate()
+pytestmark = pytest.mark.grant("transcript_storage", "transcription")
 
 
 @pytest.fixture
@@ -135,12 +133,13 @@ def test_list_search_rename_delete(store, gate):
     assert [m.id for m in listed] == [newer, older]
     assert [m.segments for m in listed] == [2, 1]
 
-    hits = {h.meeting.id: h for h in store.search("SMALL")}
+    hits = {h.meeting.id: h for h in store.search("SMALL").hits}
     assert set(hits) == {older, newer}
     assert [s.text for _i, s in hits[newer].matches] == ["The small boat drifted."]
-    assert [h.meeting.id for h in store.search("dog")] == [newer, older]
-    assert store.search("dog")[0].title_match is True
-    assert store.search("no such words") == []
+    assert [h.meeting.id for h in store.search("dog").hits] == [newer, older]
+    assert store.search("dog").hits[0].title_match is True
+    assert store.search("no such words").hits == []
+    assert store.search("dog").skipped_note() is None  # nothing was left unsearched
 
     store.rename(older, "Q3 planning")
     assert store.summary(older).title == "Q3 planning"
@@ -159,7 +158,8 @@ def test_an_interrupted_meeting_is_closed_at_its_last_caption(store, gate):
     started = datetime(2025, 5, 1, 10, 0, tzinfo=UTC)
     meeting_id = record_meeting(store, gate, ["one", "two", "three"], started=started,
                                 finish=False)
-    store.forget_active(meeting_id)  # as if its process had died
+    store.forget_active(meeting_id)
+    owned_by(meeting_id, dead_process())  # its process died
     assert store.recover_interrupted() == [meeting_id]
     summary = store.summary(meeting_id)
     assert summary.interrupted

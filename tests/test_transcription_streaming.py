@@ -9,7 +9,6 @@ import time
 import numpy as np
 import pytest
 
-from app.consent import open_gate
 from app.textmetrics import normalise, wer
 from app.transcription.agreement import Agreement, Word, fold, strip_committed
 from app.transcription.engine import WhisperEngine
@@ -17,7 +16,7 @@ from app.transcription.live import LiveTranscriber, TranscriptionWithdrawn
 from app.transcription.streaming import Caption, StreamingConfig, StreamingPolicy
 from tests.support.data import read_wav, reference_text
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.grant("transcription")]
 
 RATE = 16000
 CHUNK = 1024  # what the capture hands out: 64 ms
@@ -29,14 +28,6 @@ def engine():
     engine.load()
     yield engine
     engine.release()
-
-
-@pytest.fixture
-def gate(candor_home):
-    gate = open_gate()
-    gate.grant("transcription", via="test")
-    yield gate
-    gate.close()
 
 
 def speech(shared_data, name: str) -> np.ndarray:
@@ -185,7 +176,10 @@ def test_falling_behind_skips_ahead_and_reports_it(engine, shared_data):
 # ---- the worker under the consent gate ----------------------------------------------------------
 
 
-def feed_realtime(transcriber: LiveTranscriber, audio: np.ndarray, stop: threading.Event) -> None:
+def feed_realtime(transcriber: LiveTranscriber, audio: np.ndarray, stop: threading.Event,
+                  fed: list[int] | None = None) -> None:
+    """Feed at the pace a microphone delivers (the sleep paces the input; it synchronises
+    nothing); `fed[0]` counts the samples fed so far."""
     began = time.monotonic()
     for i in range(0, len(audio), CHUNK):
         if stop.is_set():
@@ -194,6 +188,8 @@ def feed_realtime(transcriber: LiveTranscriber, audio: np.ndarray, stop: threadi
         if delay > 0:
             time.sleep(delay)
         transcriber.feed(audio[i : i + CHUNK], i / RATE)
+        if fed is not None:
+            fed[0] = i + CHUNK
 
 
 def test_withdrawal_stops_captions_at_once_and_releases_the_model(gate, shared_data):
@@ -210,7 +206,9 @@ def test_withdrawal_stops_captions_at_once_and_releases_the_model(gate, shared_d
     transcriber = LiveTranscriber(gate, engine, on_caption=on_caption).start()
     assert engine.loaded
     stop = threading.Event()
-    feeder = threading.Thread(target=feed_realtime, args=(transcriber, audio[: 25 * RATE], stop))
+    fed = [0]
+    feeder = threading.Thread(target=feed_realtime,
+                              args=(transcriber, audio[: 25 * RATE], stop, fed))
     feeder.start()
     try:
         assert first_final.wait(30), "no final caption from real speech"
@@ -219,7 +217,12 @@ def test_withdrawal_stops_captions_at_once_and_releases_the_model(gate, shared_d
         assert not engine.loaded, "the model is released when transcription is withdrawn"
         assert len(transcriber.meeting_audio()) == 0, "the meeting audio kept for the final " \
             "pass is dropped"
-        time.sleep(3)  # speech keeps arriving
+        # Speech keeps arriving: wait until 3 s more of it were fed (or all of it was).
+        more = fed[0] + 3 * RATE
+        deadline = time.monotonic() + 60
+        while fed[0] < more and feeder.is_alive():
+            assert time.monotonic() < deadline, "the feeder stalled"
+            time.sleep(0.01)
     finally:
         stop.set()
         feeder.join()

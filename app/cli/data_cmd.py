@@ -7,9 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli.common import EXIT_USAGE, CliError
+from app.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
 from app.cli.store_access import cli_store, consent_gate, storage_errors, warn
 from app.consent import open_gate
+from app.paths import data_dir
+from app.storage.database import erase_set_aside, keep_set_aside, set_aside_databases
 from app.storage.erase import erase_everything
 from app.storage.export import ExportError, export_all
 from app.storage.instance_lock import InstanceLock
@@ -44,7 +46,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         try:
             result = export_all(store, dest, gate=gate, progress=progress)
         except ExportError as err:
-            raise CliError(str(err), EXIT_USAGE) from err
+            raise CliError(str(err), EXIT_FAILURE if err.disk_full else EXIT_USAGE) from err
     print(f"Exported {result.meetings} meeting(s), {result.vocabulary_terms} vocabulary "
           f"term(s), consent "
           f"{'receipts' if result.receipts else 'note'} and the data report to {dest}")
@@ -112,6 +114,39 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_set_aside(args: argparse.Namespace) -> int:
+    """Damaged databases set aside: list them, keep them (no more reminders) or erase them."""
+    home = data_dir()
+    if args.action == "erase":
+        if not args.yes:
+            raise CliError(
+                "this erases the damaged databases set aside, and any meeting still in them, "
+                "for good. Run `candor data set-aside erase --yes` to confirm.", EXIT_USAGE)
+        removed = erase_set_aside(home)
+        print(f"Erased {len(removed)} file(s) of damaged databases set aside."
+              if removed else "No damaged database is set aside.")
+        return 0
+    if args.action == "keep":
+        kept = keep_set_aside(home)
+        if kept:
+            print(f"Kept {len(kept)} damaged database(s): {', '.join(str(p) for p in kept)}. "
+                  "Candor no longer reminds you of them; `candor data report` still lists them "
+                  "and `candor data set-aside erase --yes` removes them.")
+        else:
+            print("No damaged database is waiting for a decision.")
+        return 0
+    found = set_aside_databases(home)
+    if not found:
+        print("No damaged database is set aside.")
+        return 0
+    for path in found:
+        state = "kept" if path.name.endswith(".kept") else "waiting for your decision"
+        print(f"{path}  {path.stat().st_size} bytes  ({state})")
+    print("`candor data set-aside keep` keeps them and stops the reminder; "
+          "`candor data set-aside erase --yes` removes them.")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "data", help="what Candor stores: report, export, erase, retention",
@@ -130,6 +165,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("erase", help="erase all stored data and keys")
     p.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     p.set_defaults(func=cmd_erase)
+
+    p = sub.add_parser("set-aside", help="damaged databases set aside: list, keep or erase them",
+                       description="A damaged meeting database is moved aside (never deleted) "
+                       "and a new one started. Candor reminds you until you decide: keep it "
+                       "(for recovery; no more reminders) or erase it.")
+    p.add_argument("action", nargs="?", choices=("list", "keep", "erase"), default="list")
+    p.add_argument("--yes", action="store_true", help="confirm erase: this cannot be undone")
+    p.set_defaults(func=cmd_set_aside)
 
     p = sub.add_parser("retention", help="show or set how long stored data is kept")
     p.add_argument("category", nargs="?", choices=CATEGORIES)

@@ -1,15 +1,24 @@
-"""`candor denoise IN.wav OUT.wav [--strength low|medium|high]`: noise suppression for a file."""
+"""`candor denoise IN.wav OUT.wav [--strength low|medium|high]`: noise suppression for a file.
+
+Streamed in blocks (app/audio/denoise_file.py), so an hour of audio fits in a few MB. The ledger
+is watched while it runs: a withdrawal of `noise_suppression` recorded by another process stops
+it between two blocks (within ~0.1 s), exit 3, and no output file is left. Only a regular
+input file is read, and the output must be a new path or a regular file (app/audio/wavio.py
+says why links, devices and FIFOs are refused): exit 2 otherwise.
+"""
 
 from __future__ import annotations
 
 import argparse
+import threading
 from pathlib import Path
 
-from app.cli.common import EXIT_CONSENT, EXIT_OK, EXIT_USAGE, CliError
+from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 from app.cli.progress import StderrPercent
 from app.consent.purposes import NOISE_SUPPRESSION
 
 PURPOSE = NOISE_SUPPRESSION
+WATCH_INTERVAL_S = 0.1  # as for `candor transcribe`
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,64 +43,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from app.audio.wavio import WavError, read_wav, write_wav
+    from app.audio.denoise_file import denoise_wav
+    from app.audio.wavio import WavError, WavReader, WavReadError, WavWriteError, WavWriter
     from app.consent import ConsentRequired, open_gate
 
     gate = open_gate()
     try:
-        gate.require(PURPOSE)
-    except ConsentRequired as err:
-        raise CliError(str(err), EXIT_CONSENT) from err
-    try:
-        samples, rate = read_wav(args.input)
-    except WavError as err:
-        raise CliError(str(err), EXIT_USAGE) from err
-    output = args.output
-    if output.is_dir() or not output.parent.is_dir():
-        raise CliError(f"cannot write {output}: give a file name in an existing folder", EXIT_USAGE)
-
-    from app.audio.denoise import StreamingDenoiser, find_quiet
-
-    channels = samples.shape[1]
-    total = samples.shape[0] * channels
-    done = 0
-    progress = StderrPercent("denoising", step=10)
-    cleaned = []
-    notes = []
-    for channel in range(channels):
-        signal = samples[:, channel]
-        denoiser = StreamingDenoiser(gate, rate=rate, strength=args.strength)
         try:
-            quiet = find_quiet(signal, rate)
-            if len(quiet) >= rate:
-                denoiser.learn_noise(quiet)
-                notes.append(f"noise learned from {len(quiet) / rate:.1f} s of quiet audio")
-            else:
-                notes.append("no second of quiet audio found: the start may stay noisy")
-            out = []
-            step = 10 * rate
-            for start in range(0, len(signal), step):
-                out.append(denoiser.process(signal[start : start + step]))
-                done += min(step, len(signal) - start)
-                progress(done / total)
-            out.append(denoiser.flush())
+            gate.require(PURPOSE)
         except ConsentRequired as err:
             raise CliError(str(err), EXIT_CONSENT) from err
+        stop = threading.Event()
+        unsubscribe = gate.on_withdrawn(lambda p: stop.set() if p == PURPOSE else None)
+        gate.start_watching(interval=WATCH_INTERVAL_S)
+        progress = StderrPercent("denoising", step=10)
+        try:
+            with WavReader(args.input) as reader, WavWriter(
+                args.output, channels=reader.info.channels, rate=reader.info.rate
+            ) as writer:
+                result = denoise_wav(reader, writer, gate, strength=args.strength, stop=stop,
+                                     on_progress=progress)
+        except ConsentRequired as err:
+            raise CliError(
+                f"noise_suppression was withdrawn, so denoising stopped at once; {args.output} "
+                "was not written", EXIT_CONSENT) from err
+        except WavReadError as err:
+            raise CliError(f"{err}; {args.output} was not written", EXIT_FAILURE) from err
+        except WavError as err:
+            raise CliError(str(err), EXIT_USAGE) from err
+        except WavWriteError as err:
+            raise CliError(str(err), EXIT_FAILURE if err.disk_full else EXIT_USAGE) from err
         finally:
-            denoiser.close()
-        cleaned.append(np.concatenate(out)[: len(signal)])
-    progress.close()
-    # Withdrawn while we worked: blocks after it passed through untouched; write nothing.
-    try:
-        gate.require(PURPOSE)
-    except ConsentRequired as err:
-        raise CliError(str(err), EXIT_CONSENT) from err
-    try:
-        write_wav(output, np.stack(cleaned, axis=1), rate)
-    except OSError as err:
-        raise CliError(f"cannot write {output}: {err.strerror or err}", EXIT_USAGE) from err
-    seconds = samples.shape[0] / rate
-    print(f"wrote {output} ({seconds:.1f} s, strength {args.strength}; {notes[0]})")
+            unsubscribe()
+            progress.close()
+    finally:
+        gate.close()
+    note = (f"noise learned from {result.quiet_seconds:.1f} s of quiet audio" if result.learned
+            else "no second of quiet audio found: the start may stay noisy")
+    print(f"wrote {args.output} ({result.seconds:.1f} s, strength {args.strength}; {note})")
     return EXIT_OK

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from app.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
-from app.cli.store_access import cli_store, consent_gate, storage_errors
+from app.cli.store_access import cli_store, consent_gate, storage_errors, warn
 from app.consent import ConsentRequired
 from app.consent.purposes import TRANSCRIPT_STORAGE
 from app.segments import FORMATS, Segment
-from app.storage.export import render_meeting
+from app.storage.export import ExportError, render_meeting, write_text_atomic
 from app.storage.models import Meeting, MeetingInProgress, MeetingSummary, UnknownSegment
 
 
@@ -49,9 +49,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_damaged(meeting: Meeting) -> None:
+    if meeting.damaged:
+        n = len(meeting.damaged)
+        warn(f"meeting {meeting.id}: {n} of {len(meeting.segments)} segment(s) are damaged "
+             "(they failed authentication: changed outside Candor or hit by a disk fault) and "
+             "are shown as such; the others are intact")
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     with cli_store("meetings show") as store, storage_errors():
         meeting = store.get(store.resolve(args.id))
+    _warn_damaged(meeting)
     s = meeting.summary
     if args.json:
         print(json.dumps(_show_json(meeting), ensure_ascii=False, indent=2))
@@ -129,22 +138,20 @@ def cmd_correct(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_new(path: Path, text: str, force: bool) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+def _save(path: Path, text: str, force: bool) -> None:
+    """Through the one atomic writer: staged beside `path`, fsynced, renamed over it."""
+    if os.path.lexists(path) and not force:
+        raise CliError(f"{path} already exists; choose another file or add --force", EXIT_USAGE)
     try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError as err:
-        raise CliError(f"{path} already exists; choose another file or add --force",
-                       EXIT_USAGE) from err
-    except OSError as err:
-        raise CliError(f"cannot write {path}: {err.strerror}", EXIT_USAGE) from err
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+        write_text_atomic(path, text)
+    except ExportError as err:
+        raise CliError(str(err), EXIT_FAILURE if err.disk_full else EXIT_USAGE) from err
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     with cli_store("meetings export") as store, storage_errors():
         meeting = store.get(store.resolve(args.id))
+    _warn_damaged(meeting)
     if args.redact:
         from app.privacy.redact import Redactor, known_names, redact_meeting
         from app.storage.export import render_redacted
@@ -161,7 +168,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
     else:
-        _write_new(Path(args.out), text, args.force)
+        _save(Path(args.out), text, args.force)
         print(f"Wrote meeting {meeting.id} as {args.format} to {args.out}", file=sys.stderr)
     return 0
 
@@ -194,7 +201,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not args.text.strip():
         raise CliError("give some text to search for", EXIT_USAGE)
     with cli_store("meetings search") as store, storage_errors():
-        hits = store.search(args.text)
+        result = store.search(args.text)
+    hits = result.hits
+    note = result.skipped_note()
+    if note is not None:
+        warn(note)
     if args.json:
         print(json.dumps(
             [{**h.meeting.to_dict(), "title_match": h.title_match,

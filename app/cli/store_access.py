@@ -1,9 +1,15 @@
 """How sub-commands open the meeting store and turn storage errors into exit codes.
 
 A command that finds no Candor running takes the instance lock for a moment to do the upkeep the
-window would do at start-up: set a damaged database aside, close meetings a crash left open, and
-erase transcripts past their retention. While a Candor runs, that instance does the upkeep and
-the command only reads (SQLite's busy timeout makes it wait, never fail with "locked").
+window would do at start-up: set a damaged database aside, close meetings whose recording
+process is gone, and erase transcripts past their retention. While a Candor runs, that instance
+does the upkeep and the command only reads (SQLite's busy timeout makes it wait, never fail with
+"locked").
+
+Every command says so while a damaged database set aside waits for the user to act on it
+(`candor data set-aside --erase` or `--keep`), not only the command that set it aside. A full
+disk is one clear message ("the disk is full ...", exit 1), never a traceback; upkeep that cannot
+be written on a full disk is skipped with a warning and the command goes on reading.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from app.consent import ConsentGate, open_gate
 from app.consent.gate import ledger_paths
 from app.keystore import SecretUnavailable
 from app.paths import data_dir
-from app.storage.database import StorageError
+from app.storage.database import DiskFull, StorageError, is_disk_full, set_aside_notice
 from app.storage.instance_lock import AlreadyRunning, InstanceLock
 from app.storage.meetings import MeetingStore
 from app.storage.models import UnknownMeeting
@@ -31,19 +37,23 @@ def warn(message: str) -> None:
 
 
 @contextlib.contextmanager
-def storage_errors() -> Iterator[None]:
+def storage_errors(what: str = "the command") -> Iterator[None]:
     try:
         yield
     except UnknownMeeting as err:
         raise CliError(str(err), EXIT_USAGE) from err
     except (StorageError, SchemaTooNew, AlreadyRunning, SecretUnavailable) as err:
         raise CliError(str(err), EXIT_FAILURE) from err
+    except OSError as err:  # the instance lock or a key file on a full disk
+        if is_disk_full(err):
+            raise CliError(str(DiskFull(data_dir(), what)), EXIT_FAILURE) from err
+        raise
 
 
 @contextlib.contextmanager
 def cli_store(command: str, *, create: bool = False) -> Iterator[MeetingStore]:
     """The store for one command; `create=False` leaves a fresh profile untouched."""
-    with storage_errors():
+    with storage_errors(f"`candor {command}`"):
         lock = InstanceLock(f"`candor {command}`")
         upkeep = lock.try_acquire()
         try:
@@ -54,6 +64,10 @@ def cli_store(command: str, *, create: bool = False) -> Iterator[MeetingStore]:
                 _upkeep(store)
         finally:
             lock.release()
+        if store.recovery is None:
+            notice = set_aside_notice(store.home)
+            if notice is not None:
+                warn(notice)
         try:
             yield store
         finally:
@@ -61,7 +75,11 @@ def cli_store(command: str, *, create: bool = False) -> Iterator[MeetingStore]:
 
 
 def _upkeep(store: MeetingStore) -> None:
-    recovered = store.recover_interrupted()
+    try:
+        recovered = store.recover_interrupted()
+    except DiskFull as err:
+        warn(f"{err} (meetings left open by a crash are closed next time)")
+        return
     if recovered:
         warn(f"{len(recovered)} meeting(s) were interrupted by a crash and have been closed; "
              f"every caption saved before it is kept: {', '.join(recovered)}")
@@ -69,6 +87,9 @@ def _upkeep(store: MeetingStore) -> None:
         result = enforce_retention(store)
     except RetentionSettingsError as err:
         warn(str(err))
+        return
+    except DiskFull as err:
+        warn(f"{err} (transcripts past their retention period are erased next time)")
         return
     if result.count:
         warn(f"erased {result.count} transcript(s) past their retention period "

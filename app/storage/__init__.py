@@ -5,7 +5,7 @@ No Qt here. The window and `candor listen` hold the InstanceLock, open the store
 """
 
 from app.consent import ConsentRequired
-from app.storage.database import DatabaseCorrupt, Recovery, StorageError, StoreBusy
+from app.storage.database import DatabaseCorrupt, DiskFull, Recovery, StorageError, StoreBusy
 from app.storage.deletion import count_data_for_purpose, delete_data_for_purpose
 from app.storage.erase import EraseResult, erase_everything
 from app.storage.export import export_all, export_meeting
@@ -19,6 +19,7 @@ from app.storage.models import (
     MeetingInProgress,
     MeetingSummary,
     SearchHit,
+    SearchResult,
     SegmentCorrection,
     UnknownMeeting,
     UnknownSegment,
@@ -32,7 +33,7 @@ from app.storage.retention import (
     enforce_retention,
 )
 from app.storage.schema import SchemaTooNew
-from app.storage.sink import StoredMeetingSink
+from app.storage.sink import SinkOutcome, StoredMeetingSink
 from app.storage.store import open_store
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "ConsentRequired",
     "DataDamaged",
     "DatabaseCorrupt",
+    "DiskFull",
     "EraseResult",
     "InstanceLock",
     "KeyUnavailable",
@@ -55,7 +57,9 @@ __all__ = [
     "RetentionTimer",
     "SchemaTooNew",
     "SearchHit",
+    "SearchResult",
     "SegmentCorrection",
+    "SinkOutcome",
     "StorageError",
     "StoreBusy",
     "StoredMeetingSink",

@@ -1,5 +1,16 @@
 """Opening `candor.db`: pragmas, integrity check, setting a corrupt file aside, migrations.
 
+A full disk is never a traceback: `disk_full_as_error` turns SQLite's SQLITE_FULL (and the OS's
+ENOSPC/EDQUOT) into `DiskFull`, a StorageError whose message starts "the disk is full" and names
+the folder and what to do. SQLite rolls a transaction back by itself on SQLITE_FULL, so callers
+roll back only while a transaction is still open (`rollback_if_open`).
+
+A damaged database set aside stays announced (`set_aside_notice`, shown by every command and the
+window) until the user acts on it (`candor data set-aside erase|keep`): `erase_set_aside`
+removes it; `keep_set_aside` keeps it and marks it as seen by renaming it to
+`candor.db.corrupt-<stamp>.kept` (the name still says what it is, so the report and
+erase-everything still find it).
+
 Pragmas: WAL (readers never block the writer), synchronous=FULL (a committed segment survives
 power loss, not only a killed process), secure_delete (deleted rows are overwritten with zeros),
 temp_store=MEMORY (sorts and temp tables never touch disk), foreign keys, and a busy timeout so
@@ -8,9 +19,12 @@ a second reader waits instead of failing with "database is locked".
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +38,7 @@ DB_NAME = "candor.db"
 SIDE_FILES = ("-wal", "-shm")
 BUSY_TIMEOUT_S = 10.0
 CORRUPT_SUFFIX = ".corrupt-"
+KEPT_SUFFIX = ".kept"  # a set-aside database the user chose to keep: no longer announced
 
 
 class StorageError(Exception):
@@ -36,6 +51,52 @@ class DatabaseCorrupt(StorageError):
 
 class StoreBusy(StorageError):
     """Another process kept the database busy longer than the timeout."""
+
+
+class DiskFull(StorageError):
+    """Nothing more can be written to the disk holding Candor's data."""
+
+    def __init__(self, folder: Path, what: str) -> None:
+        self.folder = folder
+        self.what = what
+        super().__init__(
+            f"the disk is full: {what} failed because nothing more can be written to {folder}. "
+            "Free some space on that disk, then try again; what was stored before is kept"
+        )
+
+
+_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """SQLITE_FULL, SQLite failing to grow its shared-memory file, or ENOSPC/EDQUOT."""
+    if isinstance(err, sqlite3.Error):
+        code = getattr(err, "sqlite_errorcode", None)
+        if code is None:
+            return "database or disk is full" in str(err)
+        # SQLITE_IOERR_SHMSIZE: the -shm file could not be grown (measured on a full tmpfs).
+        return (code & 0xFF) == sqlite3.SQLITE_FULL or code == sqlite3.SQLITE_IOERR_SHMSIZE
+    return isinstance(err, OSError) and err.errno in _FULL_ERRNOS
+
+
+@contextlib.contextmanager
+def disk_full_as_error(folder: Path, what: str) -> Iterator[None]:
+    """Re-raise a full disk met inside the block as DiskFull(folder, what)."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as err:
+        if is_disk_full(err):
+            log.info("the disk is full: %s failed in %s", what, folder)
+            raise DiskFull(folder, what) from err
+        raise
+
+
+def rollback_if_open(conn: sqlite3.Connection) -> None:
+    """Roll back the transaction still open, if any: after SQLITE_FULL (and a few other errors)
+    SQLite has already rolled it back, and a second ROLLBACK would fail with "cannot rollback -
+    no transaction is active", hiding the real error."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 @dataclass(frozen=True)
@@ -51,7 +112,9 @@ class Recovery:
         return (
             f"The meeting database was damaged ({self.reason}). It was moved aside to {main} "
             "and a new, empty one was started. Nothing was deleted: the old file is still "
-            "there, and still encrypted with your key, for recovery or for `candor data erase`."
+            "there, and still encrypted with your key, for recovery. Until you act on it, "
+            "Candor reminds you: `candor data set-aside erase --yes` removes it, "
+            "`candor data set-aside keep` keeps it and stops the reminder."
         )
 
 
@@ -86,7 +149,8 @@ def _create_private(path: Path) -> None:
 
 def connect(path: Path | str) -> sqlite3.Connection:
     if str(path) != ":memory:":
-        _create_private(Path(path))
+        with disk_full_as_error(Path(path).parent, "creating the meeting database"):
+            _create_private(Path(path))
     # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT), so each
     # segment insert is exactly one transaction and nothing waits in an implicit one.
     conn = sqlite3.connect(
@@ -134,7 +198,67 @@ def set_aside(db_path: Path, reason: str, now: datetime | None = None) -> Recove
 
 
 def set_aside_files(home: Path) -> list[Path]:
+    """Every file of every set-aside database (kept or not, with their WAL and SHM files)."""
     return sorted(p for p in home.glob(f"{DB_NAME}{CORRUPT_SUFFIX}*") if p.is_file())
+
+
+def set_aside_databases(home: Path, *, kept: bool | None = None) -> list[Path]:
+    """The set-aside databases themselves (not their side files); `kept=False` only those the
+    user has not acted on yet, `kept=True` only those kept."""
+    found = [p for p in set_aside_files(home) if not p.name.endswith(SIDE_FILES)]
+    if kept is None:
+        return found
+    return [p for p in found if p.name.endswith(KEPT_SUFFIX) == kept]
+
+
+def _with_side_files(database: Path) -> list[Path]:
+    return [database.with_name(database.name + s) for s in ("", *SIDE_FILES)
+            if database.with_name(database.name + s).exists()]
+
+
+def set_aside_notice(home: Path) -> str | None:
+    """What to tell the user about set-aside databases not acted on yet (None when none)."""
+    waiting = set_aside_databases(home, kept=False)
+    if not waiting:
+        return None
+    names = ", ".join(p.name for p in waiting)
+    if len(waiting) == 1:
+        what, it = "A damaged meeting database was", "it"
+    else:
+        what, it = f"{len(waiting)} damaged meeting databases were", "them"
+    return (
+        f"{what} set aside in {home} ({names}). Still encrypted with your key, it may hold "
+        f"meetings you no longer see. `candor data set-aside erase --yes` removes {it}; "
+        f"`candor data set-aside keep` keeps {it} and stops this reminder."
+    )
+
+
+def erase_set_aside(home: Path) -> list[Path]:
+    """Remove every set-aside database (kept or not) and its side files; returns what went."""
+    removed = []
+    for path in set_aside_files(home):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    if removed:
+        log.warning("erased %d file(s) of set-aside damaged databases", len(removed))
+    return removed
+
+
+def keep_set_aside(home: Path) -> list[Path]:
+    """Mark every announced set-aside database as kept (renamed `<name>.kept`, with its side
+    files): it stays on disk, in the report and for erase-everything, and is no longer
+    announced. Returns the new paths of the databases."""
+    kept = []
+    for database in set_aside_databases(home, kept=False):
+        target = database.with_name(database.name + KEPT_SUFFIX)
+        for path in _with_side_files(database):
+            suffix = path.name[len(database.name):]
+            path.rename(target.with_name(target.name + suffix))
+        kept.append(target)
+    if kept:
+        log.info("kept %d set-aside database(s); no longer announced", len(kept))
+    return kept
 
 
 def _try_open(path: Path) -> tuple[sqlite3.Connection | None, str | None]:
@@ -172,6 +296,13 @@ def open_database(
         memory = connect(":memory:")
         migrate(memory)
         return memory, None
+    with disk_full_as_error(home, f"opening the meeting database {path}"):
+        return _open_database(home, path, lock)
+
+
+def _open_database(
+    home: Path, path: Path, lock: InstanceLock | None
+) -> tuple[sqlite3.Connection, Recovery | None]:
     conn, problem = _try_open(path)
     recovery = None
     if conn is None:
@@ -194,7 +325,11 @@ def open_database(
         finally:
             if temporary is not None:
                 temporary.release()
-    migrate(conn)
+    try:
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
     return conn, recovery
 
 

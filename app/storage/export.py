@@ -9,6 +9,8 @@ leaves half a file where an earlier save was.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
@@ -35,7 +37,9 @@ ReceiptsProvider = Callable[[], object]
 
 
 class ExportError(StorageError):
-    pass
+    def __init__(self, message: str, *, disk_full: bool = False) -> None:
+        super().__init__(message)
+        self.disk_full = disk_full
 
 
 def render_meeting(meeting: Meeting, fmt: str, *, redactor: Redactor | None = None) -> str:
@@ -68,32 +72,47 @@ def transcript_format(path: Path) -> str:
     return fmt
 
 
-def save_transcript(
-    path: Path,
-    segments: Sequence[Segment],
-    *,
-    title: str,
-    metadata: dict[str, object] | None = None,
-) -> str:
-    """Write `segments` to `path` in the format its extension names; returns that format.
-
-    Replaces an existing file (the save dialog asked the user) only once the new one is whole.
-    """
-    fmt = transcript_format(path)
-    text = render(segments, fmt, title=title, metadata=metadata)
+def write_text_atomic(path: Path, text: str) -> None:
+    """The one way a transcript reaches a file: staged beside `path` (0600, O_EXCL so no link is
+    followed), fsynced, renamed over it. A failure leaves `path` as it was and nothing else;
+    ExportError says why (`disk_full` set when the disk is full)."""
     staging = path.with_name(f".{path.name}.saving")
     try:
-        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        staging.unlink(missing_ok=True)  # a stale one from a crash
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(staging, path)
     except OSError as err:
-        staging.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            staging.unlink(missing_ok=True)
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+        reason = "the disk is full" if full else (err.strerror or str(err))
         raise ExportError(
-            f"could not write {path}: {err.strerror or err}; choose another place"
+            f"could not write {path}: {reason}; "
+            + ("free some space or choose another disk" if full else "choose another place"),
+            disk_full=full,
         ) from err
+
+
+def save_transcript(
+    path: Path,
+    segments: Sequence[Segment],
+    *,
+    title: str,
+    metadata: dict[str, object] | None = None,
+    fmt: str | None = None,
+) -> str:
+    """Write `segments` to `path` in `fmt` (default: the format its extension names); returns
+    that format.
+
+    Replaces an existing file (the save dialog asked the user) only once the new one is whole
+    and on disk (fsync); the file is owner-only (0600) whatever the old one's mode was.
+    """
+    fmt = fmt or transcript_format(path)
+    write_text_atomic(path, render(segments, fmt, title=title, metadata=metadata))
     log.info("saved a transcript (%d segment(s), %s)", len(segments), fmt)
     return fmt
 
@@ -119,9 +138,9 @@ class ExportResult:
 
 def _write(path: Path, text: str, result: ExportResult) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    result.files.append(path)  # listed from its creation, so a failed export can remove it
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
-    result.files.append(path)
 
 
 def _prepare(dest: Path) -> None:
@@ -133,7 +152,9 @@ def _prepare(dest: Path) -> None:
     try:
         dest.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as err:
-        raise ExportError(f"cannot create the export folder {dest}: {err}") from err
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise ExportError(f"cannot create the export folder {dest}: "
+                          + ("the disk is full" if full else str(err)), disk_full=full) from err
 
 
 def export_all(
@@ -148,9 +169,40 @@ def export_all(
     """Write everything Candor holds about the user to `dest` (a new or empty folder):
     meetings/ (each as JSON, TXT and SRT, with the corrected text; a corrected meeting also as
     .corrections.json: what was heard and what it was corrected to), vocabulary.json,
-    consent/receipts.json, report.json and report.txt."""
+    consent/receipts.json, report.json and report.txt.
+
+    A write that fails (a full disk) removes what this export wrote, so half an export is never
+    taken for a whole one, and raises ExportError saying why."""
     _prepare(dest)
     result = ExportResult(dest)
+    try:
+        return _export_into(store, dest, result, gate=gate, progress=progress,
+                            receipts=receipts, now=now)
+    except OSError as err:
+        for path in reversed(result.files):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        for folder in (dest / "meetings", dest / "consent", dest):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty: nothing of the user's is removed
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+        reason = "the disk is full" if full else (err.strerror or str(err))
+        raise ExportError(
+            f"the export to {dest} failed ({reason}); what it had written was removed. "
+            + ("Free some space or export to another disk" if full
+               else "Choose another folder"), disk_full=full) from err
+
+
+def _export_into(
+    store: MeetingStore,
+    dest: Path,
+    result: ExportResult,
+    *,
+    gate: Gate | None,
+    progress: Progress | None,
+    receipts: ReceiptsProvider | None,
+    now: datetime | None,
+) -> ExportResult:
     summaries = store.list_meetings()
     total = len(summaries) + 3
     meetings_dir = dest / "meetings"

@@ -3,7 +3,8 @@
 The window and `candor listen` hold it for their whole life; commands that erase or repair data
 take it briefly. The kernel drops the lock when the process dies (even on kill -9), so a crash
 never leaves a stale lock behind. The file's text says who holds it, for the message the second
-instance shows.
+instance shows. Writing that text is best effort: on a full disk the lock is still taken (the
+kernel holds it, not the file), only the holder's description is missing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import time
 from datetime import UTC, datetime
@@ -20,6 +22,8 @@ from types import TracebackType
 from app.paths import data_dir
 
 LOCK_NAME = "candor.lock"
+
+log = logging.getLogger(__name__)
 
 
 class AlreadyRunning(Exception):
@@ -73,8 +77,12 @@ class InstanceLock:
             "pid": os.getpid(),
             "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
+        except OSError as err:  # ENOSPC: the lock holds anyway; a second instance sees less
+            log.info("instance lock taken, but who holds it could not be written (%s)",
+                     err.strerror or err)
         self._fd = fd
         return True
 

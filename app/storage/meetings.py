@@ -25,16 +25,20 @@ from app import keystore
 from app.consent import Gate
 from app.consent.purposes import TRANSCRIPT_STORAGE, TRANSCRIPTION
 from app.segments import Segment
-from app.storage import crypto
+from app.storage import crypto, process_identity
 from app.storage.database import (
     DB_NAME,
     SIDE_FILES,
     Recovery,
     busy_error,
     checkpoint,
+    disk_full_as_error,
     is_busy,
+    is_disk_full,
+    rollback_if_open,
 )
 from app.storage.models import (
+    DAMAGED_SEGMENT_TEXT,
     DataDamaged,
     KeyUnavailable,
     Meeting,
@@ -42,6 +46,7 @@ from app.storage.models import (
     MeetingInProgress,
     MeetingSummary,
     SearchHit,
+    SearchResult,
     SegmentCorrection,
     StoreStats,
     UnknownMeeting,
@@ -85,7 +90,8 @@ class MeetingStore:
         key: bytes | None
         try:
             if create:
-                key = keystore.get_or_create_secret(crypto.MASTER_KEY_NAME, home=self.home)
+                with disk_full_as_error(self.home, "creating the storage key"):
+                    key = keystore.get_or_create_secret(crypto.MASTER_KEY_NAME, home=self.home)
             else:
                 key = keystore.get_secret(crypto.MASTER_KEY_NAME, home=self.home)
         except keystore.SecretUnavailable as err:
@@ -117,7 +123,8 @@ class MeetingStore:
 
     @contextlib.contextmanager
     def _write(self, what: str) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        """One IMMEDIATE transaction; a full disk raises DiskFull (nothing of it is kept)."""
+        with self._lock, disk_full_as_error(self.home, what):
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as err:
@@ -127,12 +134,12 @@ class MeetingStore:
             try:
                 yield self._conn
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback_if_open(self._conn)
                 raise
             try:
                 self._conn.execute("COMMIT")
             except sqlite3.OperationalError as err:
-                self._conn.execute("ROLLBACK")
+                rollback_if_open(self._conn)
                 if is_busy(err):
                     raise busy_error(what) from err
                 raise
@@ -164,9 +171,15 @@ class MeetingStore:
         model: str | None = None,
         language: str | None = None,
         started: datetime | None = None,
+        complete: Sequence[Segment] | None = None,
+        ended: datetime | None = None,
     ) -> str:
         """Create a stored meeting; raises ConsentRequired (nothing written) without
-        `transcript_storage`. Returns the meeting id."""
+        `transcript_storage`, DiskFull when the disk cannot take it. Returns the meeting id.
+
+        With `complete` (a finished transcript, e.g. a transcribed file) the meeting, its
+        segments and its end (`ended`, default now) are written in the same transaction: all of
+        it is stored, or nothing."""
         if source not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
         gate.require(TRANSCRIPT_STORAGE)
@@ -176,11 +189,12 @@ class MeetingStore:
         master = self._master_key(create=True)
         key = crypto.new_key()
         transcription_record = gate.record_id(TRANSCRIPTION)
+        owner = process_identity.current()
         with gate.guard(TRANSCRIPT_STORAGE) as storage_record, self._write("starting a meeting"):
             meeting_id = self._new_id()
             self._conn.execute(
-                "INSERT INTO meetings (id, title, started, device, model, language, source) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO meetings (id, title, started, device, model, language, source, "
+                "owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     meeting_id,
                     crypto.seal_text(key, meeting_id, _TITLE, None, title),
@@ -189,6 +203,8 @@ class MeetingStore:
                     model,
                     language,
                     source,
+                    owner.pid,
+                    owner.start,
                 ),
             )
             self._conn.execute(
@@ -202,9 +218,24 @@ class MeetingStore:
                 "INSERT INTO meeting_consent (meeting_id, purpose, record_id) VALUES (?, ?, ?)",
                 [(meeting_id, purpose, record) for purpose, record in links],
             )
-            self._active[meeting_id] = key
-        log.info("meeting %s started (source %s, consent record %s)",
-                 meeting_id, source, storage_record)
+            if complete is not None:
+                self._conn.executemany(
+                    "INSERT INTO segments (meeting_id, seq, start, end, text) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (meeting_id, seq, float(s.start), float(s.end),
+                         crypto.seal_text(key, meeting_id, _TEXT, seq, s.text))
+                        for seq, s in enumerate(complete)
+                    ],
+                )
+                self._conn.execute(
+                    "UPDATE meetings SET ended = ? WHERE id = ?",
+                    (to_iso(ended or datetime.now(UTC)), meeting_id),
+                )
+            else:
+                self._active[meeting_id] = key
+        log.info("meeting %s %s (source %s, consent record %s)", meeting_id,
+                 "stored whole" if complete is not None else "started", source, storage_record)
         return meeting_id
 
     def _new_id(self) -> str:
@@ -273,18 +304,25 @@ class MeetingStore:
         return frozenset(self._active)
 
     def recover_interrupted(self) -> list[str]:
-        """Close meetings left open by a process that died (call only while holding the
-        instance lock, so no live process is still recording them). Their end is set to the
-        last stored segment; they are marked interrupted; every stored segment stays."""
+        """Close meetings left open by a process that died. Only a meeting whose owner (the
+        process that began it: pid and start token, see process_identity.py) is gone counts;
+        one still being recorded by a live process - this one or another Candor - is left
+        alone. Their end is set to the last stored segment; they are marked interrupted; every
+        stored segment stays."""
         with self._write("recovering interrupted meetings"):
             rows = self._conn.execute(
-                "SELECT m.id, m.started, COALESCE(MAX(s.end), 0) FROM meetings m "
-                "LEFT JOIN segments s ON s.meeting_id = m.id "
+                "SELECT m.id, m.started, COALESCE(MAX(s.end), 0), m.owner_pid, m.owner_start "
+                "FROM meetings m LEFT JOIN segments s ON s.meeting_id = m.id "
                 "WHERE m.ended IS NULL GROUP BY m.id"
             ).fetchall()
             recovered = []
-            for meeting_id, started, last_end in rows:
+            for meeting_id, started, last_end, owner_pid, owner_start in rows:
                 if meeting_id in self._active:
+                    continue
+                owner = process_identity.ProcessIdentity(int(owner_pid or 0), owner_start)
+                if process_identity.is_alive(owner):
+                    log.info("meeting %s is still being recorded by process %d; left open",
+                             meeting_id, owner.pid)
                     continue
                 start = from_iso(started)
                 assert start is not None
@@ -378,8 +416,10 @@ class MeetingStore:
         return found[0]
 
     def get(self, meeting_id: str) -> Meeting:
-        """The meeting with its decrypted segments; DataDamaged if any value fails
-        authentication (a damaged meeting is reported, not shown partly)."""
+        """The meeting with its decrypted segments. Damage is isolated to what is damaged: a
+        segment that fails authentication is kept in its place with DAMAGED_SEGMENT_TEXT and
+        its position listed in `Meeting.damaged`; the others are shown. DataDamaged only when
+        nothing of the meeting can be read (its title or key fails)."""
         with self._lock:
             summary = self.summary(meeting_id)
             if summary.error:
@@ -390,39 +430,62 @@ class MeetingStore:
                 "ORDER BY seq",
                 (meeting_id,),
             ).fetchall()
-            try:
-                segments = [
-                    Segment(start, end, crypto.open_text(key, meeting_id, _TEXT, seq, blob))
-                    for seq, start, end, blob, _heard in rows
-                ]
-                heard = {
-                    position: crypto.open_text(key, meeting_id, _HEARD, seq, sealed)
-                    for position, (seq, _s, _e, _t, sealed) in enumerate(rows)
-                    if sealed is not None
-                }
-            except crypto.DecryptionFailed as err:
-                raise DataDamaged(str(err)) from err
-        return Meeting(summary, segments, heard)
+            segments = []
+            damaged = []
+            heard: dict[int, str] = {}
+            for position, (seq, start, end, blob, sealed) in enumerate(rows):
+                try:
+                    text = crypto.open_text(key, meeting_id, _TEXT, seq, blob)
+                except (crypto.DecryptionFailed, UnicodeDecodeError):
+                    damaged.append(position)
+                    text = DAMAGED_SEGMENT_TEXT
+                segments.append(Segment(start, end, text))
+                if sealed is not None and position not in damaged:
+                    try:
+                        heard[position] = crypto.open_text(key, meeting_id, _HEARD, seq, sealed)
+                    except (crypto.DecryptionFailed, UnicodeDecodeError):
+                        damaged.append(position)
+        if damaged:
+            # Counts and positions only: never the text, never the ciphertext.
+            log.warning("meeting %s: %d segment(s) failed authentication and are shown as "
+                        "damaged", meeting_id, len(damaged))
+        return Meeting(summary, segments, heard, damaged=tuple(damaged))
 
-    def search(self, text: str) -> list[SearchHit]:
-        """Case-insensitive search of titles and transcripts, decrypted in memory only."""
-        return list(self.iter_search(text))
+    def search(self, text: str) -> SearchResult:
+        """Case-insensitive search of titles and transcripts, decrypted in memory only; what
+        could not be searched (damaged segments, unreadable meetings) is counted in it."""
+        result = SearchResult()
+        result.hits.extend(self.iter_search(text, skipped=result))
+        return result
 
-    def iter_search(self, text: str) -> Iterator[SearchHit]:
+    def iter_search(self, text: str, *, skipped: SearchResult | None = None
+                    ) -> Iterator[SearchHit]:
         """`search`, one hit at a time, so a window can show results while it runs. The lock is
-        held per meeting, not for the whole search: captions keep being stored meanwhile."""
+        held per meeting, not for the whole search: captions keep being stored meanwhile.
+        A damaged segment is skipped (never matched against its placeholder), an unreadable
+        meeting too; both are counted in `skipped` when given."""
         needle = text.casefold().strip()
         if not needle:
             return
         for summary in self.list_meetings():
             if summary.error:
+                if skipped is not None:
+                    skipped.unreadable_meetings.append(summary.id)
                 continue
             try:
                 meeting = self.get(summary.id)
             except UnknownMeeting:  # deleted since the list was read
                 continue
+            except DataDamaged:
+                if skipped is not None:
+                    skipped.unreadable_meetings.append(summary.id)
+                continue
+            if meeting.damaged and skipped is not None:
+                skipped.damaged_segments[meeting.id] = len(meeting.damaged)
+            broken = set(meeting.damaged)
             matches = [
-                (i, s) for i, s in enumerate(meeting.segments) if needle in s.text.casefold()
+                (i, s) for i, s in enumerate(meeting.segments)
+                if i not in broken and needle in s.text.casefold()
             ]
             title_match = needle in (summary.title or "").casefold()
             if title_match or matches:
@@ -628,7 +691,14 @@ class MeetingStore:
         with self._lock:
             if self._conn is None:
                 return
-            checkpoint(self._conn)
+            try:
+                checkpoint(self._conn)
+            except sqlite3.Error as err:
+                # A full disk cannot take the checkpoint: the WAL keeps every committed change
+                # and SQLite replays it next time; closing must not fail over it.
+                if not is_disk_full(err):
+                    raise
+                log.warning("closing the meeting store: the disk is full, WAL left for later")
             self._conn.close()
             self._conn = None  # type: ignore[assignment]
             self._active.clear()

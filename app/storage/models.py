@@ -34,6 +34,10 @@ class MeetingInProgress(StorageError):
     """The meeting is still being recorded, so its transcript cannot be corrected yet."""
 
 
+# Shown in place of a segment that fails authentication (Meeting.damaged lists where).
+DAMAGED_SEGMENT_TEXT = "[this segment is damaged and cannot be read]"
+
+
 def to_iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("meeting times must be timezone-aware")
@@ -82,6 +86,9 @@ class Meeting:
     segments: list[Segment]  # as shown and exported: corrected text where corrected
     # position -> what the recogniser wrote, for each corrected segment ("show what was heard")
     heard: dict[int, str] = field(default_factory=dict)
+    # Positions in `segments` whose stored text failed authentication; they hold
+    # DAMAGED_SEGMENT_TEXT so times and order stay as recorded.
+    damaged: tuple[int, ...] = ()
 
     @property
     def id(self) -> str:
@@ -92,7 +99,10 @@ class Meeting:
         return self.summary.title or ""
 
     def metadata(self) -> dict[str, object]:
-        return self.summary.to_dict()
+        data = self.summary.to_dict()
+        if self.damaged:
+            data["damaged_segments"] = list(self.damaged)
+        return data
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,35 @@ class SearchHit:
     meeting: MeetingSummary
     title_match: bool
     matches: list[tuple[int, Segment]]  # (position in the meeting, segment)
+
+
+@dataclass
+class SearchResult:
+    """A search's hits and what it could not look into: segments that failed authentication
+    (meeting id -> how many) and meetings that cannot be read at all."""
+
+    hits: list[SearchHit] = field(default_factory=list)
+    damaged_segments: dict[str, int] = field(default_factory=dict)
+    unreadable_meetings: list[str] = field(default_factory=list)
+
+    @property
+    def skipped_segments(self) -> int:
+        return sum(self.damaged_segments.values())
+
+    def skipped_note(self) -> str | None:
+        """One sentence saying what was not searched, or None when everything was."""
+        parts = []
+        if self.damaged_segments:
+            n, m = self.skipped_segments, len(self.damaged_segments)
+            parts.append(f"{n} damaged segment{'s' if n != 1 else ''} in {m} "
+                         f"meeting{'s' if m != 1 else ''} ({', '.join(self.damaged_segments)})")
+        if self.unreadable_meetings:
+            n = len(self.unreadable_meetings)
+            parts.append(f"{n} meeting{'s' if n != 1 else ''} that cannot be read "
+                         f"({', '.join(self.unreadable_meetings)})")
+        if not parts:
+            return None
+        return "not searched: " + " and ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -112,10 +112,19 @@ def _corrections_and_vocabulary(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX vocabulary_consent_by_record ON vocabulary_consent(record_id)")
 
 
+def _meeting_owner(conn: sqlite3.Connection) -> None:
+    # The process recording a meeting (app/storage/process_identity.py): only a meeting whose
+    # owner is gone was interrupted by a crash; a second Candor must not close a live one.
+    # Meetings from before this version have no owner and count as gone.
+    conn.execute("ALTER TABLE meetings ADD COLUMN owner_pid INTEGER")
+    conn.execute("ALTER TABLE meetings ADD COLUMN owner_start TEXT")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _to_v1,
     _to_v2,
     _corrections_and_vocabulary,
+    _meeting_owner,
 )
 LATEST_VERSION = len(MIGRATIONS)
 
@@ -140,6 +149,9 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> tuple[int
             conn.execute(f"PRAGMA user_version = {version + 1}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite may have rolled back already (a full disk does): a second ROLLBACK would raise
+        # "cannot rollback - no transaction is active" and hide the real error.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return before, max(before, target)

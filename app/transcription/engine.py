@@ -20,6 +20,7 @@ import numpy as np
 from app.segments import Segment
 from app.transcription.agreement import Word
 from app.transcription.models import ModelLocation, load_whisper, locate_model
+from app.transcription.speech_regions import over_speech, speech_regions
 from app.vocabulary.bias import Decoded, VocabularyBias
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,9 @@ class WhisperEngine:
         a 120 s piece about 100 MB). Pieces are not prompted with the text before them:
         measured, a prompt that matches what is said next makes Whisper skip it (20 % of the
         words were lost on a recording with repeated sentences).
+
+        No text from silence or noise (speech_regions.py): a piece without speech is not
+        decoded, and a segment outside every speech region is dropped.
         """
         model = self.load()
         duration = len(audio) / SAMPLE_RATE
@@ -172,10 +176,19 @@ class WhisperEngine:
             return
         cuts = piece_bounds(audio, self.piece_seconds)
         for lo, hi in itertools.pairwise(cuts):
+            if cancel is not None and cancel.is_set():
+                raise TranscriptionCancelled()
             piece = audio[lo:hi]
             if piece.dtype != np.float32:
                 piece = piece.astype(np.float32) / 32768.0
             offset = lo / SAMPLE_RATE
+            regions = speech_regions(piece)
+            if not regions:
+                log.info("no speech in %.0f s of audio at %.0f s: not decoded",
+                         (hi - lo) / SAMPLE_RATE, offset)
+                if on_progress:
+                    on_progress(min(1.0, hi / SAMPLE_RATE / duration))
+                continue
             segments, _ = model.transcribe(
                 piece,
                 language=self._language(model),
@@ -187,7 +200,7 @@ class WhisperEngine:
                     raise TranscriptionCancelled()
                 if on_progress:
                     on_progress(min(1.0, (offset + seg.end) / duration))
-                if _is_hallucination(seg):
+                if _is_hallucination(seg) or not over_speech(seg.start, seg.end, regions):
                     continue
                 text = seg.text.strip()
                 if text:

@@ -8,7 +8,6 @@ are the store's (app.storage); dialogs are attributes so tests can answer them.
 from __future__ import annotations
 
 import html
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -32,9 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.segments import FORMATS
 from app.storage import MeetingSummary, SearchHit, StorageError
-from app.storage.export import render_meeting
+from app.storage.export import ExportError, save_transcript
 from app.ui.background import Task
 from app.ui.confirm import confirm_destructive
 from app.ui.storage_text import clock, duration, local_time, plural, title_of
@@ -486,28 +484,17 @@ class HistoryView(QWidget):
         if not chosen:
             return None
         path = Path(chosen)
-        fmt = path.suffix.lower().lstrip(".")
-        if fmt not in FORMATS:
-            QMessageBox.warning(
-                self, "Export meeting",
-                f"“{path.name}” does not end in a known format. Use one of: "
-                + ", ".join(f".{f}" for f in FORMATS) + ".",
-            )
-            return None
         try:
-            text = render_meeting(self.storage.store.get(summary.id), fmt)
-            # Written straight to where the user chose (the save dialog asked about replacing).
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            # The one atomic writer: staged beside the file, fsynced, renamed over it (the save
+            # dialog asked about replacing), owner-only whatever the old file's mode was.
+            meeting = self.storage.store.get(summary.id)
+            fmt = save_transcript(path, meeting.segments, title=meeting.title,
+                                  metadata=meeting.metadata())
+        except ExportError as err:  # an unknown extension, or the file could not be written
+            QMessageBox.warning(self, "Export meeting", f"The meeting was not exported: {err}.")
+            return None
         except StorageError as err:
             QMessageBox.warning(self, "Export meeting", f"The meeting cannot be exported: {err}")
-            return None
-        except OSError as err:
-            QMessageBox.warning(
-                self, "Export meeting",
-                f"Could not write {path}: {err.strerror}. Choose another place.",
-            )
             return None
         self._set_status(f"Saved “{title_of(summary)}” as {fmt.upper()} to {path}.")
         return path

@@ -6,6 +6,8 @@ status-bar note of what the retention clock erased.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -22,11 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.confirm import confirm_destructive
 from app.ui.gate_bridge import GateBridge
 from app.ui.history_view import HistoryView
 from app.ui.transparency_view import TransparencyView
 from app.ui.window_storage import WindowStorage
 
+SET_ASIDE_KEYS = ("recovery", "set_aside")  # notices about a damaged database set aside
 NOTICE_STYLE = "QFrame#notice { background: #fff4ce; color: #3b2f00; }"
 
 
@@ -46,10 +50,24 @@ class Notice(QFrame):
         self.dismiss_button = QPushButton("Dismiss", self)
         self.dismiss_button.setAccessibleName("Dismiss notice")
         self.dismiss_button.clicked.connect(lambda: self.dismissed.emit(self.key))
+        self.action_buttons: dict[str, QPushButton] = {}
         layout = QHBoxLayout(self)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignTop)
         self.set_text(text)
+
+    def add_action(self, label: str, description: str, callback: Callable[[], None]
+                   ) -> QPushButton:
+        """A button beside Dismiss that acts on what the notice says."""
+        button = QPushButton(label, self)
+        button.setAccessibleName(label)
+        button.setAccessibleDescription(description)
+        button.clicked.connect(callback)
+        layout = self.layout()
+        assert isinstance(layout, QHBoxLayout)
+        layout.insertWidget(layout.count() - 1, button, 0, Qt.AlignmentFlag.AlignTop)
+        self.action_buttons[label] = button
+        return button
 
     def set_text(self, text: str) -> None:
         self.label.setText(text)
@@ -167,8 +185,28 @@ class StorageUi(QObject):
         self.status_note.setAccessibleName("Automatic erase")
         window.statusBar().addPermanentWidget(self.status_note)
 
-        storage.problem.connect(self.notices.set_notice)
+        storage.problem.connect(self._problem)
         storage.retention_erased.connect(self._retention_note)
+
+    def _problem(self, key: str, text: str) -> None:
+        self.notices.set_notice(key, text)
+        notice = self.notices.notices.get(key)
+        if notice is None or key not in SET_ASIDE_KEYS or notice.action_buttons:
+            return
+        # A damaged database set aside: it is announced at every start until the user keeps or
+        # erases it, so both are offered right here.
+        notice.add_action("Keep it", "Keep the damaged database for recovery and stop this "
+                          "reminder", self.storage.keep_set_aside)
+        notice.add_action("Erase it…", "Erase the damaged database set aside, for good",
+                          self._erase_set_aside)
+
+    def _erase_set_aside(self) -> None:
+        if confirm_destructive(
+            self.window, "Erase the damaged database?",
+            "The damaged meeting database set aside will be erased, with any meeting still in "
+            "it. This cannot be undone.", "Erase",
+        ):
+            self.storage.erase_set_aside()
 
     def _fit_notices(self) -> None:
         self.notice_dock.setVisible(bool(self.notices.notices))

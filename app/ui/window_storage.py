@@ -29,6 +29,7 @@ from app.storage import (
     erase_everything,
     open_store,
 )
+from app.storage.database import erase_set_aside, keep_set_aside, set_aside_notice
 from app.storage.retention import PERIOD_LABELS
 from app.ui.background import TaskRunner
 
@@ -105,6 +106,8 @@ class WindowStorage(QObject):
         recovery = self.store.recovery
         if recovery is not None:
             self.problem.emit("recovery", recovery.message)
+        else:  # set aside earlier and not acted on yet: said at every start, not only the first
+            self.problem.emit("set_aside", set_aside_notice(self.home) or "")
         if not self.does_upkeep:
             return
         self.recovered = self.store.recover_interrupted()
@@ -118,6 +121,22 @@ class WindowStorage(QObject):
             )
             self.changed.emit()
         self.enforce_retention()
+
+    # -- a damaged database set aside ---------------------------------------------------
+
+    def keep_set_aside(self) -> None:
+        """Keep the set-aside databases for recovery; they are no longer announced."""
+        keep_set_aside(self.home)
+        self._set_aside_handled()
+
+    def erase_set_aside(self) -> None:
+        erase_set_aside(self.home)
+        self._set_aside_handled()
+
+    def _set_aside_handled(self) -> None:
+        self.problem.emit("recovery", "")
+        self.problem.emit("set_aside", "")
+        self.changed.emit()
 
     # -- retention -------------------------------------------------------------------------
 
@@ -185,6 +204,7 @@ class WindowStorage(QObject):
             self.retention = RetentionTimer(self._store)
             self.changed.emit()
         self.problem.emit("recovery", "")
+        self.problem.emit("set_aside", "")
         self.problem.emit("retention", "")
         if self.does_upkeep:
             self.enforce_retention()

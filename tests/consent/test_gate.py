@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import linecache
 import os
 import stat
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import keyring
 import pytest
 
-from app.consent import PURPOSES, ConsentRequired, LedgerTampered, NoticeCatalog, open_gate
+from app.consent import (
+    PURPOSES,
+    ConsentGate,
+    ConsentRequired,
+    LedgerTampered,
+    NoticeCatalog,
+    open_gate,
+)
 from tests.consent.helpers import bump_notice, copy_notices
 from tests.support.memory_keyring import FileKeyring
 
@@ -58,28 +67,53 @@ def test_withdrawal_tells_listeners_at_once(candor_home):
     assert len(heard) == 1
 
 
+def wait_until(condition, what: str, timeout: float = 60.0) -> None:
+    """Wait for a condition (generous timeout: the machine may be busy), never a fixed time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.01)
+
+
+def blocked_in_withdraw(thread: threading.Thread) -> bool:
+    """The thread is inside ConsentGate.withdraw, waiting at its `with self._lock:` line: its
+    innermost Python frame is withdraw's, stopped there (acquiring a lock adds no frame)."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    if frame is None or frame.f_code is not ConsentGate.withdraw.__code__:
+        return False
+    return linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip() == (
+        "with self._lock:")
+
+
 def test_guard_orders_work_before_a_withdrawal_in_this_process(candor_home):
     gate = open_gate()
     gate.grant("transcription", via="test")
     order: list[str] = []
-    inside = threading.Event()
+    withdrawing = threading.Thread(
+        target=lambda: (gate.withdraw("transcription", via="panel"),
+                        order.append("withdrawal recorded")))
 
-    def work() -> None:
-        with gate.guard("transcription"):
-            inside.set()
-            time.sleep(0.5)
-            order.append("caption emitted")
-
-    worker = threading.Thread(target=work)
-    worker.start()
-    inside.wait(5)
-    gate.withdraw("transcription", via="panel")
-    order.append("withdrawal recorded")
-    worker.join()
+    with gate.guard("transcription"):
+        withdrawing.start()
+        # Proven, not assumed: the withdrawal is waiting for this guard to end...
+        wait_until(lambda: blocked_in_withdraw(withdrawing), "the withdrawal waits on the guard")
+        assert gate.allowed("transcription")
+        assert order == []
+        order.append("caption emitted")  # ...so the work inside it finishes first
+    withdrawing.join(timeout=60)
     assert order == ["caption emitted", "withdrawal recorded"]
     with pytest.raises(ConsentRequired), gate.guard("transcription"):
         order.append("must not happen")
     assert order[-1] == "withdrawal recorded"
+
+
+def sleeping_in_busy_wait(pid: int) -> bool:
+    """The process sleeps in the kernel, as SQLite's busy handler does between retries."""
+    try:
+        return "nanosleep" in Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return False
 
 
 def test_guard_holds_off_a_withdrawal_from_another_process(candor_home):
@@ -87,6 +121,7 @@ def test_guard_holds_off_a_withdrawal_from_another_process(candor_home):
     emission here; the next guard sees it and refuses."""
     gate = open_gate()
     gate.grant("transcription", via="test")
+    journal = candor_home / "consent-ledger.sqlite3-journal"
     with gate.guard("transcription"):
         revoke = subprocess.Popen(
             [sys.executable, "-m", "app", "consent", "revoke", "transcription"],
@@ -94,10 +129,14 @@ def test_guard_holds_off_a_withdrawal_from_another_process(candor_home):
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(1.5)
+        # Proven by what the other process is doing, not by how long it took: it has begun
+        # writing its record (its rollback journal exists) and its commit is waiting, retried
+        # by SQLite's busy handler, for this guard's read lock to go.
+        wait_until(lambda: journal.exists() and sleeping_in_busy_wait(revoke.pid),
+                   "the revoke process waits to commit")
         assert revoke.poll() is None, "the other process recorded during our emission"
         assert gate.ledger.tail_seq() == 1
-    _out, err = revoke.communicate(timeout=30)
+    _out, err = revoke.communicate(timeout=60)
     assert revoke.returncode == 0, err
     with pytest.raises(ConsentRequired), gate.guard("transcription"):
         pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from app.ui.consent_dialog import OptInDialog
 
@@ -25,6 +25,10 @@ class DialogAnswerer:
     def _poll(self) -> None:
         widget = QApplication.activeModalWidget()
         if widget is None or not self.actions:
+            return
+        if isinstance(widget, QProgressDialog):
+            # A progress dialog asks nothing; on a busy machine it is still up when the poll
+            # comes, and answering it would take the answer meant for the question after it.
             return
         action = self.actions.pop(0)
         if isinstance(widget, OptInDialog):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -133,20 +133,47 @@ def test_allow_and_dont_allow_are_equal_and_neither_is_default(qtbot, candor_hom
     assert dialog.result() != dialog.DialogCode.Accepted
 
 
+class ClickCounter(QObject):
+    """Counts the clicks a user makes: mouse presses that reach a button, whoever sends them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pressed: list[str] = []
+        QApplication.instance().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.MouseButtonPress and isinstance(watched, QAbstractButton):
+            self.pressed.append(watched.text() or watched.accessibleName())
+        return False
+
+    def take(self) -> list[str]:
+        clicks, self.pressed = self.pressed, []
+        return clicks
+
+    def stop(self) -> None:
+        QApplication.instance().removeEventFilter(self)
+
+
 def test_withdraw_in_one_click_closes_the_gate_and_turns_the_toggle_off(window, qtbot):
-    clicks_to_give = 0
-    answers = DialogAnswerer(["allow", "allow"])
+    def click_allow(dialog: OptInDialog) -> None:  # a mouse click, as a user gives it
+        qtbot.mouseClick(dialog.allow_button, Qt.MouseButton.LeftButton)
+
+    counter = ClickCounter()
+    answers = DialogAnswerer([click_allow, click_allow])
     qtbot.mouseClick(window.meeting_view.toggles["live_captions"], Qt.MouseButton.LeftButton)
-    clicks_to_give = 1 + 2  # the toggle, then "Allow" in each of the two notices
     answers.stop()
+    assert answers.errors == []
     assert window.gate.allowed("transcription")
+    clicks_to_give = counter.take()
+    assert len(clicks_to_give) == 3, clicks_to_give  # the toggle, "Allow" in each notice
 
     panel = window.open_consent_panel()
     row = panel.rows["transcription"]
     assert row.action_button.text() == "Withdraw"
     before = len(window.gate.ledger.records())
+    counter.take()
     qtbot.mouseClick(row.action_button, Qt.MouseButton.LeftButton)
-    clicks_to_withdraw = 1
+    clicks_to_withdraw = counter.take()
     assert not window.gate.allowed("transcription")
     records = window.gate.ledger.records()
     assert len(records) == before + 1
@@ -158,13 +185,19 @@ def test_withdraw_in_one_click_closes_the_gate_and_turns_the_toggle_off(window, 
     qtbot.waitUntil(lambda: not window.meeting_view.toggles["live_captions"].isChecked())
     assert window.meeting_view.toggles["microphone"].isChecked(), "only captions needed it"
     assert row.state_label.text() == "Not given"
-    assert clicks_to_withdraw <= clicks_to_give
-    # Giving from the panel: "Give…" and "Allow" — withdrawing there took one click.
-    answers = DialogAnswerer(["allow"])
+    assert clicks_to_withdraw == ["Withdraw"]
+    assert len(clicks_to_withdraw) <= len(clicks_to_give)
+
+    # Giving it again from the panel, counted the same way: "Give…" then "Allow".
+    answers = DialogAnswerer([click_allow])
     qtbot.mouseClick(row.action_button, Qt.MouseButton.LeftButton)
     answers.stop()
+    clicks_to_give_in_panel = counter.take()
+    counter.stop()
     assert window.gate.allowed("transcription")
     assert _grants(window.gate)[-1] == ("transcription", "panel")
+    assert len(clicks_to_give_in_panel) == 2, clicks_to_give_in_panel
+    assert len(clicks_to_withdraw) <= len(clicks_to_give_in_panel)
 
 
 def test_withdrawal_from_the_command_line_turns_the_toggle_off(window, qtbot):

@@ -13,17 +13,14 @@ from PySide6.QtWidgets import QApplication
 
 from app.segments import FORMATS, Segment
 from app.storage import StoredMeetingSink, open_store
-from tests.support.storage import granted_gate, record_meeting, speech_sentences
+from tests.support.storage import record_meeting, speech_sentences
 from tests.test_storage_export import parse_cues
 from tests.ui.dialogs import DialogAnswerer
 from tests.ui.storage_helpers import open_window
 
+pytestmark = pytest.mark.grant("transcript_storage", "transcription")
+
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def gate(candor_home):
-    return granted_gate()
 
 
 @pytest.fixture
@@ -258,6 +255,52 @@ def test_export_a_meeting_in_each_format_and_the_file_parses(window, stored, qtb
         assert body.startswith("# Design call")
         assert all(text in body for text in texts)
     assert str(out) in history.status.text()
+
+
+def test_exporting_over_an_old_file_replaces_it_whole_and_private(window, stored, qtbot,
+                                                                 tmp_path):
+    history = window.storage_ui.show_history()
+    history.meetings.setCurrentItem(history.meetings.topLevelItem(0))
+    (tmp_path / "exports").mkdir()
+    out = tmp_path / "exports" / "design.txt"
+    out.write_text("an older export, readable by everyone\n" * 500)
+    out.chmod(0o644)
+    history.choose_export_path = lambda stem: str(out)
+    qtbot.mouseClick(history.export_button, Qt.MouseButton.LeftButton)
+    assert out.read_text(encoding="utf-8").splitlines() == stored["Design call"][1]
+    assert out.stat().st_mode & 0o777 == 0o600, "the old file's mode is not kept"
+    assert [p.name for p in out.parent.iterdir()] == ["design.txt"], "no staging file left"
+
+
+def test_an_export_that_cannot_be_written_leaves_the_old_file_as_it_was(window, stored, qtbot,
+                                                                        tmp_path):
+    """A full disk mid-export: the old export is still there, whole (it was truncated first)."""
+    from tests.support.full_disk import can_mount, mounted_tmpfs
+
+    if not can_mount():
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    try:
+        context = mounted_tmpfs(tmp_path / "disk", size="64k")
+        disk = context.__enter__()
+    except PermissionError as err:
+        pytest.skip(str(err))
+    try:
+        out = disk.mountpoint / "design.txt"
+        old = "an older export of this meeting\n" * 100
+        out.write_text(old)
+        disk.fill()
+        history = window.storage_ui.show_history()
+        history.meetings.setCurrentItem(history.meetings.topLevelItem(0))
+        history.choose_export_path = lambda stem: str(out)
+        answers = DialogAnswerer(["confirm"])
+        qtbot.mouseClick(history.export_button, Qt.MouseButton.LeftButton)
+        answers.stop()
+        assert len(answers.seen) == 1
+        assert "the disk is full" in answers.seen[0]
+        assert out.read_text() == old
+        assert sorted(p.name for p in disk.mountpoint.iterdir()) == ["design.txt", "filler.bin"]
+    finally:
+        context.__exit__(None, None, None)
 
 
 def test_an_unknown_export_extension_is_refused_with_a_message(window, stored, qtbot, tmp_path):

@@ -13,16 +13,13 @@ from app import keystore
 from app.segments import Segment
 from app.storage import StoredMeetingSink, crypto, open_store
 from app.storage.retention import RetentionSettings
-from tests.support.storage import granted_gate, record_meeting, speech_sentences
+from tests.support.storage import record_meeting, speech_sentences
 from tests.ui.dialogs import DialogAnswerer
 from tests.ui.storage_helpers import open_window
 
+pytestmark = pytest.mark.grant("transcript_storage", "transcription")
+
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def gate(candor_home):
-    return granted_gate()
 
 
 def _store_meetings(gate, ages_days):

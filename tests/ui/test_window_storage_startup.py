@@ -22,18 +22,16 @@ from app.segments import Segment
 from app.storage import InstanceLock, StoredMeetingSink, open_store
 from app.storage.database import DB_NAME
 from app.ui.main_window import MainWindow
-from tests.support.storage import granted_gate, record_meeting
+from tests.support.processes import dead_process, owned_by
+from tests.support.storage import record_meeting
 from tests.ui.dialogs import DialogAnswerer
 from tests.ui.storage_helpers import accessible_texts, interactive, open_window
+
+pytestmark = pytest.mark.grant("transcript_storage", "transcription")
 
 REPO = Path(__file__).resolve().parents[2]
 CANDOR = Path(sys.executable).parent / "candor"
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def gate(candor_home):
-    return granted_gate()
 
 
 def _ended_ago(store, gate, title, ago: timedelta, texts=("a caption",)):
@@ -87,7 +85,8 @@ def test_a_meeting_interrupted_by_a_crash_is_closed_and_announced(qtbot, gate):
                                  started=NOW - timedelta(minutes=5))
         sink.on_final(Segment(0.0, 3.0, "said before the crash"))
         sink.on_final(Segment(3.0, 7.5, "also said before it"))
-        # The process "dies" here: no finish().
+    # The process recording it dies here: no finish(), and its owner is a process now gone.
+    owned_by(sink.meeting_id, dead_process())
     window = open_window(qtbot, gate)
     summary = window.storage.store.summary(sink.meeting_id)
     assert summary.interrupted
@@ -132,6 +131,44 @@ def test_a_damaged_database_is_set_aside_and_the_window_says_so(qtbot, gate, can
     qtbot.mouseClick(notice.dismiss_button, Qt.MouseButton.LeftButton)
     assert notices.texts() == []
     assert not window.storage_ui.notice_dock.isVisible()
+    window.close()
+
+
+def test_a_set_aside_database_is_announced_at_every_start_until_kept(qtbot, gate, candor_home):
+    (data_dir() / DB_NAME).write_bytes(os.urandom(32 * 1024))
+    first = open_window(qtbot, gate)
+    assert "moved aside" in " ".join(first.storage_ui.notices.texts())
+    first.close()
+    # The next start did not set anything aside itself, and still says it.
+    second = open_window(qtbot, gate)
+    [text] = second.storage_ui.notices.texts()
+    assert text.startswith("A damaged meeting database was set aside")
+    assert second.storage_ui.notice_dock.isVisible()
+    notice = second.storage_ui.notices.notices["set_aside"]
+    qtbot.mouseClick(notice.action_buttons["Keep it"], Qt.MouseButton.LeftButton)
+    assert second.storage_ui.notices.texts() == []
+    [kept] = [p for p in candor_home.glob("candor.db.corrupt-*") if p.name.endswith(".kept")]
+    second.close()
+    third = open_window(qtbot, gate)
+    assert third.storage_ui.notices.texts() == [], "kept: no more reminders"
+    third.close()
+    assert kept.exists(), "kept means kept"
+
+
+def test_a_set_aside_database_can_be_erased_from_the_window(qtbot, gate, candor_home):
+    (data_dir() / DB_NAME).write_bytes(os.urandom(32 * 1024))
+    window = open_window(qtbot, gate)
+    notice = window.storage_ui.notices.notices["recovery"]
+    answers = DialogAnswerer(["cancel"])
+    qtbot.mouseClick(notice.action_buttons["Erase it…"], Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert list(candor_home.glob("candor.db.corrupt-*")), "Cancel erases nothing"
+    answers = DialogAnswerer(["confirm"])
+    qtbot.mouseClick(notice.action_buttons["Erase it…"], Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert len(answers.seen) == 1
+    assert not list(candor_home.glob("candor.db.corrupt-*"))
+    assert window.storage_ui.notices.texts() == []
     window.close()
 
 
