@@ -57,7 +57,7 @@ def test_a_correction_is_stored_encrypted_kept_with_what_was_heard_and_exported(
         assert [s.text for s in meeting.segments] == [CORRECTED, HEARD[1]]
         assert meeting.heard == {0: HEARD[0]}
         assert export_meeting(reopened, mid, "txt").splitlines() == [CORRECTED, HEARD[1]]
-        assert reopened.search("Kowalczyk")[0].matches[0][0] == 0
+        assert reopened.search("Kowalczyk").hits[0].matches[0][0] == 0
         result = export_all(reopened, tmp_path / "everything", gate=gate)
     assert result.meetings == 1
     srt = next((tmp_path / "everything" / "meetings").glob("*.srt")).read_text()

@@ -300,6 +300,7 @@ class AudioCapture:
         self._level = (SILENCE_DBFS, SILENCE_DBFS)
         self._past_overflows = 0
         self._dropped_samples = 0
+        self._emitted_end = 0.0
         self._unsubscribe: Callable[[], Any] | None = None
 
     # --- public API ---------------------------------------------------------------------------
@@ -314,6 +315,7 @@ class AudioCapture:
                 self._withdrawn = False
                 self._out.clear()
                 self._buffered = 0
+                self._emitted_end = 0.0
             self._past_overflows = 0
             self._dropped_samples = 0
             try:
@@ -385,7 +387,7 @@ class AudioCapture:
             if session is not None:
                 if not session.ended.is_set():
                     self._finish(session)
-                t0 = session.end_time
+                t0 = max(session.end_time, self._emitted_end)
             with self._cond:
                 self._drop_lost_marker()
             if self._unsubscribe is None:
@@ -479,12 +481,14 @@ class AudioCapture:
     def _emit(self, samples: np.ndarray, start: float) -> None:
         if len(samples) == 0:
             return
-        chunk = AudioChunk(
-            np.ascontiguousarray(samples, dtype=np.float32), float(start), self._target_rate
-        )
         with self._cond:
             if self._withdrawn:
                 return
+            # A resampler's flushed tail can end a fraction of a sample past where the device's
+            # frame count puts the next block; the timeline never runs backwards.
+            chunk = AudioChunk(np.ascontiguousarray(samples, dtype=np.float32),
+                               max(float(start), self._emitted_end), self._target_rate)
+            self._emitted_end = chunk.end
             self._out.append(chunk)
             self._buffered += len(chunk.samples)
             while self._buffered > self._max_buffered_samples and self._out:
