@@ -61,9 +61,12 @@ class FileTranscript:
 
 def _default_engine(model: str | None) -> Any:
     from app.transcription.engine import WhisperEngine
+    from app.transcription.model_choice import model_for
 
-    # No language given: an English-only model answers in English, a multilingual one detects.
-    return WhisperEngine(model, language=None)
+    # The model the user chose for saved transcripts (`candor models use NAME --for final`), as
+    # `candor transcribe` uses. No language given: an English-only model answers in English, a
+    # multilingual one detects.
+    return WhisperEngine(model if model is not None else model_for("final"), language=None)
 
 
 class FileTranscriptionWindow(QWidget):

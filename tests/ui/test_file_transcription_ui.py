@@ -151,6 +151,31 @@ def test_a_damaged_model_is_explained_in_the_window(window, qtbot, shared_data, 
     assert fw.result is None
 
 
+def test_the_window_uses_the_model_chosen_for_saved_transcripts(window, qtbot, shared_data,
+                                                               tmp_path):
+    from app.cli import main
+
+    folder = copy_bundled_model(tmp_path / "my-whisper")
+    with (folder / "config.json").open("a") as handle:
+        handle.write("\n")  # a model the catalogue does not know, so its name is its own
+    assert main(["models", "use", str(folder), "--for", "final"]) == 0
+    fw = _transcribe(window, qtbot, shared_data / "speech" / "jfk.wav")
+    _wait_done(qtbot, fw)
+    assert fw.result is not None, fw.status.text()
+    assert fw.result.model == "my-whisper"
+
+    # a chosen model that went away is named in the window with what to do, not replaced
+    for file in folder.iterdir():
+        file.unlink()
+    folder.rmdir()
+    fw.close()
+    fw = _transcribe(window, qtbot, shared_data / "speech" / "jfk.wav", answers=())
+    _wait_done(qtbot, fw)
+    assert "chosen for saved transcripts" in fw.status.text()
+    assert "--for final" in fw.status.text()
+    assert fw.result is None
+
+
 def test_cancel_stops_a_long_file_and_keeps_nothing(window, qtbot, long_recording):
     fw = _transcribe(window, qtbot, long_recording)
     _wait_transcribing(qtbot, fw)
