@@ -129,6 +129,23 @@ def gate(candor_home: Path, request: pytest.FixtureRequest) -> Iterator[object]:
     gate.close()
 
 
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A hub-like server on 127.0.0.1 serving tiny.en and - built from the same files, since no
+    other model can be fetched here - a base.en repository, each at the revision the catalogue
+    pins; HF_ENDPOINT points at it."""
+    from app.transcription.manifest import load_manifest
+    from tests.support.model_server import HubRepo, HubServer, copy_bundled_model
+
+    manifest = load_manifest()
+    files = copy_bundled_model(tmp_path / "served")
+    repos = [HubRepo(manifest.get(n).repo, files, commit=manifest.get(n).revision)
+             for n in ("tiny.en", "base.en")]
+    with HubServer(repos) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        yield server
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     _require((SHARED_DATA / "speech" / "jfk.wav").is_file(), f"test data at {SHARED_DATA}")

@@ -20,25 +20,12 @@ from app.transcription.manifest import load_manifest
 from app.transcription.model_record import RECORD_NAME, read_record
 from app.transcription.models import ModelError, locate_model, verify_model
 from tests.support.data import speech_path
-from tests.support.model_server import HubRepo, HubServer, copy_bundled_model
+from tests.support.model_server import HubServer, copy_bundled_model
 
 pytestmark = pytest.mark.model
 
 MODEL_BIN = 75_537_502
 SMALL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
-
-
-@pytest.fixture
-def hub(tmp_path, monkeypatch):
-    """The hub, serving tiny.en and - built from the same files, since no other model can be
-    fetched here - a base.en repository, each at the revision the catalogue pins."""
-    manifest = load_manifest()
-    files = copy_bundled_model(tmp_path / "served")
-    repos = [HubRepo(manifest.get(n).repo, files, commit=manifest.get(n).revision)
-             for n in ("tiny.en", "base.en")]
-    with HubServer(repos) as server:
-        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
-        yield server
 
 
 def _gets(server: HubServer, name: str) -> int:

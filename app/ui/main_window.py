@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QToolBar
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QToolBar, QVBoxLayout, QWidget
 
 from app.consent import ConsentGate, open_gate
 from app.meeting.features import FeatureSwitches
@@ -22,6 +22,7 @@ from app.ui.file_transcription import FileTranscriptionWindow
 from app.ui.gate_bridge import GateBridge
 from app.ui.meeting_controller import MeetingController
 from app.ui.meeting_view import MeetingView
+from app.ui.models_page import ModelsPage
 from app.ui.storage_ui import StorageUi
 from app.ui.transcript_save import (
     PathChooser,
@@ -86,12 +87,22 @@ class MainWindow(QMainWindow):
         self.choose_audio_file: Callable[[], str] = self._ask_audio_file
         self.choose_transcript_path: PathChooser = self._ask_transcript_path
         self.file_transcription: FileTranscriptionWindow | None = None
+        self.models_action = QAction("Speech &models…", self)
+        self.models_action.setToolTip(
+            "Download more accurate models, choose one for live captions and one for saved "
+            "transcripts, test their speed here"
+        )
+        self.models_action.triggered.connect(self.open_models_page)
+        self.models_window: QWidget | None = None
+        self.models_page: ModelsPage | None = None
 
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.transcribe_file_action)
         file_menu.addAction(self.save_transcript_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        settings_menu = self.menuBar().addMenu("&Settings")
+        settings_menu.addAction(self.models_action)
         privacy_menu = self.menuBar().addMenu("&Privacy")
         privacy_menu.addAction(self.consent_action)
         self.privacy_menu = privacy_menu
@@ -151,6 +162,19 @@ class MainWindow(QMainWindow):
         self.consent_panel.raise_()
         self.consent_panel.activateWindow()
         return self.consent_panel
+
+    def open_models_page(self) -> ModelsPage:
+        if self.models_window is None or self.models_page is None:
+            self.models_window = QWidget(self, Qt.WindowType.Window)
+            self.models_window.setWindowTitle("Speech models")
+            self.models_page = ModelsPage(self.gate, self.models_window)
+            layout = QVBoxLayout(self.models_window)
+            layout.addWidget(self.models_page)
+            self.models_window.resize(900, 480)
+        self.models_page.refresh()
+        self.models_window.show()
+        self.models_window.raise_()
+        return self.models_page
 
     # -- transcribing a file, saving a transcript ----------------------------------------------
     def _ask_audio_file(self) -> str:
@@ -233,6 +257,8 @@ class MainWindow(QMainWindow):
         self._close_confirmed = True
         if self.file_transcription is not None:
             self.file_transcription.shutdown()
+        if self.models_page is not None:
+            self.models_page.shutdown()
         self.storage.close()
         self.switches.close()
         self.bridge.detach()
