@@ -74,6 +74,7 @@ def _highlight(text: str, needle: str) -> str:
 
 class HistoryView(QWidget):
     meeting_opened = Signal(str)  # meeting id
+    correct_requested = Signal(str)  # meeting id: open it in the transcript editor
     search_finished = Signal(int)  # number of meetings found
 
     def __init__(self, storage: WindowStorage, parent: QWidget | None = None) -> None:
@@ -138,6 +139,13 @@ class HistoryView(QWidget):
         self.delete_button.setAccessibleDescription(
             "Delete the selected meeting and destroy its key, after asking once"
         )
+        self.correct_button = QPushButton("&Correct…", self)
+        self.correct_button.setAccessibleName("Correct transcript")
+        self.correct_button.setAccessibleDescription(
+            "Edit the selected meeting's transcript segment by segment; with 'Learn my "
+            "vocabulary' given, Candor learns the names and terms you correct"
+        )
+        self.correct_button.clicked.connect(self.correct_selected)
         self.rename_button.clicked.connect(self.rename_selected)
         self.export_button.clicked.connect(self.export_selected)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -156,6 +164,7 @@ class HistoryView(QWidget):
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.rename_button)
+        buttons.addWidget(self.correct_button)
         buttons.addWidget(self.export_button)
         buttons.addStretch(1)
         buttons.addWidget(self.delete_button)
@@ -169,7 +178,8 @@ class HistoryView(QWidget):
         for first, second in (
             (self.search_box, self.meetings),
             (self.meetings, self.rename_button),
-            (self.rename_button, self.export_button),
+            (self.rename_button, self.correct_button),
+            (self.correct_button, self.export_button),
             (self.export_button, self.delete_button),
             (self.delete_button, self.transcript),
         ):
@@ -272,7 +282,8 @@ class HistoryView(QWidget):
 
     def _update_buttons(self) -> None:
         has = self.selected_id is not None
-        for button in (self.rename_button, self.export_button, self.delete_button):
+        for button in (self.rename_button, self.correct_button, self.export_button,
+                       self.delete_button):
             button.setEnabled(has)
 
     # -- opening ---------------------------------------------------------------------------
@@ -472,6 +483,11 @@ class HistoryView(QWidget):
             return
         self.storage.notify_changed()
         self._set_status(f"Deleted “{title_of(summary)}” and destroyed its key.")
+
+    def correct_selected(self) -> None:
+        summary = self._selected_summary()
+        if summary is not None:
+            self.correct_requested.emit(summary.id)
 
     def _ask_export_path(self, suggested: str) -> str:
         return ask_transcript_path(self, "Export meeting", suggested)

@@ -101,11 +101,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.save_transcript_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
-        settings_menu = self.menuBar().addMenu("&Settings")
-        settings_menu.addAction(self.models_action)
         privacy_menu = self.menuBar().addMenu("&Privacy")
         privacy_menu.addAction(self.consent_action)
         self.privacy_menu = privacy_menu
+        settings_menu = self.menuBar().addMenu("&Settings")
+        settings_menu.addAction(self.models_action)
 
         toolbar = QToolBar("Main", self)
         toolbar.setObjectName("main_toolbar")

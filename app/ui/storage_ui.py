@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
 from app.ui.confirm import confirm_destructive
 from app.ui.gate_bridge import GateBridge
 from app.ui.history_view import HistoryView
+from app.ui.transcript_editor import TranscriptEditor
 from app.ui.transparency_view import TransparencyView
+from app.ui.vocabulary_view import VocabularyView
 from app.ui.window_storage import WindowStorage
 
 SET_ASIDE_KEYS = ("recovery", "set_aside")  # notices about a damaged database set aside
@@ -131,6 +133,9 @@ class StorageUi(QObject):
         self.storage = storage
         self.bridge = bridge
         self.transparency: TransparencyView | None = None
+        self.editor: TranscriptEditor | None = None
+        self.editor_window: QWidget | None = None
+        self.vocabulary: VocabularyView | None = None
         self._history_sized = False
 
         self.history_action = QAction("Meeting &history", window)
@@ -147,6 +152,11 @@ class StorageUi(QObject):
             "Everything Candor stores, where, how protected and until when; export or erase it"
         )
         self.holdings_action.triggered.connect(self.open_transparency)
+        self.learned_action = QAction("What Candor &learned…", window)
+        self.learned_action.setToolTip(
+            "The names and terms Candor learned from your corrections or you added; remove any"
+        )
+        self.learned_action.triggered.connect(self.open_vocabulary)
 
         self.meetings_menu = QMenu("&Meetings", window)
         self.meetings_menu.addAction(self.history_action)
@@ -155,10 +165,12 @@ class StorageUi(QObject):
         self.meetings_menu.addAction(self.holdings_action)
         window.menuBar().insertMenu(privacy_menu.menuAction(), self.meetings_menu)
         privacy_menu.addAction(self.holdings_action)
+        privacy_menu.addAction(self.learned_action)
         toolbar.addAction(self.history_action)
         toolbar.addAction(self.holdings_action)
 
         self.history = HistoryView(storage)
+        self.history.correct_requested.connect(self.open_editor)
         self.history_dock = QDockWidget("Meeting history", window)
         self.history_dock.setObjectName("history_dock")
         self.history_dock.setAccessibleName("Meeting history")
@@ -245,6 +257,29 @@ class StorageUi(QObject):
         self.history.search_box.setFocus()
         self.history.search_box.selectAll()
         return self.history
+
+    def open_editor(self, meeting_id: str) -> TranscriptEditor:
+        if self.editor is None or self.editor_window is None:
+            self.editor_window = QWidget(self.window, Qt.WindowType.Window)
+            self.editor_window.setWindowTitle("Correct transcript")
+            self.editor = TranscriptEditor(self.storage, self.storage.gate, self.editor_window)
+            layout = QVBoxLayout(self.editor_window)
+            layout.addWidget(self.editor)
+            self.editor_window.resize(760, 520)
+        self.editor.open_meeting(meeting_id)
+        self.editor_window.show()
+        self.editor_window.raise_()
+        self.editor.table.setFocus()
+        return self.editor
+
+    def open_vocabulary(self) -> VocabularyView:
+        if self.vocabulary is None:
+            self.vocabulary = VocabularyView(self.storage, self.storage.gate, self.bridge,
+                                             self.window)
+        self.vocabulary.refresh()
+        self.vocabulary.show()
+        self.vocabulary.raise_()
+        return self.vocabulary
 
     def open_transparency(self) -> TransparencyView:
         if self.transparency is None:
