@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer
@@ -17,6 +18,7 @@ class DialogAnswerer:
         self.actions = list(actions)
         self.seen: list[str] = []
         self.errors: list[BaseException] = []
+        self._waiting_since: tuple[object, float] | None = None
         self.timer = QTimer()
         self.timer.setInterval(20)
         self.timer.timeout.connect(self._poll)
@@ -30,6 +32,14 @@ class DialogAnswerer:
             # A progress dialog asks nothing; on a busy machine it is still up when the poll
             # comes, and answering it would take the answer meant for the question after it.
             return
+        if isinstance(widget, OptInDialog) and not widget.isActiveWindow():
+            # A user answers a dialog once it has the keyboard; on a busy machine the window
+            # system activates it a while after it is shown. Not forever: a dialog that never
+            # becomes active is answered anyway after 10 s, so a test cannot hang on it.
+            if self._waiting_since is None or self._waiting_since[0] is not widget:
+                self._waiting_since = (widget, time.monotonic())
+            if time.monotonic() - self._waiting_since[1] < 10:
+                return
         action = self.actions.pop(0)
         if isinstance(widget, OptInDialog):
             self.seen.append(widget.notice.purpose)

@@ -21,7 +21,8 @@ def page(qtbot, candor_home):
     window = shown_main_window(qtbot)
     window.models_action.trigger()
     page = window.models_page
-    assert page is not None and page.isVisible()
+    assert page is not None
+    assert page.isVisible()
     return page
 
 
@@ -49,7 +50,8 @@ def test_every_catalogue_model_is_listed_with_its_facts_and_sourced_accuracy(pag
     assert base["Used for"] == "—"
     page.select("base.en")
     spec = manifest.get("base.en")
-    assert spec is not None and spec.accuracy
+    assert spec is not None
+    assert spec.accuracy
     # a published figure is shown with the source it comes from, not as a bare claim
     assert spec.accuracy[0].source in page.details.text()
     assert page.download_button.isEnabled()
@@ -95,7 +97,8 @@ def test_a_download_asks_each_time_shows_progress_and_the_model_can_serve_saved_
     page.select("base.en")
     asked: list[str] = []
     page.delete_selected(confirm=lambda _p, _t, text, _a: asked.append(text) or True)
-    assert "base.en" in asked[0] and "saved transcripts" in asked[0]
+    assert "base.en" in asked[0]
+    assert "saved transcripts" in asked[0]
     assert "Deleted the model base.en" in page.status.text()
     assert _row(page, "base.en")["On this device"] == "not installed"
     assert model_for("final").name == "tiny.en", "saved transcripts are back on the default"
@@ -104,7 +107,8 @@ def test_a_download_asks_each_time_shows_progress_and_the_model_can_serve_saved_
     answerer = DialogAnswerer(["deny"])
     page.download_button.click()
     answerer.stop()
-    assert answerer.seen == [MODEL_DOWNLOAD] and _grants(gate) == before
+    assert answerer.seen == [MODEL_DOWNLOAD]
+    assert _grants(gate) == before
 
 
 def test_cancel_stops_the_download_and_it_can_be_resumed(page, qtbot, hub):
@@ -119,7 +123,8 @@ def test_cancel_stops_the_download_and_it_can_be_resumed(page, qtbot, hub):
     qtbot.waitUntil(lambda: "cancelled" in page.status.text(), timeout=30_000)
     assert not page.cancel_button.isVisible()
     entry = next(e for e in page.entries if e.name == "base.en")
-    assert entry.installed is None and entry.partial_download
+    assert entry.installed is None
+    assert entry.partial_download
     page.select("base.en")
     assert page.download_button.text() == "Resume download…"
     assert page.delete_button.isEnabled(), "an unfinished download can be deleted"
@@ -147,6 +152,7 @@ def test_test_speed_reports_the_real_time_factor_on_this_machine(page, qtbot):
     qtbot.waitUntil(lambda: "real-time factor" in page.status.text()
                     or "could not run" in page.status.text(), timeout=120_000)
     text = page.status.text()
-    assert "tiny.en" in text and "real-time factor" in text, text
+    assert "tiny.en" in text, text
+    assert "real-time factor" in text, text
     assert any(verdict in text for verdict in ("keep up", "later and coarser", "too slow"))
     assert page.bench_button.isEnabled()

@@ -31,7 +31,9 @@ def editing(qtbot, gate):
     assert history.correct_button.isEnabled()
     history.correct_button.click()
     editor = window.storage_ui.editor
-    assert editor is not None and editor.isVisible() and editor.meeting_id == mid
+    assert editor is not None
+    assert editor.isVisible()
+    assert editor.meeting_id == mid
     return window, editor, mid
 
 
@@ -96,13 +98,14 @@ def test_a_correction_by_keyboard_is_stored_exported_and_shows_what_was_heard(qt
 
 @pytest.mark.grant("transcript_storage", "transcription", "vocabulary_learning")
 def test_with_learning_a_corrected_name_is_learned_listed_and_removable(qtbot, editing, gate):
-    window, editor, mid = editing
+    window, editor, _mid = editing
     _type_into_row(qtbot, editor, 0, CORRECTED)
     assert "Learned: Kowalczyk" in editor.status.text()
     assert window.storage_ui.learned_action in window.privacy_menu.actions()
     window.storage_ui.learned_action.trigger()
     view = window.storage_ui.vocabulary
-    assert view is not None and view.isVisible()
+    assert view is not None
+    assert view.isVisible()
     assert "is on" in view.learning.text()
     rows = {view.table.item(r, 0).text(): view.table.item(r, 1).text()
             for r in range(view.table.rowCount())}
