@@ -13,7 +13,14 @@ import argparse
 import threading
 from pathlib import Path
 
-from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from app.cli.common import (
+    ERASED_ELSEWHERE,
+    EXIT_CONSENT,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+)
 from app.cli.progress import StderrPercent
 from app.consent.purposes import NOISE_SUPPRESSION
 
@@ -64,9 +71,11 @@ def run(args: argparse.Namespace) -> int:
                 result = denoise_wav(reader, writer, gate, strength=args.strength, stop=stop,
                                      on_progress=progress)
         except ConsentRequired as err:
+            why = (ERASED_ELSEWHERE if gate.ended_elsewhere == "erased"
+                   else "noise_suppression was withdrawn")
             raise CliError(
-                f"noise_suppression was withdrawn, so denoising stopped at once; {args.output} "
-                "was not written", EXIT_CONSENT) from err
+                f"{why}, so denoising stopped at once; {args.output} was not written",
+                EXIT_CONSENT) from err
         except WavReadError as err:
             raise CliError(f"{err}; {args.output} was not written", EXIT_FAILURE) from err
         except WavError as err:

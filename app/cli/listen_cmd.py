@@ -19,7 +19,14 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
-from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from app.cli.common import (
+    ERASED_ELSEWHERE,
+    EXIT_CONSENT,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+)
 from app.cli.progress import StderrPercent
 from app.segments import Segment
 
@@ -200,7 +207,11 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
             if session.capture_ended or (transcriber is not None and transcriber.withdrawn):
                 break
             stop.wait(0.05)
-        withdrawn = transcriber is not None and transcriber.withdrawn
+        erased = gate.ended_elsewhere == "erased"
+        if erased:  # said at once: stopping the threads can take a moment on a busy machine
+            _stderr(f"{ERASED_ELSEWHERE}: captions stopped at once and the model is released; "
+                    "nothing more is printed or stored")
+        withdrawn = erased or (transcriber is not None and transcriber.withdrawn)
         progress = None if args.json else StderrPercent("candor: final transcript", step=10)
         segments = session.stop(final_pass=not withdrawn, on_progress=progress)
         if progress is not None:
@@ -208,6 +219,8 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
         if storage is not None and storage.meeting_id and not withdrawn:
             _stderr(f"meeting saved as {storage.meeting_id}")
     ended_by = session.status.ended_by
+    if erased:
+        return EXIT_CONSENT
     if withdrawn or (transcriber is not None and transcriber.withdrawn):
         _stderr("transcription was withdrawn: captions stopped and the model was released")
         return EXIT_CONSENT

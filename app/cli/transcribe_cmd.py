@@ -28,7 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from app.cli.common import (
+    ERASED_ELSEWHERE,
+    EXIT_CONSENT,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+)
 from app.cli.progress import StderrPercent
 from app.consent import ConsentGate
 from app.consent.purposes import NOISE_SUPPRESSION, TRANSCRIPT_STORAGE, TRANSCRIPTION
@@ -176,7 +183,9 @@ def _transcribe(args: argparse.Namespace, gate: ConsentGate, location: ModelLoca
     progress.stop()
     if withdrawn:
         # Said at once; then the process ends, with or without the worker (module docstring).
-        print(f"candor: {withdrawn[0]} was withdrawn, so the transcription stopped at once; "
+        why = (ERASED_ELSEWHERE if gate.ended_elsewhere == "erased"
+               else f"{withdrawn[0]} was withdrawn")
+        print(f"candor: {why}, so the transcription stopped at once; "
               "nothing was printed or stored", file=sys.stderr, flush=True)
         _leave_if_still_working(worker, gate, EXIT_CONSENT)
         raise _Said(EXIT_CONSENT)
