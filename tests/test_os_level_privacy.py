@@ -10,6 +10,7 @@ Before `app.offline_env` set ORT_DISABLE_TELEMETRY, `candor listen` here made 6 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -178,3 +179,21 @@ def test_the_download_worker_may_reach_the_hub_but_keeps_telemetry_off(tmp_path)
     assert run_python(SHOW, env) == (
         "ORT_DISABLE_TELEMETRY=1 HF_HUB_DISABLE_TELEMETRY=1 HF_XET_TELEMETRY_ENABLED=0 "
         "DO_NOT_TRACK=1 HF_HUB_OFFLINE=None")
+
+
+@pytest.mark.model
+def test_privacy_check_os_runs_the_speech_stack_under_strace_and_keeps_the_nine_checks(
+        candor_home):
+    done = subprocess.run([str(CANDOR), "privacy", "check", "--os", "--json"],
+                          capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    report = json.loads(done.stdout)
+    checks = {c["id"]: c for c in report["checks"]}
+    assert len(checks) == 10
+    deep = checks["no_network_os_level"]
+    assert deep["status"] == "pass", deep
+    evidence = "\n".join(deep["evidence"])
+    assert "0 internet connection(s), 0 name lookup(s), 0 file(s) written outside" in evidence
+    assert "voice activity detection: " in evidence
+    plain = subprocess.run([str(CANDOR), "privacy", "check", "--json"], capture_output=True,
+                           text=True, timeout=120, env=os.environ.copy())
+    assert len(json.loads(plain.stdout)["checks"]) == 9, "without --os: the nine checks"
