@@ -2,7 +2,8 @@
 
 Streamed in blocks (app/audio/denoise_file.py), so an hour of audio fits in a few MB. The ledger
 is watched while it runs: a withdrawal of `noise_suppression` recorded by another process stops
-it between two blocks (within ~0.1 s), exit 3, and no output file is left. Only a regular
+it between two blocks (within ~0.1 s), exit 3, and no output file is left; so does `candor data
+erase` in another process (the message says all data was erased). Only a regular
 input file is read, and the output must be a new path or a regular file (app/audio/wavio.py
 says why links, devices and FIFOs are refused): exit 2 otherwise.
 """

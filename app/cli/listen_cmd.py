@@ -6,6 +6,9 @@ cleanly: the last captions, then the final pass over the whole meeting, printed 
 one JSON object: {"type": "partial"|"final", "text", "start", "end", "emitted_at"} (seconds of
 audio since capture began; emitted_at = seconds since capture began when printed), and the last
 line is {"type": "transcript", "segments": [...]} with the final pass.
+
+`candor data erase` in another process ends the meeting at once, like a withdrawal: the reason
+on stderr, exit 3, no final pass, nothing printed or stored after it.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ for the whole run (like `candor listen`), so a withdrawal recorded by another pr
 consent revoke`, the window - stops this one at once: the transcription runs on a worker thread,
 and this thread, woken by the withdrawal, says why and ends the command with exit 3 without
 waiting for the recogniser to finish the 30 s window it is in. Nothing is printed or stored after
-a withdrawal.
+a withdrawal. `candor data erase` in another process ends it the same way (the gate sees the
+ledger replaced; the message says all data was erased by another Candor).
 
 If the recogniser is still inside a native call then, the process ends with `os._exit`: leaving
 through the interpreter's normal exit while CTranslate2 computes makes its thread pool's
