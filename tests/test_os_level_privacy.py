@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -139,14 +140,20 @@ def test_a_window_meeting_with_captions_reaches_no_network_and_writes_only_its_d
         candor_home, empty_home, virtual_mic, shared_data):
     env = child_env(candor_home, empty_home)
     grant(env, "microphone", "transcription", "transcript_storage")
-    players = []
+    played = empty_home.parent / "speech-played"
+    players: list[threading.Thread] = []
+
+    def speak() -> None:
+        virtual_mic.play_and_wait(shared_data / "speech" / "jfk.wav")
+        played.touch()
 
     def speak_when_captioning(line: str) -> None:
         if "captions on" in line and not players:
-            players.append(virtual_mic.play(shared_data / "speech" / "jfk.wav"))
+            players.append(threading.Thread(target=speak, daemon=True))
+            players[0].start()
 
     result = traced(env, candor_home, empty_home,
-                    [sys.executable, "-m", "tests.support.window_meeting"],
+                    [sys.executable, "-m", "tests.support.window_meeting", str(played)],
                     on_stderr_line=speak_when_captioning)
     assert result.returncode == 0, result.stderr
     assert "ask not what your country can do for you" in normalise(result.stdout)

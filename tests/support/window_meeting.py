@@ -1,12 +1,13 @@
 """A meeting in the real window, for running in a process of its own (under strace).
 
-Run as `python -m tests.support.window_meeting` with QT_QPA_PLATFORM=offscreen and a virtual
-microphone in the environment. It opens Candor's main window as `candor` does, turns on live
-captions and "keep transcript" (the permissions must be given already), starts the meeting with a
-click, and says on stderr `window: captions on` once captions run; whoever runs it then plays
-speech into the microphone. When a final caption has arrived it ends the meeting, waits until the
-transcript is kept, closes the window and exits 0, with the captions on stdout. Every wait is on a
-condition, polled by the Qt event loop; after WAIT_S seconds without it, exit 1 saying which.
+Run as `python -m tests.support.window_meeting DONE_FILE` with QT_QPA_PLATFORM=offscreen and a
+virtual microphone in the environment. It opens Candor's main window as `candor` does, turns on
+live captions and "keep transcript" (the permissions must be given already), starts the meeting
+with a click, and says on stderr `window: captions on` once captions run; whoever runs it then
+plays speech into the microphone and creates DONE_FILE when the speech has been played. Then it
+ends the meeting, waits until the transcript is kept, prints the kept transcript (the final pass)
+on stdout, closes the window and exits 0. Every wait is on a condition, polled by the Qt event
+loop; after WAIT_S seconds without it, exit 1 saying which.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import QApplication
 WAIT_S = 90.0
 
 
-def main() -> int:
+def main(done_file: Path) -> int:
     from app.ui.launch import open_window_storage
     from app.ui.main_window import MainWindow
 
@@ -47,13 +49,15 @@ def main() -> int:
         window.meeting_view.meeting_button.click()
 
     def kept() -> None:
-        print(window.meeting_view.captions.text.toPlainText(), flush=True)
+        [meeting] = window.storage.store.list_meetings()
+        stored = window.storage.store.get(meeting.id)
+        print(" ".join(s.text for s in stored.segments), flush=True)
         finish(0)
 
     view = window.meeting_view
     steps.extend([
         ("captions on", lambda: window.meeting.state().captions == "on", captions_on),
-        ("a final caption", lambda: "country" in view.captions.final_text().lower(), end_meeting),
+        ("the speech played", done_file.exists, end_meeting),
         ("the transcript kept", lambda: "kept, encrypted" in view.meeting_status.text(), kept),
     ])
     started = [time.monotonic()]
@@ -80,4 +84,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(Path(sys.argv[1])))
