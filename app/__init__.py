@@ -1,5 +1,8 @@
 """Candor: a meeting client whose AI runs on this device, only with the user's recorded consent."""
 
+# First, before any import that can load a library with telemetry (see the module's docstring).
+import app.offline_env  # noqa: F401  # isort: skip
+
 from importlib.metadata import PackageNotFoundError, version
 
 try:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from app.paths import data_dir
+from app.private_files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def _backend_name(backend: Any) -> str:
 @contextlib.contextmanager
 def _creation_lock(keys: Path) -> Iterator[None]:
     # Two processes starting together must agree on one secret, not each create their own.
-    with open(keys / CREATION_LOCK, "a+b") as handle:
+    with os.fdopen(os.open(keys / CREATION_LOCK, os.O_RDWR | os.O_CREAT, 0o600), "r+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
@@ -194,10 +195,10 @@ def get_or_create_secret(name: str, *, size: int = 32, home: Path | None = None)
         secret = secrets.token_bytes(size)
         key_file, marker = _paths(name, root)
         if _store_in_keyring(name, root, secret):
-            marker.write_text(
+            write_private(
+                marker,
                 f"The key {name!r} is in the OS keyring: service {SERVICE!r}, "
                 f"user {keyring_username(name, root)!r}.\n",
-                encoding="utf-8",
             )
             log.info("created secret %s in the OS keyring", name)
         else:

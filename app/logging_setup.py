@@ -9,8 +9,11 @@ import errno
 import logging
 import logging.handlers
 import sys
+from pathlib import Path
+from typing import Any
 
 from app.paths import logs_dir
+from app.private_files import create_private
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _configured = False
@@ -19,6 +22,12 @@ _configured = False
 class _LogFile(logging.handlers.RotatingFileHandler):
     """The log file; on a full disk a line that cannot be written is dropped without the
     "--- Logging error ---" traceback Python would print (the command says the disk is full)."""
+
+    def _open(self) -> Any:
+        # The log names files, meetings and timings: owner-only whatever the umask, also for
+        # each file rotation starts.
+        create_private(Path(self.baseFilename))
+        return super()._open()
 
     def handleError(self, record: logging.LogRecord) -> None:
         err = sys.exc_info()[1]

@@ -4,11 +4,11 @@ consent lives only in the ledger)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from app.paths import data_dir
+from app.private_files import write_private
 
 SETTINGS_NAME = "settings.json"
 
@@ -26,6 +26,4 @@ class Settings:
 
     def set(self, key: str, value: Any) -> None:
         self._values[key] = value
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._values, indent=2), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_private(self.path, json.dumps(self._values, indent=2))

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from app import __version__
 from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_USAGE, CliError
 from app.consent.errors import ConsentError, ConsentRequired, UnknownPurpose
+from app.private_files import restrict_umask, tighten
 
 # Modules under app.cli that add sub-commands, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -51,11 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Before anything is created: every file of this process and its children is owner-only.
+    restrict_umask()
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(args_list)
     from app.logging_setup import setup_logging
+    from app.paths import data_dir
 
+    if getattr(args, "tighten", True):  # `privacy check` reports modes as it finds them
+        tighten(data_dir())  # a data folder an older Candor left readable by others
     setup_logging()
     if args.command is None:
         from app.ui.launch import run_gui

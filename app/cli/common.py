@@ -8,6 +8,11 @@ EXIT_USAGE = 2
 EXIT_CONSENT = 3
 
 
+# Why a running command stopped when `candor data erase` ran in another process (exit 3: no
+# purpose is given any more).
+ERASED_ELSEWHERE = "all data was erased by another Candor (`candor data erase`)"
+
+
 class CliError(Exception):
     """An error the user can act on; its message says what was wrong and what to do."""
 

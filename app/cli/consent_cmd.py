@@ -341,7 +341,12 @@ def cmd_receipt(args: argparse.Namespace) -> int:
         receipt = build_receipt(_gate(), wanted)
     text = json.dumps(receipt, indent=2, ensure_ascii=False) + "\n"
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
+        from app.storage.export import ExportError, write_text_atomic
+
+        try:
+            write_text_atomic(args.out, text)
+        except ExportError as err:
+            raise CliError(str(err), EXIT_FAILURE) from err
         print(f"Receipt written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -2,7 +2,8 @@
 
 Streamed in blocks (app/audio/denoise_file.py), so an hour of audio fits in a few MB. The ledger
 is watched while it runs: a withdrawal of `noise_suppression` recorded by another process stops
-it between two blocks (within ~0.1 s), exit 3, and no output file is left. Only a regular
+it between two blocks (within ~0.1 s), exit 3, and no output file is left; so does `candor data
+erase` in another process (the message says all data was erased). Only a regular
 input file is read, and the output must be a new path or a regular file (app/audio/wavio.py
 says why links, devices and FIFOs are refused): exit 2 otherwise.
 """
@@ -13,7 +14,14 @@ import argparse
 import threading
 from pathlib import Path
 
-from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from app.cli.common import (
+    ERASED_ELSEWHERE,
+    EXIT_CONSENT,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+)
 from app.cli.progress import StderrPercent
 from app.consent.purposes import NOISE_SUPPRESSION
 
@@ -64,9 +72,11 @@ def run(args: argparse.Namespace) -> int:
                 result = denoise_wav(reader, writer, gate, strength=args.strength, stop=stop,
                                      on_progress=progress)
         except ConsentRequired as err:
+            why = (ERASED_ELSEWHERE if gate.ended_elsewhere == "erased"
+                   else "noise_suppression was withdrawn")
             raise CliError(
-                f"noise_suppression was withdrawn, so denoising stopped at once; {args.output} "
-                "was not written", EXIT_CONSENT) from err
+                f"{why}, so denoising stopped at once; {args.output} was not written",
+                EXIT_CONSENT) from err
         except WavReadError as err:
             raise CliError(f"{err}; {args.output} was not written", EXIT_FAILURE) from err
         except WavError as err:

@@ -6,6 +6,9 @@ cleanly: the last captions, then the final pass over the whole meeting, printed 
 one JSON object: {"type": "partial"|"final", "text", "start", "end", "emitted_at"} (seconds of
 audio since capture began; emitted_at = seconds since capture began when printed), and the last
 line is {"type": "transcript", "segments": [...]} with the final pass.
+
+`candor data erase` in another process ends the meeting at once, like a withdrawal: the reason
+on stderr, exit 3, no final pass, nothing printed or stored after it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,14 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
-from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from app.cli.common import (
+    ERASED_ELSEWHERE,
+    EXIT_CONSENT,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+)
 from app.cli.progress import StderrPercent
 from app.segments import Segment
 
@@ -200,7 +210,11 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
             if session.capture_ended or (transcriber is not None and transcriber.withdrawn):
                 break
             stop.wait(0.05)
-        withdrawn = transcriber is not None and transcriber.withdrawn
+        erased = gate.ended_elsewhere == "erased"
+        if erased:  # said at once: stopping the threads can take a moment on a busy machine
+            _stderr(f"{ERASED_ELSEWHERE}: captions stopped at once and the model is released; "
+                    "nothing more is printed or stored")
+        withdrawn = erased or (transcriber is not None and transcriber.withdrawn)
         progress = None if args.json else StderrPercent("candor: final transcript", step=10)
         segments = session.stop(final_pass=not withdrawn, on_progress=progress)
         if progress is not None:
@@ -208,6 +222,8 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
         if storage is not None and storage.meeting_id and not withdrawn:
             _stderr(f"meeting saved as {storage.meeting_id}")
     ended_by = session.status.ended_by
+    if erased:
+        return EXIT_CONSENT
     if withdrawn or (transcriber is not None and transcriber.withdrawn):
         _stderr("transcription was withdrawn: captions stopped and the model was released")
         return EXIT_CONSENT

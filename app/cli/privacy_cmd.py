@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from app.cli.common import EXIT_FAILURE, EXIT_OK
 from app.cli.store_access import storage_errors
@@ -16,7 +17,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     with storage_errors():
         context = open_context(data_dir())
     try:
-        report = run_checks(context)
+        if args.os:
+            print("candor: running the speech stack under strace (a few seconds)…",
+                  file=sys.stderr, flush=True)
+        report = run_checks(context, os_level=args.os)
     finally:
         close_context(context)
     if args.json:
@@ -43,4 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
     p = sub.add_parser("check", help="run every check; exit 1 if any fails")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=cmd_check)
+    p.add_argument("--os", action="store_true",
+                   help="also run the speech stack under strace: no network connection, no name "
+                   "lookup, no file outside the data directory (needs strace; a few seconds)")
+    # It changes nothing, so it reports loose modes instead of the start-up tightening them.
+    p.set_defaults(func=cmd_check, tighten=False)

@@ -5,7 +5,8 @@ for the whole run (like `candor listen`), so a withdrawal recorded by another pr
 consent revoke`, the window - stops this one at once: the transcription runs on a worker thread,
 and this thread, woken by the withdrawal, says why and ends the command with exit 3 without
 waiting for the recogniser to finish the 30 s window it is in. Nothing is printed or stored after
-a withdrawal.
+a withdrawal. `candor data erase` in another process ends it the same way (the gate sees the
+ledger replaced; the message says all data was erased by another Candor).
 
 If the recogniser is still inside a native call then, the process ends with `os._exit`: leaving
 through the interpreter's normal exit while CTranslate2 computes makes its thread pool's
@@ -28,7 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
+from app.cli.common import (
+    ERASED_ELSEWHERE,
+    EXIT_CONSENT,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+)
 from app.cli.progress import StderrPercent
 from app.consent import ConsentGate
 from app.consent.purposes import NOISE_SUPPRESSION, TRANSCRIPT_STORAGE, TRANSCRIPTION
@@ -176,7 +184,9 @@ def _transcribe(args: argparse.Namespace, gate: ConsentGate, location: ModelLoca
     progress.stop()
     if withdrawn:
         # Said at once; then the process ends, with or without the worker (module docstring).
-        print(f"candor: {withdrawn[0]} was withdrawn, so the transcription stopped at once; "
+        why = (ERASED_ELSEWHERE if gate.ended_elsewhere == "erased"
+               else f"{withdrawn[0]} was withdrawn")
+        print(f"candor: {why}, so the transcription stopped at once; "
               "nothing was printed or stored", file=sys.stderr, flush=True)
         _leave_if_still_working(worker, gate, EXIT_CONSENT)
         raise _Said(EXIT_CONSENT)

@@ -8,6 +8,13 @@ is missing — means no (fail closed).
 Guarantee: with `guard(P)`, work for P (emitting a caption, storing a row) either finishes before
 a withdrawal of P is recorded, or does not happen. In this process a lock orders the two; across
 processes the ledger's SQLite read lock holds off the other process's commit while the guard runs.
+
+The same holds for "erase everything" done by another process (`candor data erase`): it removes
+the ledger under an exclusive lock (`Ledger.destroy`) and starts a new one. Every guard and every
+poll of the watcher checks that the ledger file is still the one this gate has open; once it is
+not, nothing is allowed, the withdrawal listeners hear of every purpose that was given, and
+`ended_elsewhere` says "erased" (or "replaced", for `candor consent new-ledger`). The gate then
+adopts the new ledger as soon as it is complete (its signed head exists).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from app.consent.errors import ConsentRequired, LedgerTampered
+from app.consent.errors import ConsentRequired, LedgerError, LedgerTampered
 from app.consent.ledger import (
     ALL_PURPOSES,
     NOTE_STATES,
@@ -40,6 +47,8 @@ GIVEN: Final = "given"
 RECONSENT_NEEDED: Final = "reconsent_needed"
 
 Listener = Callable[[str], None]
+# What another process did to the ledger this gate had open.
+EndedElsewhere = Literal["erased", "replaced"]
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,12 @@ class ConsentGate:
     def __init__(self, ledger: Ledger, notices: NoticeCatalog) -> None:
         self.ledger = ledger
         self.notices = notices
-        self._lock = ledger.lock  # one lock orders guards, appends and refreshes
+        # One lock orders guards, appends and refreshes. The gate's own, never swapped: the
+        # ledger object changes when everything is erased, and a thread waiting on the old
+        # ledger's lock would then run beside one holding the new one's.
+        self._lock = threading.RLock()
+        self.ended_elsewhere: EndedElsewhere | None = None
+        self._retired: list[Ledger] = []  # ledgers another process replaced
         self._listeners: list[Listener] = []
         self._change_listeners: list[Callable[[], None]] = []
         self._watcher: threading.Thread | None = None
@@ -170,11 +184,50 @@ class ConsentGate:
         self._recompute()
         return record
 
+    def _take_in_replacement(self) -> list[str]:
+        """The ledger file was removed or replaced by another process. Caller holds the lock.
+
+        Until the new ledger is complete nothing is allowed; once its signed head exists (the
+        eraser writes it last) it is opened and its records count. Returns the purposes that
+        stopped being allowed."""
+        before = {p for p, s in self._states.items() if s.granted}
+        path, head = self.ledger.path, self.ledger.head_path
+        fresh: Ledger | None = None
+        if path.exists() and head.exists():
+            try:
+                fresh = Ledger(path, head)
+            except LedgerError:  # half-made or unreadable: try again at the next poll
+                log.info("the consent ledger was replaced; the new one is not readable yet")
+        if fresh is None:
+            self._records = []
+            if self.ended_elsewhere is None:
+                self.ended_elsewhere = "erased"  # the file is gone: an erase is under way
+        else:
+            # The old one may be inside a guard's read transaction right now: closed with the gate.
+            self._retired.append(self.ledger)
+            self.ledger = fresh
+            self.integrity = fresh.verify()
+            self._records = fresh.records() if self.integrity.ok else []
+            first = self._records[0] if self._records else None
+            erased = first is not None and first.state == "data_erased"
+            if self.ended_elsewhere is None or erased:
+                self.ended_elsewhere = "erased" if erased else "replaced"
+        self._recompute()
+        if fresh is not None:
+            self._mark_reconsent_needed()
+        stopped = sorted(before - {p for p, s in self._states.items() if s.granted})
+        if stopped or fresh is not None:
+            log.info("the consent ledger was %s by another Candor; stopped: %s",
+                     self.ended_elsewhere, ", ".join(stopped) or "nothing")
+        return stopped
+
     def _refresh(self) -> list[str]:
         """Take in records other processes appended; return purposes that stopped being allowed.
 
         Caller holds the lock.
         """
+        if self.ledger.replaced():
+            return self._take_in_replacement()
         if not self.integrity.ok:
             return []
         known = self._records[-1].seq if self._records else 0
@@ -232,6 +285,8 @@ class ConsentGate:
         return [p for p in purposes if not self.allowed(p)]
 
     def _reason(self, purposes: Iterable[str]) -> str:
+        if self.ended_elsewhere == "erased":
+            return "all data was erased by another Candor (`candor data erase`)"
         if not self.integrity.ok:
             return "the consent ledger failed verification, so no recorded consent is trusted"
         if any(self._states[p].state == RECONSENT_NEEDED for p in purposes):
@@ -262,7 +317,8 @@ class ConsentGate:
         check_purpose(purpose)
         stopped: list[str] = []
         try:
-            with self._lock, self.ledger.read_transaction():
+            ledger = self.ledger  # `_refresh` may adopt a new one inside; this one is left last
+            with self._lock, ledger.read_transaction():
                 stopped = self._refresh()
                 state = self._states[purpose]
                 if not state.granted:
@@ -277,6 +333,14 @@ class ConsentGate:
         return [r.record_id for r in self._records if r.purpose == purpose and r.state == "given"]
 
     # -- changes -------------------------------------------------------------------------------
+    def _require_current(self) -> None:
+        """After `_refresh`: refuse to record into a ledger another process is replacing."""
+        if self.ledger.replaced():
+            raise LedgerError(
+                "another Candor is erasing everything and replacing the consent ledger; "
+                "nothing was recorded. Try again in a moment"
+            )
+
     def _require_trusted(self) -> None:
         if not self.integrity.ok:
             raise LedgerTampered(
@@ -291,6 +355,7 @@ class ConsentGate:
         with self._lock:
             self._require_trusted()
             self._refresh()
+            self._require_current()
             record = self._append(purpose, "given", "explicit", via, self.notices.current(purpose))
         self._notify([])
         return record
@@ -301,6 +366,7 @@ class ConsentGate:
         with self._lock:
             self._require_trusted()
             self._refresh()
+            self._require_current()
             state = self._states[purpose]
             if state.state == NOT_GIVEN and not delete_data:
                 return None
@@ -315,7 +381,7 @@ class ConsentGate:
         """End a single-use grant (model download) once its one use is over."""
         check_purpose(purpose)
         with self._lock:
-            if not self._states[purpose].granted:
+            if not self._states[purpose].granted or self.ledger.replaced():
                 return None
             notice = self.notices.current(purpose)
             record = self._append(purpose, "expired", "system", "system", notice)
@@ -331,6 +397,7 @@ class ConsentGate:
         with self._lock:
             self._require_trusted()
             self._refresh()
+            self._require_current()
             current = self._states[purpose]
             if not current.granted:
                 raise ConsentRequired(purpose, self._reason([purpose]))
@@ -390,7 +457,8 @@ class ConsentGate:
         def loop() -> None:
             while not self._stop_watching.wait(interval):
                 try:
-                    if self.ledger.tail_seq() != (self._records[-1].seq if self._records else 0):
+                    known = self._records[-1].seq if self._records else 0
+                    if self.ledger.replaced() or self.ledger.tail_seq() != known:
                         self.refresh()
                 except Exception:
                     log.exception("watching the consent ledger failed")
@@ -406,7 +474,11 @@ class ConsentGate:
 
     def close(self) -> None:
         self.stop_watching()
-        self.ledger.close()
+        with self._lock:
+            for old in self._retired:
+                old.close()
+            self._retired.clear()
+            self.ledger.close()
 
     # -- erase everything ----------------------------------------------------------------------
     def record_erase(self, via: str) -> LedgerRecord:
@@ -417,7 +489,6 @@ class ConsentGate:
             path, head = self.ledger.path, self.ledger.head_path
             self.ledger.destroy()
             self.ledger = Ledger(path, head)
-            self._lock = self.ledger.lock
             record = self.ledger.append(
                 purpose=ALL_PURPOSES, state="data_erased", type="explicit", collection_method=via
             )

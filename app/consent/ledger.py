@@ -38,6 +38,7 @@ from app.keystore import (
     get_secret,
     secret_location,
 )
+from app.private_files import create_private, write_private
 
 SCHEMA_VERSION = 1
 KEY_NAME = "consent-ledger"  # the HMAC key, kept outside the ledger by app.keystore
@@ -173,6 +174,7 @@ class Ledger:
         self.lock = threading.RLock()
         self._read_depth = 0
         self._conn = self._connect()
+        self._identity = self._file_identity()
         self.profile_id = self._meta("profile_id")
         self.key_problem = ""
         self.key: bytes | None = None
@@ -182,6 +184,19 @@ class Ledger:
             self.key_problem = str(err)
         if self.key is None and not self.key_problem and self.tail_seq() == 0:
             self.key = get_or_create_secret(KEY_NAME, home=self.home)
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return info.st_dev, info.st_ino
+
+    def replaced(self) -> bool:
+        """Whether the file at our path is no longer the one this connection has open: another
+        process erased everything (a new ledger, or none yet) or started a new ledger. One
+        stat, so it is cheap enough for every guard and every poll."""
+        return self._identity is None or self._file_identity() != self._identity
 
     @property
     def key_location(self) -> str:
@@ -197,6 +212,8 @@ class Ledger:
                 "fix its permissions — Candor did not change it"
             )
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not exists:  # SQLite would create it with the umask's mode (often 0644)
+            create_private(self.path)
         # mode=rw never creates or truncates an existing file; a new ledger is created explicitly
         uri = f"file:{self.path}?mode={'rw' if exists else 'rwc'}"
         try:
@@ -372,15 +389,15 @@ class Ledger:
         return seq, rhash
 
     def _write_head(self, seq: int, record_hash: str) -> None:
+        """Atomically and durably: a head file cut short by a power cut would read as "missing
+        or forged" and lock the ledger; this leaves the old head or the new one."""
         assert self.key is not None
-        tmp = self.head_path.with_suffix(".head.tmp")
         payload = {
             "seq": seq,
             "record_hash": record_hash,
             "mac": _mac(self.key, f"{seq}:{record_hash}".encode()),
         }
-        tmp.write_text(json.dumps(payload) + "\n")
-        os.replace(tmp, self.head_path)
+        write_private(self.head_path, json.dumps(payload) + "\n")
 
     # -- appending -------------------------------------------------------------------------
     def append(
@@ -448,9 +465,17 @@ class Ledger:
         return record
 
     def destroy(self) -> None:
-        """Delete the ledger file, its head and its key (erase everything)."""
+        """Delete the ledger file, its head and its key (erase everything).
+
+        The files are removed under an EXCLUSIVE lock on the ledger, which waits for every
+        other process's guard (a SHARED lock) to end, and holds off new ones until the file is
+        gone; they then find it replaced (`replaced()`) and refuse. So nothing another process
+        emits under this ledger can come after the erase."""
         with self.lock:
-            self._conn.close()
+            # damaged, or locked beyond the busy timeout: erase all the same
+            with contextlib.suppress(sqlite3.DatabaseError):
+                self._conn.execute("BEGIN EXCLUSIVE")
             for path in (self.path, self.head_path, Path(f"{self.path}-journal")):
                 path.unlink(missing_ok=True)
+            self._conn.close()
             delete_secret(KEY_NAME, home=self.home)

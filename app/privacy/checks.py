@@ -303,8 +303,9 @@ def _guarded(check: CheckId, title: str, run: Callable[[], CheckResult]) -> Chec
                            "see the log file for details")
 
 
-def run_checks(context: CheckContext, only: Collection[CheckId] | None = None) -> PrivacyReport:
-    """Every check (or those named in `only`), in order."""
+def run_checks(context: CheckContext, only: Collection[CheckId] | None = None, *,
+               os_level: bool = False) -> PrivacyReport:
+    """Every check (or those named in `only`), in order; `os_level` adds the strace check."""
     c = context
     # Checks that only look at file modes run first: reading a key through app.keystore
     # tightens a loosened key file's mode, which must not hide it from the mode checks.
@@ -321,6 +322,11 @@ def run_checks(context: CheckContext, only: Collection[CheckId] | None = None) -
         ("model_verified", "Model verified", lambda: check_model(c.model)),
         ("no_internet_sockets", "No internet sockets", lambda: check_sockets(c.home)),
     ]
+    if os_level:
+        from app.privacy.os_check import check_os_level
+
+        checks.append(("no_network_os_level", "No network, seen by the kernel",
+                       lambda: check_os_level(c.model)))
     results = tuple(
         _guarded(check, title, run) for check, title, run in checks if not only or check in only
     )

@@ -22,6 +22,7 @@ CheckId = Literal[
     "retention_kept",
     "model_verified",
     "no_internet_sockets",
+    "no_network_os_level",  # opt-in: `candor privacy check --os`
 ]
 CheckStatus = Literal["pass", "fail"]
 PRIVATE_BITS = stat.S_IRWXG | stat.S_IRWXO  # any permission for group or others

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.consent import Gate
+from app.private_files import write_private
 from app.segments import FORMATS, Segment, render
 from app.storage.database import StorageError
 from app.storage.meetings import MeetingStore
@@ -76,18 +77,9 @@ def write_text_atomic(path: Path, text: str) -> None:
     """The one way a transcript reaches a file: staged beside `path` (0600, O_EXCL so no link is
     followed), fsynced, renamed over it. A failure leaves `path` as it was and nothing else;
     ExportError says why (`disk_full` set when the disk is full)."""
-    staging = path.with_name(f".{path.name}.saving")
     try:
-        staging.unlink(missing_ok=True)  # a stale one from a crash
-        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(staging, path)
+        write_private(path, text)
     except OSError as err:
-        with contextlib.suppress(OSError):
-            staging.unlink(missing_ok=True)
         full = err.errno in (errno.ENOSPC, errno.EDQUOT)
         reason = "the disk is full" if full else (err.strerror or str(err))
         raise ExportError(

@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.paths import data_dir
+from app.private_files import write_private
 from app.storage.database import StorageError
 from app.storage.meetings import MeetingStore
 
@@ -106,11 +106,7 @@ class RetentionSettings:
 
     def save(self, home: Path | None = None) -> Path:
         path = (home if home is not None else data_dir()) / SETTINGS_FILE
-        tmp = path.with_name(path.name + ".new")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        write_private(path, json.dumps(self.to_dict(), indent=2) + "\n")
         log.info("retention settings changed: %s", self.to_dict())
         return path
 

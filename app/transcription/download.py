@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from app import offline_env
 from app.consent import ConsentRequired, Gate
 from app.consent.purposes import MODEL_DOWNLOAD
 from app.transcription.manifest import ModelSpec
@@ -107,6 +108,9 @@ def _child_env(hub_home: Path, endpoint: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")}
     env.update({
+        # the one process allowed the network: `app.offline_env` then leaves HF_HUB_OFFLINE
+        # unset in it, and keeps every telemetry switch on
+        offline_env.DOWNLOAD_WORKER_ENV: "1",
         "HF_ENDPOINT": endpoint,
         # whatever the hub library keeps (it should keep nothing here) stays in the staging folder
         "HF_HOME": str(hub_home),

@@ -1,28 +1,39 @@
-"""Switches that keep the recogniser's libraries off the network.
+"""Switches that keep the recogniser's libraries off the network and quiet.
 
-faster-whisper pulls in huggingface_hub, which can look models up on the Hub. Candor only ever
-loads models from a local folder, and these switches make any accidental lookup fail fast instead
-of reaching the network. They must be set before faster_whisper is first imported.
+faster-whisper pulls in huggingface_hub, which can look models up on the Hub, and onnxruntime
+(its Silero VAD), which has telemetry. Candor only ever loads models from a local folder. The
+environment switches are set for the whole process by `app.offline_env` when `app` is first
+imported; `force_offline` sets them again (cheap, and right even when a caller changed the
+environment since) and turns onnxruntime's telemetry off through its own API too, belt and
+braces: the environment switch is what measurably stops it (see `app.offline_env`).
 """
 
 from __future__ import annotations
 
-import os
+import logging
 from types import ModuleType
 
-_OFFLINE_ENV = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_DATASETS_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
-    "DO_NOT_TRACK": "1",
-}
+from app import offline_env
+
+log = logging.getLogger(__name__)
 
 
 def force_offline() -> None:
-    for key, value in _OFFLINE_ENV.items():
-        os.environ[key] = value
+    offline_env.apply()
+    disable_onnxruntime_telemetry()
+
+
+def disable_onnxruntime_telemetry() -> None:
+    try:
+        import onnxruntime
+    except ImportError:  # faster-whisper without its VAD: nothing to switch off
+        return
+    disable = getattr(onnxruntime, "disable_telemetry_events", None)
+    if disable is not None:
+        disable()
+    else:
+        log.info("this onnxruntime has no disable_telemetry_events(); ORT_DISABLE_TELEMETRY=%s",
+                 offline_env.TELEMETRY_OFF["ORT_DISABLE_TELEMETRY"])
 
 
 def import_faster_whisper() -> ModuleType:

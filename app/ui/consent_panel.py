@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.consent import GIVEN, RECONSENT_NEEDED, ConsentGate, Notice, PurposeState
 from app.derived_data import PRODUCING, count_derived, delete_derived
+from app.private_files import write_private
 from app.ui.confirm import confirm_destructive
 from app.ui.consent_dialog import ask_for_purposes
 from app.ui.gate_bridge import GateBridge
@@ -245,9 +246,8 @@ class HistoryTab(QWidget):
         from app.consent.receipts import build_receipt
 
         try:
-            path.write_text(
-                json.dumps(build_receipt(self.gate), indent=2, ensure_ascii=False) + "\n",
-                encoding="utf-8",
+            write_private(
+                path, json.dumps(build_receipt(self.gate), indent=2, ensure_ascii=False) + "\n"
             )
         except OSError as err:
             QMessageBox.warning(

@@ -34,6 +34,9 @@ from app.ui.window_storage import WindowStorage
 
 WINDOW_TITLE = "Candor"
 IDLE_STATUS = "Nothing is running. Candor processes nothing until you allow it, and only here."
+ERASED_NOTICE = "erased_elsewhere"
+ERASED_TEXT = ("All data was erased from another Candor window or command: the meeting and its "
+               "captions are gone, and every permission is back to not given.")
 AUDIO_FILTER = (
     "Recordings (*.wav *.mp3 *.m4a *.ogg *.oga *.opus *.flac *.aac *.wma *.webm *.mp4 *.mkv "
     "*.mov);;All files (*)"
@@ -146,6 +149,7 @@ class MainWindow(QMainWindow):
         # --- end stored meetings ----------------------------------------------------------
 
         # Withdrawals made elsewhere (another window, `candor consent revoke`) stop work here too.
+        self.bridge.withdrawn.connect(self._erased_elsewhere)
         self.gate.start_watching()
 
     def open_consent_panel(self) -> ConsentPanel:
@@ -197,6 +201,22 @@ class MainWindow(QMainWindow):
             self.file_transcription = FileTranscriptionWindow(self.gate, self.storage, self)
         self.file_transcription.start(Path(chosen))
         return self.file_transcription
+
+    def _erased_elsewhere(self, _purpose: str) -> None:
+        """Everything was erased by another Candor: the gate has stopped all work already; end
+        the meeting, forget its transcript (it was erased too) and say what happened."""
+        shown = ERASED_NOTICE in self.storage_ui.notices.notices
+        if self.gate.ended_elsewhere != "erased" or shown:
+            return
+        if self.meeting.running:
+            self.meeting.end(final_pass=False)
+        self.meeting.wait_ended(5.0)
+        self.meeting.last = None
+        self.meeting_view.captions.clear()
+        self._update_save_transcript()
+        self.storage_ui.notices.set_notice(ERASED_NOTICE, ERASED_TEXT)
+        self.storage.notify_changed()
+        self.statusBar().showMessage(ERASED_TEXT)
 
     def _ended_meeting(self) -> LiveMeeting | None:
         last = self.meeting.last
