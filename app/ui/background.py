@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
@@ -62,9 +63,23 @@ class TaskRunner(QObject):
         self.pool.setMaxThreadCount(threads)
         self._running: set[Task] = set()
 
-    def start(self, work: Callable[[Task], object]) -> Task:
+    def start(self, work: Callable[[Task], object], *,
+              reported: Callable[[Any], object] | None = None,
+              succeeded: Callable[[Any], object] | None = None,
+              failed: Callable[[Any], object] | None = None,
+              finished: Callable[[], object] | None = None) -> Task:
+        """Run `work` on the pool. Give the receivers here: they are connected before the work
+        starts, so a task that fails at once cannot emit into nothing (connecting after
+        `start` lost a fast failure, and the window waited for it for ever)."""
         task = Task(work)
         self._running.add(task)
+        for signal, receiver in ((task.signals.reported, reported),
+                                 (task.signals.succeeded, succeeded),
+                                 (task.signals.failed, failed)):
+            if receiver is not None:
+                signal.connect(receiver)
+        if finished is not None:
+            task.signals.finished.connect(finished)
         task.signals.finished.connect(lambda: self._running.discard(task))
         self.pool.start(task)
         return task

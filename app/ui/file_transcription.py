@@ -194,11 +194,10 @@ class FileTranscriptionWindow(QWidget):
             finally:
                 engine.release()
 
-        task = self.runner.start(work)
-        task.signals.reported.connect(self._progressed)
-        task.signals.succeeded.connect(self._done)
-        task.signals.failed.connect(self._failed)
-        task.signals.finished.connect(self._finished)
+        task = self.runner.start(
+            work, reported=self._progressed,
+            succeeded=self._done,
+            failed=self._failed, finished=self._finished)
         self._task = task
         self._update_buttons()
         return True

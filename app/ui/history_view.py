@@ -373,10 +373,10 @@ class HistoryView(QWidget):
                 found += 1
             return found
 
-        task = self.storage.tasks.start(work)
-        task.signals.reported.connect(lambda hit: self._add_hit(generation, hit))
-        task.signals.succeeded.connect(lambda _n: self._search_done(generation, text))
-        task.signals.failed.connect(lambda err: self._search_failed(generation, err))
+        task = self.storage.tasks.start(
+            work, reported=lambda hit: self._add_hit(generation, hit),
+            succeeded=lambda _n: self._search_done(generation, text),
+            failed=lambda err: self._search_failed(generation, err))
         self._search_task = task
 
     def _add_hit(self, generation: int, hit: SearchHit) -> None:

@@ -242,10 +242,10 @@ class ModelsPage(QWidget):
             return download_model(spec, gate=gate, endpoint=endpoint, on_progress=task.report,
                                   cancel=cancel)
 
-        task = self.runner.start(work)
-        task.signals.reported.connect(self._download_progress)
-        task.signals.succeeded.connect(lambda result: self._downloaded(e.name, result))
-        task.signals.failed.connect(lambda err: self._download_failed(e.name, err))
+        task = self.runner.start(
+            work, reported=self._download_progress,
+            succeeded=lambda result: self._downloaded(e.name, result),
+            failed=lambda err: self._download_failed(e.name, err))
         return task
 
     def _download_progress(self, p: object) -> None:
@@ -330,10 +330,10 @@ class ModelsPage(QWidget):
             check_fits(location.name, location.spec, location.path)
             return run_bench(location, runs=runs, on_step=task.report)
 
-        task = self.runner.start(work)
-        task.signals.reported.connect(lambda text: self._say(f"Testing {e.name}: {text}"))
-        task.signals.succeeded.connect(self._benched)
-        task.signals.failed.connect(lambda err: self._bench_failed(e.name, err))
+        task = self.runner.start(
+            work, reported=lambda text: self._say(f"Testing {e.name}: {text}"),
+            succeeded=self._benched,
+            failed=lambda err: self._bench_failed(e.name, err))
         return task
 
     def _benched(self, result: object) -> None:

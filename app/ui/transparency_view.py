@@ -409,10 +409,10 @@ class TransparencyView(QDialog):
         self.export_button.setEnabled(False)
         self.erase_button.setEnabled(False)
         self.status.setText(f"Exporting to {dest}…")
-        task = self.storage.tasks.start(work)
-        task.signals.reported.connect(self._export_progress)
-        task.signals.succeeded.connect(self._export_done)
-        task.signals.failed.connect(self._export_failed)
+        task = self.storage.tasks.start(
+            work, reported=self._export_progress,
+            succeeded=self._export_done,
+            failed=self._export_failed)
         self.export_task = task
         return task
 
