@@ -204,3 +204,30 @@ def test_privacy_check_os_runs_the_speech_stack_under_strace_and_keeps_the_nine_
     plain = subprocess.run([str(CANDOR), "privacy", "check", "--json"], capture_output=True,
                            text=True, timeout=120, env=os.environ.copy())
     assert len(json.loads(plain.stdout)["checks"]) == 9, "without --os: the nine checks"
+
+
+@pytest.mark.model
+def test_a_model_download_talks_only_to_the_hub_it_was_pointed_at(candor_home, empty_home,
+                                                                  tmp_path):
+    """The one process allowed the network (the download worker) reaches the hub and nothing
+    else: no name lookup, no telemetry endpoint, nothing written outside the data directory."""
+    from app.transcription.manifest import load_manifest
+    from tests.support.model_server import HubRepo, HubServer, copy_bundled_model
+
+    spec = load_manifest().get("tiny.en")
+    files = copy_bundled_model(tmp_path / "served")
+    with HubServer([HubRepo(spec.repo, files, commit=spec.revision)]) as hub:
+        env = {**child_env(candor_home, empty_home), "HF_ENDPOINT": hub.endpoint}
+        grant(env, "model_download")
+        result = traced(env, candor_home, empty_home,
+                        [str(CANDOR), "models", "download", "tiny.en"])
+        # the hub and the CDN it redirects large files to
+        served = {("127.0.0.1", int(server.server_address[1])) for server in (hub.hub, hub.cdn)}
+    assert result.returncode == 0, result.stderr
+    assert "installed and verified" in result.stdout
+    assert result.internet, "the download was not seen: the probe is broken"
+    elsewhere = [a.describe() for a in result.internet if (a.address, a.port) not in served]
+    assert elsewhere == []
+    assert result.dns == [], [a.describe() for a in result.dns]
+    assert result.outside == [], [w.describe() for w in result.outside]
+    assert result.left_in_home == [], result.left_in_home
