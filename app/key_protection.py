@@ -68,6 +68,7 @@ class KeyProtection:
 
 
 def protection_mode(home: Path) -> ProtectionMode:
+    home = home.resolve()
     if keyvault.exists(home):
         return "passphrase"
     if keystore.key_files(home):
@@ -79,6 +80,7 @@ def protection_mode(home: Path) -> ProtectionMode:
 
 
 def describe_protection(home: Path) -> KeyProtection:
+    home = home.resolve()
     mode = protection_mode(home)
     cost = keyvault.cost_of(home) if mode == "passphrase" else None
     risk = RISKS[mode].format(cost=(cost or DEFAULT_COST).describe())
@@ -88,6 +90,7 @@ def describe_protection(home: Path) -> KeyProtection:
 def set_passphrase(home: Path, new: str, cost: KdfCost = DEFAULT_COST) -> list[str]:
     """Wrap every key file of `home` with `new`; returns the names wrapped."""
     check_acceptable(new)
+    home = home.resolve()
     if keyvault.exists(home):
         raise PassphraseError(
             "a passphrase is already set; change it with `candor keys passphrase change`"
@@ -108,12 +111,14 @@ def set_passphrase(home: Path, new: str, cost: KdfCost = DEFAULT_COST) -> list[s
 
 def change_passphrase(home: Path, old: str, new: str, cost: KdfCost = DEFAULT_COST) -> None:
     check_acceptable(new)
+    home = home.resolve()
     _require_set(home)
     keyvault.rewrap(home, old, new, cost)
 
 
 def remove_passphrase(home: Path, current: str) -> list[str]:
     """Unwrap the keys back into plain key files (the 'neither' protection); returns names."""
+    home = home.resolve()
     _require_set(home)
     contents = keyvault.unlock(home, current)
     with keystore.creation_lock(home):

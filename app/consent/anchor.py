@@ -22,6 +22,9 @@ from pathlib import Path
 from app import keystore
 
 ANCHOR_NAME = "consent-ledger-anchor"
+# The anchor of a ledger found missing whose length was never anchored (a profile from before
+# anchors): it keeps saying so, whatever empty ledger is created in its place, until new-ledger.
+LOST_LEDGER = "lost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,9 @@ def anchor_problem(anchor: Anchor, profile_id: str, hashes: list[str], where: st
         "the consent ledger is missing although one existed: its anchor ({where}) records "
         f"{anchor.seq} record(s), and the ledger here holds none"
     ).format(where=where)
+    if anchor.profile_id == LOST_LEDGER:
+        return (f"the consent ledger is missing although one existed: its key was still kept "
+                f"but the ledger file was gone (noted in its anchor, {where})")
     if anchor.profile_id != profile_id:
         if anchor.seq == 0:
             return ""  # the ledger replaced had no record: no consent was lost

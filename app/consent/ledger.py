@@ -34,6 +34,7 @@ from typing import Literal, get_args
 
 from app import __version__
 from app.consent.anchor import (
+    LOST_LEDGER,
     Anchor,
     advance_anchor,
     anchor_location,
@@ -222,12 +223,12 @@ class Ledger:
             return f"its anchor cannot be read: {err}"
         if anchor is None and not existed and not key_created and not starting_anew:
             # A ledger from before anchors, deleted with its head: its key is the one trace.
-            return (
-                "the consent ledger is missing although one existed: its key is still kept "
-                f"({self.key_location}), but the ledger file was gone"
-            )
+            # Noted in the anchor, so the empty ledger made in its place is never trusted.
+            reset_anchor(self.home, Anchor(LOST_LEDGER, 0, GENESIS_HASH))
+            return ""
         # An anchor of a ledger that held no record says nothing worth keeping.
-        stale = anchor is not None and anchor.seq == 0 and anchor.profile_id != self.profile_id
+        stale = (anchor is not None and anchor.seq == 0
+                 and anchor.profile_id not in (self.profile_id, LOST_LEDGER))
         if starting_anew or ((anchor is None or stale) and self.verify().ok):
             reset_anchor(self.home, self._anchor_now())
         return ""
