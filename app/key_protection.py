@@ -87,21 +87,27 @@ def describe_protection(home: Path) -> KeyProtection:
     return KeyProtection(mode, SUMMARIES[mode], risk)
 
 
-def set_passphrase(home: Path, new: str, cost: KdfCost = DEFAULT_COST) -> list[str]:
-    """Wrap every key file of `home` with `new`; returns the names wrapped."""
-    check_acceptable(new)
+def require_settable(home: Path) -> None:
+    """Raises PassphraseError when `set` would be refused (asked before the passphrase is)."""
     home = home.resolve()
     if keyvault.exists(home):
         raise PassphraseError(
             "a passphrase is already set; change it with `candor keys passphrase change`"
         )
+    if not keystore.key_files(home) and keystore.keyring_available():
+        raise PassphraseError(
+            "your keys are kept in the OS keyring, which already protects them; a "
+            "passphrase is for machines without one. Nothing was changed"
+        )
+
+
+def set_passphrase(home: Path, new: str, cost: KdfCost = DEFAULT_COST) -> list[str]:
+    """Wrap every key file of `home` with `new`; returns the names wrapped."""
+    check_acceptable(new)
+    home = home.resolve()
     with keystore.creation_lock(home):
+        require_settable(home)
         files = keystore.key_files(home)
-        if not files and keystore.keyring_available():
-            raise PassphraseError(
-                "your keys are kept in the OS keyring, which already protects them; a "
-                "passphrase is for machines without one. Nothing was changed"
-            )
         contents = {name: keystore.read_key_file(path) for name, path in files.items()}
         keyvault.create(home, new, contents, cost)
         for path in files.values():
@@ -112,14 +118,14 @@ def set_passphrase(home: Path, new: str, cost: KdfCost = DEFAULT_COST) -> list[s
 def change_passphrase(home: Path, old: str, new: str, cost: KdfCost = DEFAULT_COST) -> None:
     check_acceptable(new)
     home = home.resolve()
-    _require_set(home)
+    require_set(home)
     keyvault.rewrap(home, old, new, cost)
 
 
 def remove_passphrase(home: Path, current: str) -> list[str]:
     """Unwrap the keys back into plain key files (the 'neither' protection); returns names."""
     home = home.resolve()
-    _require_set(home)
+    require_set(home)
     contents = keyvault.unlock(home, current)
     with keystore.creation_lock(home):
         for name, secret in contents.items():
@@ -128,6 +134,6 @@ def remove_passphrase(home: Path, current: str) -> list[str]:
     return sorted(contents)
 
 
-def _require_set(home: Path) -> None:
+def require_set(home: Path) -> None:
     if not keyvault.exists(home):
         raise PassphraseError(f"no passphrase is set; set one with `{SET_COMMAND}`")

@@ -51,6 +51,7 @@ from app.keystore import (
     get_secret,
     secret_location,
 )
+from app.passphrase import PassphraseError
 
 log = logging.getLogger(__name__)
 
@@ -512,7 +513,7 @@ class Ledger:
             self._write_head(record.seq, record.record_hash)
             try:
                 advance_anchor(self.home, Anchor(self.profile_id, record.seq, record.record_hash))
-            except SecretUnavailable:
+            except (SecretUnavailable, PassphraseError):
                 # The record stands; an anchor one behind still catches anything cut before it.
                 log.warning("the consent ledger's anchor could not be moved on", exc_info=True)
         return record
