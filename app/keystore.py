@@ -334,13 +334,13 @@ def secret_location(name: str, *, home: Path | None = None) -> SecretLocation | 
     if key_file.exists():
         return SecretLocation("file", str(key_file))
     if not marker.exists() and keyvault.exists(root):
-        held = keyvault.held_names(root)  # None while locked: then it cannot be looked at
+        held = keyvault.held_names(root)  # None when the file is damaged: say where it was
         if held is not None and name not in held:
             return None
         cost = keyvault.cost_of(root)
         return SecretLocation(
             "passphrase",
-            f"{keyvault.vault_path(root)} (AES-256-GCM under a key derived with "
+            f"{keyvault.vault_path(root)} (AES-256-GCM, key derived with "
             f"{cost.describe() if cost else 'scrypt'})",
         )
     if marker.exists():

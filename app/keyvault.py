@@ -53,8 +53,8 @@ class KdfCost:
         return 128 * self.n * self.r * self.p
 
     def describe(self) -> str:
-        return (f"scrypt N=2^{self.n.bit_length() - 1}, r={self.r}, p={self.p} "
-                f"({self.memory_bytes // 2**20} MiB per guess)")
+        return (f"scrypt N=2^{self.n.bit_length() - 1}, r={self.r}, p={self.p}, "
+                f"{self.memory_bytes // 2**20} MiB per guess")
 
 
 DEFAULT_COST = KdfCost()
@@ -114,9 +114,13 @@ def _derive(passphrase: str, salt: bytes, cost: KdfCost) -> bytes:
     )
 
 
-def _header(salt: bytes, cost: KdfCost) -> dict[str, object]:
+def _header(salt: bytes, cost: KdfCost, names: list[str]) -> dict[str, object]:
+    # The names are not secret (every profile has the same few) and let `candor keys status`
+    # say which keys exist without asking for the passphrase; being associated data, they
+    # cannot be edited unnoticed.
     return {"format": FORMAT, "version": VERSION, "aead": "AES-256-GCM",
-            "kdf": {"name": "scrypt", "n": cost.n, "r": cost.r, "p": cost.p, "salt": _b64(salt)}}
+            "kdf": {"name": "scrypt", "n": cost.n, "r": cost.r, "p": cost.p, "salt": _b64(salt)},
+            "names": names}
 
 
 def _aad(header: dict[str, object]) -> bytes:
@@ -127,7 +131,7 @@ def _read(home: Path) -> tuple[dict[str, object], bytes, bytes]:
     path = vault_path(home)
     try:
         data = json.loads(path.read_text("utf-8"))
-        header = {k: data[k] for k in ("format", "version", "aead", "kdf")}
+        header = {k: data[k] for k in ("format", "version", "aead", "kdf", "names")}
         nonce, sealed = _unb64(data["nonce"], "nonce"), _unb64(data["ciphertext"], "ciphertext")
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise VaultDamaged(f"{path} cannot be read as Candor's wrapped keys ({err})") from err
@@ -160,7 +164,7 @@ def _decrypt(kek: bytes, header: dict[str, object], nonce: bytes, sealed: bytes,
 
 
 def _write(home: Path, opened: _Open) -> None:
-    header = _header(opened.salt, opened.cost)
+    header = _header(opened.salt, opened.cost, sorted(opened.secrets))
     nonce = secrets.token_bytes(12)  # random per write: 2^-32 collision odds after 2^32 writes
     body = json.dumps({"secrets": {k: _b64(v) for k, v in sorted(opened.secrets.items())}})
     sealed = AESGCM(opened.kek).encrypt(nonce, body.encode("utf-8"), _aad(header))
@@ -186,12 +190,12 @@ def _write(home: Path, opened: _Open) -> None:
 def _folder_lock(home: Path) -> Iterator[None]:
     keys = home / "keys"
     keys.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(keys / LOCK_NAME, "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    fd = os.open(keys / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def create(home: Path, passphrase: str, contents: dict[str, bytes],
@@ -284,10 +288,13 @@ def destroy_file(home: Path) -> None:
 
 
 def held_names(home: Path) -> frozenset[str] | None:
-    """The names this process has unwrapped, or None while it is locked here."""
-    with _guard:
-        opened = _open.get(home)
-    return frozenset(opened.secrets) if opened is not None else None
+    """The names of the secrets the file holds (from its authenticated header; read without the
+    passphrase), or None when it cannot be read."""
+    try:
+        names = _read(home)[0]["names"]
+    except VaultDamaged:
+        return None
+    return frozenset(str(n) for n in names) if isinstance(names, list) else None
 
 
 def cost_of(home: Path) -> KdfCost | None:

@@ -170,3 +170,65 @@ def test_status_says_what_protects_the_keys(candor_home):
     assert "Protection: passphrase" in wrapped.stdout
     assert "wrapped with your passphrase" in wrapped.stdout
     assert "scrypt N=2^10" in wrapped.stdout
+
+
+def _keys_check(home: Path, **env: str) -> dict[str, object]:
+    import json
+
+    result = candor("privacy", "check", "--json", **env)
+    checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
+    return checks["keys_where_reported"]
+
+
+def test_report_and_privacy_check_say_what_protects_the_keys(candor_home):
+    _stored_meeting(candor_home)
+    report = candor("data", "report")
+    assert report.returncode == 0, report.stderr
+    assert "What protects your keys: none" in report.stdout
+    assert "anyone who copies the folder can read your meetings" in report.stdout.lower()
+    plain = _keys_check(candor_home)
+    assert plain["status"] == "pass"
+    assert any("protection in use: none" in line for line in plain["evidence"])
+
+    keys = {n: keystore.read_key_file(p) for n, p in keystore.key_files(candor_home).items()}
+    set_passphrase(candor_home, PASSPHRASE, cost=CHEAP)
+    wrapped = candor("data", "report", CANDOR_PASSPHRASE=PASSPHRASE)
+    assert "What protects your keys: passphrase" in wrapped.stdout
+    assert "a weak passphrase can be guessed offline" in wrapped.stdout.lower()
+    check = _keys_check(candor_home, CANDOR_PASSPHRASE=PASSPHRASE)
+    assert check["status"] == "pass", check
+    assert any("protection in use: passphrase" in line for line in check["evidence"])
+
+    # A plain copy left beside the wrapped keys undoes the protection: the check says so.
+    keystore.write_key_file("storage-master-key", keys["storage-master-key"], candor_home)
+    leaked = _keys_check(candor_home, CANDOR_PASSPHRASE=PASSPHRASE)
+    assert leaked["status"] == "fail"
+    assert any("also sits in the clear" in line for line in leaked["evidence"])
+
+
+def test_with_a_keyring_the_report_says_so(candor_home, tmp_path):
+    env = {"PYTHON_KEYRING_BACKEND": "tests.support.memory_keyring.FileKeyring",
+           "FILE_KEYRING_PATH": str(tmp_path / "os-keyring.json"),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    assert candor("consent", "grant", "microphone", "--yes", **env).returncode == 0
+    report = candor("data", "report", **env)
+    assert "What protects your keys: keyring" in report.stdout
+    refused = candor("keys", "passphrase", "set", CANDOR_PASSPHRASE=PASSPHRASE, **env)
+    assert refused.returncode == 2
+    assert "OS keyring" in refused.stderr
+
+
+def test_erase_everything_with_a_passphrase_leaves_no_old_key(candor_home):
+    meeting_id, keys = _stored_meeting(candor_home)
+    set_passphrase(candor_home, PASSPHRASE, cost=CHEAP)
+    erased = candor("data", "erase", "--yes", CANDOR_PASSPHRASE=PASSPHRASE)
+    assert erased.returncode == 0, erased.stdout + erased.stderr
+    keyvault.forget()
+    held = keyvault.unlock(candor_home.resolve(), PASSPHRASE)
+    assert "storage-master-key" not in held
+    assert keys["consent-ledger"] != held.get("consent-ledger"), "a new ledger, a new key"
+    assert candor("consent", "verify", CANDOR_PASSPHRASE=PASSPHRASE).returncode == 0
+    assert not keystore.key_files(candor_home)
+    gone = candor("meetings", "show", meeting_id, CANDOR_PASSPHRASE=PASSPHRASE)
+    assert gone.returncode == 2
+    assert SAID not in gone.stdout
