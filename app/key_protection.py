@@ -8,13 +8,15 @@ the plain files before the wrapped file is destroyed; a wrong passphrase changes
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from app import keystore, keyvault
 from app.keyvault import DEFAULT_COST, KdfCost
-from app.passphrase import PassphraseError, check_acceptable
+from app.passphrase import PASSPHRASE_ENV, PassphraseError, WrongPassphrase, check_acceptable
 
 ProtectionMode = Literal["keyring", "passphrase", "none"]
 SET_COMMAND = "candor keys passphrase set"
@@ -137,3 +139,27 @@ def remove_passphrase(home: Path, current: str) -> list[str]:
 def require_set(home: Path) -> None:
     if not keyvault.exists(home):
         raise PassphraseError(f"no passphrase is set; set one with `{SET_COMMAND}`")
+
+
+def unlock_with(home: Path, ask: Callable[[str], str | None]) -> bool:
+    """Unwrap the keys before anything needs them (the window at start-up): with
+    CANDOR_PASSPHRASE if set, else `ask(problem)` until it gives the right passphrase (True) or
+    None (the user cancelled: False). A damaged wrapped-keys file raises SecretUnavailable."""
+    home = home.resolve()
+    if not keyvault.exists(home) or keyvault.is_unlocked(home):
+        return True
+    problem = ""
+    given: str | None = os.environ.get(PASSPHRASE_ENV) or None
+    while True:
+        if given is None:
+            given = ask(problem)
+            if given is None:
+                return False
+        try:
+            keyvault.unlock(home, given)
+            return True
+        except WrongPassphrase as err:
+            problem = str(err)
+        except keyvault.VaultDamaged as err:
+            raise keystore.SecretUnavailable(str(err)) from err
+        given = None
