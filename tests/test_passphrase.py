@@ -232,3 +232,22 @@ def test_erase_everything_with_a_passphrase_leaves_no_old_key(candor_home):
     gone = candor("meetings", "show", meeting_id, CANDOR_PASSPHRASE=PASSPHRASE)
     assert gone.returncode == 2
     assert SAID not in gone.stdout
+
+
+def test_two_processes_adding_keys_under_one_passphrase_keep_both(candor_home):
+    """Each change re-reads the wrapped file under its lock: a process unlocked earlier does not
+    write back its stale copy over a key another process added meanwhile."""
+    set_passphrase(candor_home, PASSPHRASE, cost=CHEAP)
+    mine = keystore.get_or_create_secret("storage-master-key", home=candor_home)
+    other = subprocess.run(
+        [sys.executable, "-c", "from app import keystore; "
+         "print(keystore.get_or_create_secret('model-records').hex())"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        env={**os.environ, "CANDOR_PASSPHRASE": PASSPHRASE})
+    assert other.returncode == 0, other.stderr
+    keystore.get_or_create_secret("consent-ledger", home=candor_home)  # written by this one
+    keyvault.forget()
+    held = keyvault.unlock(candor_home.resolve(), PASSPHRASE)
+    assert held["storage-master-key"] == mine
+    assert held["model-records"].hex() == other.stdout.strip()
+    assert "consent-ledger" in held

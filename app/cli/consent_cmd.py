@@ -11,6 +11,7 @@ from typing import Any
 
 from app.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 from app.consent import PURPOSES, ConsentGate, open_gate
+from app.consent.anchor import anchor_location
 from app.consent.purposes import check_purpose
 from app.consent.review import (
     PERIOD_LABELS,
@@ -318,10 +319,12 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    result = _gate().ledger.verify()
+    gate = _gate()
+    result = gate.ledger.verify()
     print(result.describe())
     if result.ok and result.key_location:
         print(f"key: {result.key_location}")
+        print(f"anchor (record count and last hash): {anchor_location(gate.ledger.home)}")
     return EXIT_OK if result.ok else EXIT_FAILURE
 
 
