@@ -107,3 +107,10 @@ def anchor_problem(anchor: Anchor, profile_id: str, hashes: list[str], where: st
         return (f"record #{anchor.seq} is not the one anchored ({where}): records were removed "
                 "or changed and the ledger re-signed")
     return ""
+
+
+def ledger_left_a_trace(home: Path, key_name: str) -> bool:
+    """Whether a ledger exists or existed here: its key or its anchor is still kept. A check that
+    finds no ledger file must then open it (and report it missing), not say "none yet"."""
+    return any(keystore.secret_location(name, home=home) is not None
+               for name in (key_name, ANCHOR_NAME))

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app import keystore, keyvault
-from app.consent.anchor import ANCHOR_NAME
+from app.consent.anchor import ANCHOR_NAME, ledger_left_a_trace
 from app.consent.gate import ConsentGate, ledger_paths
 from app.consent.ledger import KEY_NAME as LEDGER_KEY_NAME
 from app.consent.purposes import TRANSCRIPT_STORAGE
@@ -376,7 +376,8 @@ def open_context(home: Path, now: datetime | None = None) -> CheckContext:
     except (StorageError, OSError) as err:  # reported by the checks, not a crash
         context.store_error = str(err)
     try:
-        context.gate = open_gate(home) if ledger_paths(home)[0].exists() else None
+        expected = ledger_paths(home)[0].exists() or ledger_left_a_trace(home, LEDGER_KEY_NAME)
+        context.gate = open_gate(home) if expected else None
     except ConsentError as err:
         context.gate_error = str(err)
     return context

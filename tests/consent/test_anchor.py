@@ -142,6 +142,10 @@ def test_ledger_and_head_deleted_together_fail_closed(candor_home, shared_data):
     _history_with_a_withdrawal(candor_home)
     (candor_home / "consent-ledger.sqlite3").unlink()
     (candor_home / "consent-ledger.head").unlink()
+    check = candor("privacy", "check", "--json")
+    ledger_check = next(c for c in json.loads(check.stdout)["checks"]
+                        if c["id"] == "ledger_verifies")
+    assert ledger_check["status"] == "fail", ledger_check
     _assert_fails_closed(candor_home, shared_data, "missing although one existed")
     grant = candor("consent", "grant", "transcription", "--yes")
     assert grant.returncode == 1, "nothing can be recorded in a ledger that replaced a lost one"
