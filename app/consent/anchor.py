@@ -16,12 +16,14 @@ deliberately started anew (`consent new-ledger`, erase everything).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from app import keystore
 
 ANCHOR_NAME = "consent-ledger-anchor"
+GENESIS = "0" * 64  # the ledger's GENESIS_HASH: what an anchor of no record points at
 # The anchor of a ledger found missing whose length was never anchored (a profile from before
 # anchors): it keeps saying so, whatever empty ledger is created in its place, until new-ledger.
 LOST_LEDGER = "lost"
@@ -114,3 +116,37 @@ def ledger_left_a_trace(home: Path, key_name: str) -> bool:
     finds no ledger file must then open it (and report it missing), not say "none yet"."""
     return any(keystore.secret_location(name, home=home) is not None
                for name in (key_name, ANCHOR_NAME))
+
+
+def open_anchor(home: Path, now: Anchor, *, existed: bool, key_created: bool,
+                starting_anew: bool, verifies: Callable[[], bool]) -> str:
+    """At opening a ledger whose key is at hand (`now`: the ledger as it is): why it cannot be
+    trusted against its anchor, or "". Anchors a ledger that has none yet (new, or from before
+    anchors) once it verifies, and follows one started anew on purpose."""
+    try:
+        anchor = read_anchor(home)
+    except keystore.SecretUnavailable as err:
+        return f"its anchor cannot be read: {err}"
+    if anchor is None and not existed and not key_created and not starting_anew:
+        # A ledger from before anchors, deleted with its head: its key is the one trace.
+        # Noted in the anchor, so the empty ledger made in its place is never trusted.
+        reset_anchor(home, Anchor(LOST_LEDGER, 0, GENESIS))
+        return ""
+    # An anchor of a ledger that held no record says nothing worth keeping.
+    stale = (anchor is not None and anchor.seq == 0
+             and anchor.profile_id not in (now.profile_id, LOST_LEDGER))
+    if starting_anew or ((anchor is None or stale) and verifies()):
+        reset_anchor(home, now)
+    return ""
+
+
+def compare_with_anchor(home: Path, profile_id: str, hashes: list[str]) -> str:
+    """Why the ledger (its records' hashes in order) does not match the anchor kept now, or ""
+    (also when none is kept: a ledger from before anchors, until it is anchored)."""
+    try:
+        anchor = read_anchor(home)
+    except keystore.SecretUnavailable as err:
+        return f"its anchor cannot be read: {err}"
+    if anchor is None:
+        return ""
+    return anchor_problem(anchor, profile_id, hashes, anchor_location(home))

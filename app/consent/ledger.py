@@ -34,14 +34,11 @@ from typing import Literal, get_args
 
 from app import __version__
 from app.consent.anchor import (
-    LOST_LEDGER,
     Anchor,
     advance_anchor,
-    anchor_location,
-    anchor_problem,
+    compare_with_anchor,
     delete_anchor,
-    read_anchor,
-    reset_anchor,
+    open_anchor,
 )
 from app.consent.errors import LedgerError
 from app.keystore import (
@@ -216,35 +213,15 @@ class Ledger:
         return Anchor(self.profile_id, seq, rhash)
 
     def _open_anchor(self, existed: bool, key_created: bool, starting_anew: bool) -> str:
-        """Why this ledger cannot be trusted against its anchor at opening, or ""; anchors a
-        ledger that has none yet (new, or from before anchors) once it verifies."""
-        try:
-            anchor = read_anchor(self.home)
-        except SecretUnavailable as err:
-            return f"its anchor cannot be read: {err}"
-        if anchor is None and not existed and not key_created and not starting_anew:
-            # A ledger from before anchors, deleted with its head: its key is the one trace.
-            # Noted in the anchor, so the empty ledger made in its place is never trusted.
-            reset_anchor(self.home, Anchor(LOST_LEDGER, 0, GENESIS_HASH))
-            return ""
-        # An anchor of a ledger that held no record says nothing worth keeping.
-        stale = (anchor is not None and anchor.seq == 0
-                 and anchor.profile_id not in (self.profile_id, LOST_LEDGER))
-        if starting_anew or ((anchor is None or stale) and self.verify().ok):
-            reset_anchor(self.home, self._anchor_now())
-        return ""
+        return open_anchor(
+            self.home, self._anchor_now(), existed=existed, key_created=key_created,
+            starting_anew=starting_anew, verifies=lambda: self.verify().ok,
+        )
 
     def _compare_anchor(self, records: list[LedgerRecord]) -> str:
-        if self.anchor_problem:
-            return self.anchor_problem
-        try:
-            anchor = read_anchor(self.home)
-        except SecretUnavailable as err:
-            return f"its anchor cannot be read: {err}"
-        if anchor is None:
-            return ""
-        return anchor_problem(anchor, self.profile_id, [r.record_hash for r in records],
-                              anchor_location(self.home))
+        return self.anchor_problem or compare_with_anchor(
+            self.home, self.profile_id, [r.record_hash for r in records]
+        )
 
     @property
     def key_location(self) -> str:
