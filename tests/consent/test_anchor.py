@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -177,3 +178,24 @@ def test_a_fresh_ledger_verifies_with_no_records(candor_home):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "intact: 0 records" in result.stdout
     assert candor("consent", "verify").returncode == 0
+
+
+@pytest.mark.parametrize("protection", ["none", "passphrase"])
+def test_an_older_copy_of_the_ledger_put_back_is_caught(candor_home, shared_data, protection):
+    """No key needed: the ledger and head from before a withdrawal are validly signed."""
+    gate = open_gate(candor_home)
+    gate.grant("microphone", via="test")
+    gate.grant("transcription", via="test")
+    gate.close()
+    env = None
+    if protection == "passphrase":
+        set_passphrase(candor_home, PASSPHRASE, cost=CHEAP)
+        env = {"CANDOR_PASSPHRASE": PASSPHRASE}
+    saved = candor_home.parent / "saved"
+    saved.mkdir()
+    for name in ("consent-ledger.sqlite3", "consent-ledger.head"):
+        shutil.copy2(candor_home / name, saved / name)
+    assert candor("consent", "revoke", "transcription", env=env).returncode == 0
+    for name in ("consent-ledger.sqlite3", "consent-ledger.head"):
+        shutil.copy2(saved / name, candor_home / name)
+    _assert_fails_closed(candor_home, shared_data, "rolled back", env)
