@@ -260,7 +260,10 @@ def _store_new(name: str, root: Path, secret: bytes) -> None:
         )
         log.info("created secret %s in the OS keyring", name)
     elif keyvault.exists(root):
-        keyvault.update(root, _ask(root), lambda held: held.__setitem__(name, secret))
+        try:
+            keyvault.update(root, _ask(root), lambda held: held.__setitem__(name, secret))
+        except keyvault.VaultDamaged as err:
+            raise SecretUnavailable(f"{err}; {name!r} could not be kept in it") from err
         log.info("created secret %s under the passphrase", name)
     else:
         _write_file(key_file, secret)
@@ -366,8 +369,11 @@ def delete_secret(name: str, *, home: Path | None = None) -> bool:
     if key_file.exists():
         shred_file(key_file)
         found = True
-    if keyvault.exists(root) and name in keyvault.read_fresh(root, _ask(root)):
-        keyvault.update(root, _ask(root), lambda held: held.pop(name, None))
+    if keyvault.exists(root) and name in (keyvault.held_names(root) or ()):
+        try:
+            keyvault.update(root, _ask(root), lambda held: held.pop(name, None))
+        except keyvault.VaultDamaged as err:
+            raise SecretUnavailable(f"{err}; {name!r} could not be destroyed in it") from err
         found = True
     if marker.exists():
         backend = _keyring_backend()

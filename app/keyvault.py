@@ -278,13 +278,14 @@ def rewrap(home: Path, old: str, new: str, cost: KdfCost = DEFAULT_COST) -> None
 def destroy_file(home: Path) -> None:
     """Overwrite and unlink the wrapped-keys file, and forget its keys."""
     path = vault_path(home)
-    if path.exists():
-        size = path.stat().st_size
-        with open(path, "r+b") as handle:
-            handle.write(secrets.token_bytes(max(size, 1)))
-            handle.flush()
-            os.fsync(handle.fileno())
-        path.unlink()
+    with _folder_lock(home):
+        if path.exists():
+            size = path.stat().st_size
+            with open(path, "r+b") as handle:
+                handle.write(secrets.token_bytes(max(size, 1)))
+                handle.flush()
+                os.fsync(handle.fileno())
+            path.unlink()
     forget(home)
 
 

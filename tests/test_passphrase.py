@@ -251,3 +251,18 @@ def test_two_processes_adding_keys_under_one_passphrase_keep_both(candor_home):
     assert held["storage-master-key"] == mine
     assert held["model-records"].hex() == other.stdout.strip()
     assert "consent-ledger" in held
+
+
+def test_a_damaged_wrapped_keys_file_is_named_and_left_as_it_is(candor_home):
+    meeting_id, _keys = _stored_meeting(candor_home)
+    set_passphrase(candor_home, PASSPHRASE, cost=CHEAP)
+    path = keyvault.vault_path(candor_home)
+    path.write_text("{ not json")
+    verify = candor("consent", "verify", CANDOR_PASSPHRASE=PASSPHRASE)
+    assert verify.returncode == 1
+    assert "wrapped-keys.json cannot be read" in verify.stdout
+    shown = candor("meetings", "show", meeting_id, CANDOR_PASSPHRASE=PASSPHRASE)
+    assert shown.returncode == 1
+    assert "wrapped-keys.json cannot be read" in shown.stderr
+    assert path.read_text() == "{ not json", "nothing replaced the damaged file"
+    assert not keystore.key_files(candor_home), "and no new key was made beside it"
