@@ -2,7 +2,9 @@
 
 A secret lives in the OS keyring (service "Candor", one username per secret *and* per data
 directory, so two CANDOR_HOMEs never share or overwrite a key). When no usable keyring backend
-exists (a headless machine, tests), it lives in a 0600 file under `<data dir>/keys/` instead.
+exists (a headless machine, tests), it lives in a 0600 file under `<data dir>/keys/` instead —
+or, once the user set a passphrase, inside `keys/wrapped-keys.json`, wrapped with it
+(`app/keyvault.py`); `app/key_protection.py` says what each of the three protects against.
 
 Where a secret went is remembered on disk (`keys/NAME.keyring` marker, or the key file itself),
 so a keyring that is locked or missing later is reported as an error instead of silently
@@ -18,11 +20,12 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from app import keyvault, passphrase
 from app.paths import data_dir
 from app.private_files import write_private
 
@@ -40,12 +43,14 @@ class SecretUnavailable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SecretLocation:
-    kind: Literal["keyring", "file"]
+    kind: Literal["keyring", "file", "passphrase"]
     where: str  # human-readable: the keyring backend and entry, or the key file path
 
     def describe(self) -> str:
         if self.kind == "keyring":
             return f"OS keyring: {self.where}"
+        if self.kind == "passphrase":
+            return f"wrapped with your passphrase: {self.where}"
         return f"key file (mode 0600, outside the database): {self.where}"
 
 
@@ -82,6 +87,10 @@ def _keyring_backend() -> Any | None:
     if isinstance(backend, fail.Keyring):
         return None
     return backend
+
+
+def keyring_available() -> bool:
+    return _keyring_backend() is not None
 
 
 def _backend_name(backend: Any) -> str:
@@ -138,9 +147,53 @@ def _write_file(path: Path, secret: bytes) -> None:
         os.close(dir_fd)
 
 
+def shred_file(path: Path) -> None:
+    """Overwrite a key file before unlinking it, so the bytes do not linger in that block."""
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.write(secrets.token_bytes(max(size, 1)))
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.unlink()
+
+
+def key_files(home: Path | None = None) -> dict[str, Path]:
+    """The secrets kept as plain key files in this data directory, by name."""
+    keys = _home(home) / KEYS_DIR
+    if not keys.is_dir():
+        return {}
+    return {p.name[: -len(".key")]: p for p in sorted(keys.glob("*.key")) if p.is_file()}
+
+
+def read_key_file(path: Path) -> bytes:
+    return _read_file(path)
+
+
+def write_key_file(name: str, secret: bytes, home: Path | None = None) -> None:
+    _check_name(name)
+    root = _home(home)
+    _keys_dir(root)
+    _write_file(_paths(name, root)[0], secret)
+
+
+def creation_lock(home: Path | None = None) -> contextlib.AbstractContextManager[None]:
+    return _creation_lock(_keys_dir(_home(home)))
+
+
 def _paths(name: str, home: Path) -> tuple[Path, Path]:
     keys = home / KEYS_DIR
     return keys / f"{name}.key", keys / f"{name}.keyring"
+
+
+def _ask(home: Path) -> Callable[[], str]:
+    return lambda: passphrase.current(str(home))
+
+
+def _from_vault(name: str, home: Path) -> bytes | None:
+    try:
+        return keyvault.read_fresh(home, _ask(home)).get(name)
+    except keyvault.VaultDamaged as err:
+        raise SecretUnavailable(f"{err}; the keys wrapped in it cannot be read") from err
 
 
 def _read_existing(name: str, home: Path) -> bytes | None:
@@ -148,7 +201,7 @@ def _read_existing(name: str, home: Path) -> bytes | None:
     if key_file.exists():
         return _read_file(key_file)
     if not marker.exists():
-        return None
+        return _from_vault(name, home) if keyvault.exists(home) else None
     backend = _keyring_backend()
     user = keyring_username(name, home)
     if backend is None:
@@ -193,18 +246,67 @@ def get_or_create_secret(name: str, *, size: int = 32, home: Path | None = None)
         if existing is not None:
             return existing
         secret = secrets.token_bytes(size)
-        key_file, marker = _paths(name, root)
-        if _store_in_keyring(name, root, secret):
-            write_private(
-                marker,
-                f"The key {name!r} is in the OS keyring: service {SERVICE!r}, "
-                f"user {keyring_username(name, root)!r}.\n",
-            )
-            log.info("created secret %s in the OS keyring", name)
-        else:
-            _write_file(key_file, secret)
-            log.info("created secret %s in key file %s", name, key_file)
+        _store_new(name, root, secret)
         return secret
+
+
+def _store_new(name: str, root: Path, secret: bytes) -> None:
+    """Keyring first; else beside the passphrase-wrapped keys if there are any; else a file."""
+    key_file, marker = _paths(name, root)
+    if _store_in_keyring(name, root, secret):
+        write_private(
+            marker,
+            f"The key {name!r} is in the OS keyring: service {SERVICE!r}, "
+            f"user {keyring_username(name, root)!r}.\n",
+        )
+        log.info("created secret %s in the OS keyring", name)
+    elif keyvault.exists(root):
+        try:
+            keyvault.update(root, _ask(root), lambda held: held.__setitem__(name, secret))
+        except keyvault.VaultDamaged as err:
+            raise SecretUnavailable(f"{err}; {name!r} could not be kept in it") from err
+        log.info("created secret %s under the passphrase", name)
+    else:
+        _write_file(key_file, secret)
+        log.info("created secret %s in key file %s", name, key_file)
+
+
+def set_secret(
+    name: str,
+    value: bytes,
+    *,
+    home: Path | None = None,
+    only_if: Callable[[bytes | None], bool] | None = None,
+) -> bool:
+    """Replace the secret `name` where it is kept (or keep a new one as `get_or_create_secret`
+    would): for small values that change, such as the consent ledger's anchor. With `only_if`,
+    the current value is read and the test made under the same lock as the write, so two
+    processes cannot interleave; returns whether it was written."""
+    _check_name(name)
+    root = _home(home)
+    keys = _keys_dir(root)
+    with _creation_lock(keys):
+        if only_if is not None and not only_if(_read_existing(name, root)):
+            return False
+        key_file, marker = _paths(name, root)
+        if key_file.exists():
+            _write_file(key_file, value)
+        elif marker.exists():
+            backend = _keyring_backend()
+            if backend is None:
+                raise SecretUnavailable(
+                    f"the value {name!r} is kept in the OS keyring, which is not available now; "
+                    "unlock or start it and try again"
+                )
+            try:
+                backend.set_password(SERVICE, keyring_username(name, root), _encode(value))
+            except Exception as err:
+                raise SecretUnavailable(
+                    f"the OS keyring refused to update {name!r}: {err}"
+                ) from err
+        else:
+            _store_new(name, root, value)
+    return True
 
 
 def _store_in_keyring(name: str, home: Path, secret: bytes) -> bool:
@@ -235,6 +337,16 @@ def secret_location(name: str, *, home: Path | None = None) -> SecretLocation | 
     key_file, marker = _paths(name, root)
     if key_file.exists():
         return SecretLocation("file", str(key_file))
+    if not marker.exists() and keyvault.exists(root):
+        held = keyvault.held_names(root)  # None when the file is damaged: say where it was
+        if held is not None and name not in held:
+            return None
+        cost = keyvault.cost_of(root)
+        return SecretLocation(
+            "passphrase",
+            f"{keyvault.vault_path(root)} (AES-256-GCM, key derived with "
+            f"{cost.describe() if cost else 'scrypt'})",
+        )
     if marker.exists():
         backend = _keyring_backend()
         backend_name = _backend_name(backend) if backend is not None else "not available now"
@@ -256,12 +368,13 @@ def delete_secret(name: str, *, home: Path | None = None) -> bool:
     key_file, marker = _paths(name, root)
     found = False
     if key_file.exists():
-        size = key_file.stat().st_size
-        with open(key_file, "r+b") as handle:
-            handle.write(secrets.token_bytes(max(size, 1)))
-            handle.flush()
-            os.fsync(handle.fileno())
-        key_file.unlink()
+        shred_file(key_file)
+        found = True
+    if keyvault.exists(root) and name in (keyvault.held_names(root) or ()):
+        try:
+            keyvault.update(root, _ask(root), lambda held: held.pop(name, None))
+        except keyvault.VaultDamaged as err:
+            raise SecretUnavailable(f"{err}; {name!r} could not be destroyed in it") from err
         found = True
     if marker.exists():
         backend = _keyring_backend()

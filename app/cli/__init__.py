@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from app import __version__
 from app.cli.common import EXIT_CONSENT, EXIT_FAILURE, EXIT_USAGE, CliError
 from app.consent.errors import ConsentError, ConsentRequired, UnknownPurpose
+from app.passphrase import PassphraseError
 from app.private_files import restrict_umask, tighten
 
 # Modules under app.cli that add sub-commands, in the order `--help` lists them.
@@ -29,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "listen_cmd",
     "models_cmd",
     "privacy_cmd",
+    "keys_cmd",
     "vocabulary_cmd",
 )
 
@@ -75,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConsentRequired as err:
         print(f"candor: {err}", file=sys.stderr)
         return EXIT_CONSENT
-    except UnknownPurpose as err:
+    except (UnknownPurpose, PassphraseError) as err:  # a wrong or missing passphrase: input
         print(f"candor: {err}", file=sys.stderr)
         return EXIT_USAGE
     except ConsentError as err:  # an unreadable or untrusted ledger: say so, change nothing

@@ -11,6 +11,7 @@ from typing import Any
 
 from app.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError
 from app.consent import PURPOSES, ConsentGate, open_gate
+from app.consent.anchor import anchor_location
 from app.consent.purposes import check_purpose
 from app.consent.review import (
     PERIOD_LABELS,
@@ -318,10 +319,12 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    result = _gate().ledger.verify()
+    gate = _gate()
+    result = gate.ledger.verify()
     print(result.describe())
     if result.ok and result.key_location:
         print(f"key: {result.key_location}")
+        print(f"anchor (record count and last hash): {anchor_location(gate.ledger.home)}")
     return EXIT_OK if result.ok else EXIT_FAILURE
 
 
@@ -354,17 +357,18 @@ def cmd_receipt(args: argparse.Namespace) -> int:
 
 
 def cmd_new_ledger(args: argparse.Namespace) -> int:
-    gate = _gate()
-    if gate.integrity.ok:
-        raise CliError("the consent ledger verifies; there is no reason to replace it", EXIT_USAGE)
-    gate.close()
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path, head = gate.ledger.path, gate.ledger.head_path
-    kept = path.with_name(f"{path.name}.untrusted-{stamp}")
-    path.rename(kept)
-    if head.exists():
-        head.rename(head.with_name(f"{head.name}.untrusted-{stamp}"))
-    fresh = _gate()
-    print(f"The old ledger is kept as evidence at {kept}.")
-    print(f"A new ledger was started ({fresh.ledger.path}); every permission is now not given.")
+    from app.consent.new_ledger import LedgerTrusted, start_new_ledger
+    from app.paths import data_dir
+
+    try:
+        done = start_new_ledger(data_dir(), via="cli")
+    except LedgerTrusted as err:
+        raise CliError(str(err), EXIT_USAGE) from err
+    print(f"The old ledger could not be trusted: {done.why}")
+    if done.kept:
+        print(f"It is kept as evidence at {done.kept[0]}"
+              + (f" (and {', '.join(str(p) for p in done.kept[1:])})" if done.kept[1:] else "")
+              + ".")
+    print(f"A new ledger was started ({done.path}); its first record "
+          f"({done.record.record_id}) says so. Every permission is now not given.")
     return EXIT_OK

@@ -488,7 +488,7 @@ class ConsentGate:
             before = [p for p, s in self._states.items() if s.granted]
             path, head = self.ledger.path, self.ledger.head_path
             self.ledger.destroy()
-            self.ledger = Ledger(path, head)
+            self.ledger = Ledger(path, head, starting_anew=True)
             record = self.ledger.append(
                 purpose=ALL_PURPOSES, state="data_erased", type="explicit", collection_method=via
             )

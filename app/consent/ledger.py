@@ -3,7 +3,9 @@
 Each record carries the previous record's hash, and its own hash is an HMAC-SHA256 (key kept
 outside the database, see `app.keystore`) over all its fields. A record changed, removed, reordered
 or inserted — even with plain hashes recomputed — breaks the chain at that record. A signed head
-file (last sequence number and hash) also catches records cut off the end.
+file (last sequence number and hash) also catches records cut off the end, and the anchor kept
+with the key (`app/consent/anchor.py`) catches a ledger rolled back, emptied or re-signed by
+someone who holds the key.
 
 Field names follow ISO/IEC TS 27560 where it has one (record_id, event_time, state, type,
 collection_method); no personal content (never transcript text) is stored here.
@@ -19,6 +21,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -30,6 +33,13 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from app import __version__
+from app.consent.anchor import (
+    Anchor,
+    advance_anchor,
+    compare_with_anchor,
+    delete_anchor,
+    open_anchor,
+)
 from app.consent.errors import LedgerError
 from app.keystore import (
     SecretUnavailable,
@@ -38,7 +48,10 @@ from app.keystore import (
     get_secret,
     secret_location,
 )
+from app.passphrase import PassphraseError
 from app.private_files import create_private, write_private
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 KEY_NAME = "consent-ledger"  # the HMAC key, kept outside the ledger by app.keystore
@@ -50,6 +63,7 @@ RecordState = Literal[
     "reconsent_needed",
     "expired",
     "data_erased",
+    "ledger_replaced",  # `consent new-ledger`: the old one was kept as evidence, this one began
     # Notes: events about a purpose that do not change whether it is given.
     "reviewed",  # the user looked at a given permission again and kept it
     "participants_informed",  # system_audio: the user confirmed the others were told
@@ -167,12 +181,15 @@ def _mac(key: bytes, payload: bytes) -> str:
 class Ledger:
     """One consent ledger file. Thread-safe; every method takes the same re-entrant lock."""
 
-    def __init__(self, path: Path, head_path: Path) -> None:
+    def __init__(self, path: Path, head_path: Path, *, starting_anew: bool = False) -> None:
+        """`starting_anew`: the caller moved the old ledger away on purpose (new-ledger, erase);
+        the anchor then follows this ledger instead of reporting the old one missing."""
         self.path = path
         self.head_path = head_path
         self.home = path.parent
         self.lock = threading.RLock()
         self._read_depth = 0
+        existed = path.exists()
         self._conn = self._connect()
         self._identity = self._file_identity()
         self.profile_id = self._meta("profile_id")
@@ -182,8 +199,31 @@ class Ledger:
             self.key = get_secret(KEY_NAME, home=self.home)
         except SecretUnavailable as err:
             self.key_problem = str(err)
+        key_created = False
         if self.key is None and not self.key_problem and self.tail_seq() == 0:
             self.key = get_or_create_secret(KEY_NAME, home=self.home)
+            key_created = True
+        self.anchor_problem = ""
+        if self.key is not None:
+            self.anchor_problem = self._open_anchor(existed, key_created, starting_anew)
+
+    def _anchor_now(self) -> Anchor:
+        row = self._conn.execute(
+            "SELECT seq, record_hash FROM records ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        seq, rhash = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+        return Anchor(self.profile_id, seq, rhash)
+
+    def _open_anchor(self, existed: bool, key_created: bool, starting_anew: bool) -> str:
+        return open_anchor(
+            self.home, self._anchor_now(), existed=existed, key_created=key_created,
+            starting_anew=starting_anew, verifies=lambda: self.verify().ok,
+        )
+
+    def _compare_anchor(self, records: list[LedgerRecord]) -> str:
+        return self.anchor_problem or compare_with_anchor(
+            self.home, self.profile_id, [r.record_hash for r in records]
+        )
 
     def _file_identity(self) -> tuple[int, int] | None:
         try:
@@ -373,6 +413,9 @@ class Ledger:
                 count,
                 key_location=where,
             )
+        problem = self._compare_anchor(records)
+        if problem:
+            return VerifyResult(False, count, prev, problem, key_location=where)
         return VerifyResult(True, count, prev, key_location=where)
 
     # -- the signed head ---------------------------------------------------------------------
@@ -462,6 +505,11 @@ class Ledger:
                 raise
             # After the commit: a crash here leaves the head one behind, which verify accepts.
             self._write_head(record.seq, record.record_hash)
+            try:
+                advance_anchor(self.home, Anchor(self.profile_id, record.seq, record.record_hash))
+            except (SecretUnavailable, PassphraseError):
+                # The record stands; an anchor one behind still catches anything cut before it.
+                log.warning("the consent ledger's anchor could not be moved on", exc_info=True)
         return record
 
     def destroy(self) -> None:
@@ -479,3 +527,4 @@ class Ledger:
                 path.unlink(missing_ok=True)
             self._conn.close()
             delete_secret(KEY_NAME, home=self.home)
+            delete_anchor(self.home)

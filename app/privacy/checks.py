@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app import keystore
+from app import keystore, keyvault
+from app.consent.anchor import ANCHOR_NAME, ledger_left_a_trace
 from app.consent.gate import ConsentGate, ledger_paths
 from app.consent.ledger import KEY_NAME as LEDGER_KEY_NAME
 from app.consent.purposes import TRANSCRIPT_STORAGE
+from app.key_protection import describe_protection
 from app.privacy.plaintext import find_transcript_text
 from app.privacy.results import (
     PRIVATE_BITS,
@@ -167,8 +169,16 @@ def _key_file(name: str, home: Path) -> Path:
 def check_keys_where_reported(home: Path) -> CheckResult:
     title = "The keys are where the data report says, and can be read there"
     problems, evidence = [], []
+    protection = describe_protection(home)
+    evidence.append(f"protection in use: {protection.mode}: {protection.summary}")
+    evidence.append(f"what remains at risk: {protection.residual_risk}")
+    if protection.mode == "passphrase" or keyvault.exists(home):
+        for name, path in keystore.key_files(home).items():
+            problems.append(f"the keys are wrapped with a passphrase, but {name} also sits in "
+                            f"the clear in {path}")
     for name, what in ((crypto.MASTER_KEY_NAME, "storage master key"),
-                       (LEDGER_KEY_NAME, "consent ledger key")):
+                       (LEDGER_KEY_NAME, "consent ledger key"),
+                       (ANCHOR_NAME, "consent ledger anchor")):
         location = keystore.secret_location(name, home=home)
         if location is None:
             evidence.append(f"{what}: none yet (nothing needed it)")
@@ -184,7 +194,8 @@ def check_keys_where_reported(home: Path) -> CheckResult:
         except keystore.SecretUnavailable as err:
             problems.append(f"the {what} cannot be read where the report says: {err}")
     return make_result("keys_where_reported", title, problems, evidence,
-                   "see `candor data report`; unlock the OS keyring if it is locked")
+                   "see `candor data report`; unlock the OS keyring if it is locked; a key in "
+                   "the clear beside wrapped ones: `candor keys passphrase remove`, then `set`")
 
 
 def check_master_key_private(home: Path) -> CheckResult:
@@ -371,7 +382,8 @@ def open_context(home: Path, now: datetime | None = None) -> CheckContext:
     except (StorageError, OSError) as err:  # reported by the checks, not a crash
         context.store_error = str(err)
     try:
-        context.gate = open_gate(home) if ledger_paths(home)[0].exists() else None
+        expected = ledger_paths(home)[0].exists() or ledger_left_a_trace(home, LEDGER_KEY_NAME)
+        context.gate = open_gate(home) if expected else None
     except ConsentError as err:
         context.gate_error = str(err)
     return context

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app import keystore
+from app import keystore, keyvault
 from app.consent import Gate
 from app.consent.purposes import RECORDING_STORAGE, TRANSCRIPT_STORAGE, VOCABULARY_LEARNING
+from app.key_protection import describe_protection
 from app.storage import crypto
 from app.storage.database import CORRUPT_SUFFIX, DB_NAME
 from app.storage.instance_lock import LOCK_NAME
@@ -60,7 +61,7 @@ def _classify(home: Path, path: Path) -> str:
     rel = path.relative_to(home)
     name = rel.name
     if rel.parts[0] == "keys":
-        return "settings" if name == keystore.CREATION_LOCK else "keys"
+        return "settings" if name in (keystore.CREATION_LOCK, keyvault.LOCK_NAME) else "keys"
     if rel.parts[0] == "logs":
         return "logs"
     if name.startswith(DB_NAME + CORRUPT_SUFFIX):
@@ -219,6 +220,8 @@ def build_report(
     return {
         "generated": to_iso(moment),
         "data_dir": str(home),
+        # What protects the keys, and what it does not: shown first, in plain words.
+        "protection": describe_protection(home).to_dict(),
         "database": {
             "path": str(home / DB_NAME),
             "bytes": stats.file_bytes,
@@ -255,6 +258,11 @@ def _vocabulary_category(
 
 def format_report(report: Report) -> str:
     lines = [f"Candor data report ({report['generated']})", f"Data directory: {report['data_dir']}"]
+    protection = report.get("protection")
+    if isinstance(protection, dict):
+        lines += ["", f"What protects your keys: {protection['mode']}",
+                  f"  {protection['summary']}",
+                  f"  What remains at risk: {protection['residual_risk']}"]
     categories = report["categories"]
     assert isinstance(categories, list)
     for cat in categories:

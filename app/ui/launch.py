@@ -93,6 +93,18 @@ def run_gui() -> int:
         QMessageBox.critical(None, title, str(err))
         return 1
 
+    from app.key_protection import unlock_with
+    from app.paths import data_dir
+    from app.ui.passphrase_dialog import ask_passphrase
+
+    home = data_dir()
+    try:
+        # Unwrapped once, here, so no worker thread ever has to ask for the passphrase.
+        if not unlock_with(home, lambda problem: ask_passphrase(str(home), problem)):
+            print("candor: no passphrase was given, so nothing was opened", file=sys.stderr)
+            return 1
+    except SecretUnavailable as err:
+        return refuse("Candor cannot open its keys", err)
     try:
         lock, store = open_window_storage()
     except AlreadyRunning as err:

@@ -238,6 +238,12 @@ class TransparencyView(QDialog):
             f"{self.report['data_dir']}. Everything there takes "
             f"{human_bytes(int(self.report['total_bytes']))}."
         )
+        protection = self.report.get("protection")
+        if isinstance(protection, dict):  # what guards the keys, and what it leaves at risk
+            self.summary.setText(
+                f"{self.summary.text()}\n\n{protection['summary']}\n"
+                f"What remains at risk: {protection['residual_risk']}"
+            )
         self.summary.setAccessibleName(self.summary.text())
 
     def _fill_table(self) -> None:

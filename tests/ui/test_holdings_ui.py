@@ -79,6 +79,8 @@ def test_report_shows_the_real_counts_place_protection_and_consent(window, gate,
     assert any("never stores meeting audio" in d for d in rec_details)
     assert _row(view, "consent_ledger")[0][1] != "0"
     assert "3 stored meetings" in view.summary.text()
+    # No keyring and no passphrase here: the view says what that leaves at risk.
+    assert "anyone who copies the folder can read your meetings" in view.summary.text().lower()
     assert view.retention["transcripts"].currentData() == "30d"
 
 
