@@ -9,8 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Literal, get_args
 
 FORMATS = ("txt", "srt", "vtt", "json", "md")
+
+
+# Who a meeting's segment came from: the user's microphone ("You") or what the computer plays,
+# the other participants ("Others"). A file's segments have no source.
+Source = Literal["microphone", "system"]
+SOURCES: tuple[Source, ...] = get_args(Source)
+SOURCE_LABELS: dict[Source, str] = {"microphone": "You", "system": "Others"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,9 +27,13 @@ class Segment:
     end: float
     text: str
     final: bool = True
+    source: Source | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        record = asdict(self)
+        if self.source is None:  # a file's transcript: the JSON it always had
+            del record["source"]
+        return record
 
 
 def _timestamp(seconds: float, decimal: str) -> str:

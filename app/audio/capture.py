@@ -7,8 +7,9 @@ resamples to the target rate with soxr (streaming, so block joins stay continuou
 a device switch) never shift later audio.
 
 Consent: `start()` requires `microphone`; a withdrawal (gate.on_withdrawn) makes the callback
-abort the stream at its next block, drops everything buffered, and `read()` hands out frames only
-inside `gate.guard("microphone")`, so no frame is delivered after the withdrawal was recorded.
+drop every block and the worker close the stream within POLL_SECONDS, drops everything
+buffered, and `read()` hands out frames only inside `gate.guard("microphone")`, so no frame is
+delivered after the withdrawal was recorded.
 
 Device lost: the stream finished without our `stop()`, or no callback for `WATCHDOG_SECONDS`.
 Everything captured before stays readable; then `read()` raises DeviceLostError until
@@ -148,7 +149,10 @@ class _Session:
         self.frames_seen = 0
         self.overflows = 0
         self.callback_thread_id: int | None = None
-        self.abort = False  # withdrawal: the callback stops the stream at its next block
+        self.abort = False  # withdrawal: the callback drops every block, the worker stops it
+        # PortAudio calls on one stream from two threads (stop() by the owner, the worker's
+        # close after a withdrawal) hung for seconds: one at a time.
+        self.stream_lock = threading.Lock()
         self.stopping = False  # our stop(): a finished stream is then not a lost device
         self.stream_stopped = False  # stream.stop() returned: no callback will push again
         self.finished = False
@@ -163,9 +167,11 @@ class _Session:
         if status and status.input_overflow:
             self.overflows += 1
         if self.abort:
-            import sounddevice
-
-            raise sounddevice.CallbackAbort
+            # Dropped, and the worker stops the stream within POLL_SECONDS. Not CallbackAbort:
+            # a stream aborted from its callback made Pa_StopStream and Pa_CloseStream block
+            # for more than 5 s in PulseAudio's ALSA plugin (measured with the virtual
+            # microphone), keeping the device open in the sound server all that time.
+            return
         first = self.frames_seen
         self.frames_seen = first + frames
         if self.owner._muted:
@@ -257,15 +263,20 @@ class _Session:
                 owner._cond.notify_all()
 
     def close_stream(self) -> None:
-        stream, self.stream = self.stream, None
-        if stream is None:
-            return
-        try:
-            stream.close(ignore_errors=True)
-        except TypeError:  # an injected stream without that keyword
-            stream.close()
-        except Exception:
-            log.warning("closing the audio stream failed", exc_info=True)
+        with self.stream_lock:
+            stream, self.stream = self.stream, None
+            if stream is None:
+                return
+            try:
+                stream.stop()  # closing an active stream hung in PulseAudio's ALSA plugin
+            except Exception:
+                log.debug("stopping the audio stream before closing it failed", exc_info=True)
+            try:
+                stream.close(ignore_errors=True)
+            except TypeError:  # an injected stream without that keyword
+                stream.close()
+            except Exception:
+                log.warning("closing the audio stream failed", exc_info=True)
         _devices._stream_closed()
 
 
@@ -528,12 +539,13 @@ class AudioCapture:
 
     def _finish(self, session: _Session) -> None:
         session.stopping = True
-        stream = session.stream
-        if stream is not None:
-            try:
-                stream.stop()
-            except Exception:
-                log.warning("stopping the audio stream failed", exc_info=True)
+        with session.stream_lock:
+            stream = session.stream
+            if stream is not None:
+                try:
+                    stream.stop()
+                except Exception:
+                    log.warning("stopping the audio stream failed", exc_info=True)
         session.stream_stopped = True
         if session.worker is not None:
             session.worker.join(timeout=5)

@@ -58,7 +58,8 @@ class _Printer:
 
     def _line(self, kind: str, segment: Segment) -> None:
         record = {"type": kind, "text": segment.text, "start": round(segment.start, 3),
-                  "end": round(segment.end, 3), "emitted_at": round(self.elapsed(), 3)}
+                  "end": round(segment.end, 3), "emitted_at": round(self.elapsed(), 3),
+                  "source": segment.source or "microphone"}
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         sys.stdout.flush()
 
@@ -104,6 +105,13 @@ class _Printer:
                 for s in segments:
                     sys.stdout.write(f"[{_clock(s.start)}] {s.text}\n")
             sys.stdout.flush()
+
+
+    def on_closed(self) -> None:
+        with self._lock:
+            if not self.as_json and (self._open_line or self._partial_shown):
+                sys.stdout.write("\n")
+                sys.stdout.flush()
 
 
 def _clock(seconds: float) -> str:
@@ -155,16 +163,23 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
     import contextlib
 
     from app.audio.errors import AudioError, DeviceNotFoundError
-    from app.meeting.session import MeetingSession
+    from app.meeting.engine import MeetingEngine, MeetingOptions
     from app.transcription.denoising import DenoiseUnavailable
     from app.transcription.engine import WhisperEngine
+    from app.transcription.model_choice import model_for
     from app.transcription.models import ModelError, locate_model
 
     try:
-        location = locate_model(args.model)
-        engine = WhisperEngine(location, language=args.language)
+        # --model is both the live and the final model; otherwise the user's choice per use
+        live = locate_model(args.model) if args.model else model_for("live")
     except ModelError as err:
         raise CliError(str(err), EXIT_USAGE if args.model else EXIT_FAILURE) from err
+    live_engine = WhisperEngine(live, language=args.language)
+
+    def model_factory(use: str) -> WhisperEngine:
+        if use == "live" or args.model:
+            return live_engine
+        return WhisperEngine(model_for("final"), language=args.language)
 
     stop = threading.Event()
     previous: dict[int, Any] = {}
@@ -176,47 +191,54 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
         previous[sig] = signal.signal(sig, on_signal)
     with contextlib.ExitStack() as stack:
         stack.callback(lambda: [signal.signal(s, h) for s, h in previous.items()])
-        holder: dict[str, MeetingSession] = {}
-        printer = _Printer(args.json, lambda: holder["session"].elapsed())
+        options = MeetingOptions(hearing="denoised" if args.denoise else "raw",
+                                 language=args.language)
+        engine = MeetingEngine(gate, options=options, model_factory=model_factory,
+                               devices={"microphone": _device(args.device)})
+        printer = _Printer(args.json, engine.elapsed)
         # The store comes first: a caption is committed to disk before it is printed, so a hard
         # kill can never lose a caption the user already saw.
-        storage = _storage_sink(gate, stack, location.name, args.language)
-        sinks: list[Any] = [storage, printer] if storage is not None else [printer]
-        session = MeetingSession(gate, sinks=sinks, device=_device(args.device), engine=engine,
-                                 denoise=args.denoise)
-        holder["session"] = session
+        storage = _storage_sink(gate, stack, live.name, args.language)
+        if storage is not None:
+            engine.attach(storage)
+        engine.attach(printer)
+        engine.start()
         try:
-            session.start()
+            # the model loads before the microphone opens: speech is heard once "listening"
+            engine.set_feature("live_captions", True).result()
+            if args.denoise:
+                engine.set_feature("noise_suppression", True).result()
+            engine.set_feature("microphone", True).result()
         except DeviceNotFoundError as err:
+            engine.stop(final_pass=False)
             raise CliError(str(err), EXIT_USAGE) from err
         except (AudioError, ModelError, DenoiseUnavailable) as err:
+            engine.stop(final_pass=False)
             raise CliError(str(err), EXIT_FAILURE) from err
         _stderr("listening - press Ctrl+C to end the meeting")
-        deadline = None if args.seconds is None else session.clock() + args.seconds
-        transcriber = session.transcriber
+        deadline = None if args.seconds is None else engine.clock() + args.seconds
         while not stop.is_set():
-            if deadline is not None and session.clock() >= deadline:
+            if deadline is not None and engine.clock() >= deadline:
                 break
-            if session.capture_ended or (transcriber is not None and transcriber.withdrawn):
+            if engine.source_stopped("microphone") or engine.transcription_withdrawn:
                 break
             stop.wait(0.05)
-        withdrawn = transcriber is not None and transcriber.withdrawn
+        withdrawn = engine.transcription_withdrawn
         progress = None if args.json else StderrPercent("candor: final transcript", step=10)
-        segments = session.stop(final_pass=not withdrawn, on_progress=progress)
+        engine.stop(final_pass=not withdrawn, on_progress=progress)
         if progress is not None:
             progress.close()
         if storage is not None and storage.meeting_id and not withdrawn:
             _stderr(f"meeting saved as {storage.meeting_id}")
-    ended_by = session.status.ended_by
-    if withdrawn or (transcriber is not None and transcriber.withdrawn):
+    ended_by = engine.ended_by("microphone")
+    if withdrawn or engine.transcription_withdrawn:
         _stderr("transcription was withdrawn: captions stopped and the model was released")
         return EXIT_CONSENT
     if ended_by == "microphone":
         _stderr("the microphone permission was withdrawn: the meeting ended")
         return EXIT_CONSENT
-    if ended_by is not None:
-        _stderr(f"the microphone stopped delivering sound ({ended_by}); the meeting ended "
-                "with what was captured")
+    if ended_by is not None or engine.channels["microphone"].lost:
+        _stderr(f"the microphone stopped delivering sound ({ended_by or 'device lost'}); the "
+                "meeting ended with what was captured")
         return EXIT_FAILURE
-    del segments
     return EXIT_OK

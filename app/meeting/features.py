@@ -19,6 +19,7 @@ MICROPHONE = "microphone"
 NOISE_SUPPRESSION = "noise_suppression"
 LIVE_CAPTIONS = "live_captions"
 SAVE_TRANSCRIPT = "save_transcript"
+SYSTEM_AUDIO = "system_audio"  # hear the others: capture and caption what the computer plays
 
 FEATURES: tuple[str, ...] = (MICROPHONE, NOISE_SUPPRESSION, LIVE_CAPTIONS, SAVE_TRANSCRIPT)
 

@@ -1,4 +1,4 @@
-"""The meeting session's storage sink (implements app.meeting.session.SegmentSink).
+"""The meeting's storage sink (implements app.meeting.sinks.SegmentSink).
 
 Creating one starts a stored meeting, which needs `transcript_storage`: without it the
 constructor raises ConsentRequired and nothing is written; on a full disk it raises DiskFull
@@ -218,6 +218,12 @@ class StoredMeetingSink:
                 if self.reason is None:
                     self.reason = "storage_failed"
                     self.stopped_reason = f"recording the meeting's end failed ({err})"
+
+
+    def on_closed(self) -> None:
+        """The meeting ended without a final pass (closed, or transcription withdrawn): the
+        live captions already stored are the transcript; the end is recorded."""
+        self.on_finished([])
 
 
 def keep_transcript(

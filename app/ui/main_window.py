@@ -10,8 +10,8 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QToolBar
 
 from app.consent import ConsentGate, open_gate
+from app.meeting.binding import WindowMeeting
 from app.meeting.features import FeatureSwitches
-from app.meeting.live_meeting import LiveMeeting
 from app.settings import Settings
 from app.storage import InstanceLock, MeetingStore, open_store
 from app.ui.confirm import confirm_destructive
@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
         self.file_transcription.start(Path(chosen))
         return self.file_transcription
 
-    def _ended_meeting(self) -> LiveMeeting | None:
+    def _ended_meeting(self) -> WindowMeeting | None:
         last = self.meeting.last
         if self.meeting.running or self.meeting.ending or last is None:
             return None

@@ -202,6 +202,7 @@ class MeetingView(QWidget):
         controller.ending_progress.connect(self._ending_progress)
         controller.ended.connect(self._ended)
         self._ai_activity = ""
+        self._continuing = False  # the user asked to continue on another microphone
         self.refresh()
         self.refresh_devices(rescan=False)
         self._show_meeting_state()
@@ -284,12 +285,16 @@ class MeetingView(QWidget):
                 self.meeting_status.text() if self.controller.last else "No meeting in progress."
             )
         self.meeting_status.setAccessibleName(self.meeting_status.text())
+        if self._continuing and not state.device_lost:
+            self._continuing = False
+            self.problem_banner.hide()
         self.set_ai_activity(state.ai_activity() if running else "")
 
     def _caption(self, kind: str, segment: Segment) -> None:
         # Captions reach this thread queued: one sent just before the user withdrew consent (or
         # turned captions off) may arrive just after. Nothing may appear once they said no.
-        if self.controller.state().captions != "on":
+        state = self.controller.state().sources[segment.source or "microphone"]
+        if state.captions != "on":
             return
         if kind == "final":
             self.captions.add_final(segment)
@@ -330,9 +335,9 @@ class MeetingView(QWidget):
             self.problem_banner.show_message(message)
 
     def _continue_with_selected_device(self) -> None:
+        # the switch happens on the meeting's thread; the banner goes once the state says so
+        self._continuing = True
         self.controller.choose_device(self.audio.selected_device())
-        if not self.controller.state().device_lost:
-            self.problem_banner.hide()
 
     def refresh_devices(self, rescan: bool = True) -> None:
         from app.audio import devices
