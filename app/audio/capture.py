@@ -281,7 +281,13 @@ class _Session:
 
 
 class AudioCapture:
-    """Captures one microphone as float32 mono chunks at `target_rate` (see module doc)."""
+    """Captures one microphone as float32 mono chunks at `target_rate` (see module doc).
+
+    app/audio/system_audio.py captures what the computer plays through the same machinery,
+    overriding `purpose`, `_resolve` and `_default_stream_factory`.
+    """
+
+    purpose: str = PURPOSE
 
     def __init__(
         self,
@@ -330,7 +336,7 @@ class AudioCapture:
             self._past_overflows = 0
             self._dropped_samples = 0
             try:
-                self._gate.require(PURPOSE)
+                self._gate.require(self.purpose)
                 self._open(self._device, t0=0.0)
             except BaseException:
                 if self._unsubscribe is not None:
@@ -378,11 +384,11 @@ class AudioCapture:
                     self._cond.wait(POLL_SECONDS * 10 if remaining is None else remaining)
                 withdrawn = self._withdrawn
             if withdrawn:
-                self._gate.require(PURPOSE)  # raises the gate's ConsentRequired
+                self._gate.require(self.purpose)  # raises the gate's ConsentRequired
                 return None  # granted again meanwhile: this capture has still ended
             # A withdrawal cannot be recorded while the guard is held, so the chunk handed out
             # here was taken while `microphone` was given.
-            with self._gate.guard(PURPOSE), self._cond:
+            with self._gate.guard(self.purpose), self._cond:
                 if self._withdrawn or not self._out or isinstance(self._out[0], DeviceLostError):
                     continue
                 chunk = self._out.popleft()
@@ -403,7 +409,7 @@ class AudioCapture:
                 self._drop_lost_marker()
             if self._unsubscribe is None:
                 self._unsubscribe = self._gate.on_withdrawn(self._on_withdrawn)
-            self._gate.require(PURPOSE)
+            self._gate.require(self.purpose)
             with self._cond:
                 self._withdrawn = False
             self._device = device
@@ -525,7 +531,7 @@ class AudioCapture:
 
     def _on_withdrawn(self, purpose: str) -> None:
         # Runs on the thread that recorded the withdrawal: set flags and drop, never block.
-        if purpose != PURPOSE:
+        if purpose != self.purpose:
             return
         with self._cond:
             self._withdrawn = True
@@ -553,13 +559,17 @@ class AudioCapture:
         self._past_overflows += session.overflows
         session.overflows = 0
 
-    def _open(self, device: int | str | None, t0: float) -> None:
-        info = _devices.resolve_input_device(device)
-        factory = self._stream_factory
-        if factory is None:
-            import sounddevice
+    def _resolve(self, device: int | str | None) -> _devices.InputDevice:
+        return _devices.resolve_input_device(device)
 
-            factory = sounddevice.InputStream
+    def _default_stream_factory(self) -> Callable[..., Any]:
+        import sounddevice
+
+        return sounddevice.InputStream
+
+    def _open(self, device: int | str | None, t0: float) -> None:
+        info = self._resolve(device)
+        factory = self._stream_factory or self._default_stream_factory()
         rates: list[int] = []
         for rate in (round(info.default_rate), *FALLBACK_RATES):
             if rate > 0 and rate not in rates:
@@ -599,7 +609,7 @@ class AudioCapture:
             log.info("capturing from %s at %d Hz", info.name, rate)
             if self._withdrawn:  # withdrawn while we were opening
                 self._finish(session)
-                self._gate.require(PURPOSE)
+                self._gate.require(self.purpose)
             return
         raise UnsupportedRateError(info.name, rates)
 

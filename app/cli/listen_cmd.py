@@ -1,11 +1,14 @@
-"""`candor listen [--seconds N] [--device ID] [--denoise] [--json]`: a headless meeting.
+"""`candor listen [--seconds N] [--device ID] [--denoise] [--system-audio [--system-device ID]
+[--participants-informed]] [--json]`: a headless meeting on the one meeting engine.
 
-Live captions from the microphone to stdout; Ctrl+C (SIGINT) or SIGTERM ends the meeting
-cleanly: the last captions, then the final pass over the whole meeting, printed and - with
-`transcript_storage` given - saved like a meeting from the window. With `--json` every line is
-one JSON object: {"type": "partial"|"final", "text", "start", "end", "emitted_at"} (seconds of
-audio since capture began; emitted_at = seconds since capture began when printed), and the last
-line is {"type": "transcript", "segments": [...]} with the final pass.
+Live captions from the microphone (and with --system-audio from what the computer plays: the
+other participants, captioned only once the user confirmed they were told) to stdout; Ctrl+C
+(SIGINT) or SIGTERM ends the meeting cleanly: the last captions, then the final pass over the
+whole meeting, printed and - with `transcript_storage` given - saved like a meeting from the
+window. With `--json` every line is one JSON object: {"type": "partial"|"final", "text",
+"start", "end", "emitted_at", "source": "microphone"|"system"} (seconds since the meeting
+began; emitted_at = when printed), and the last line is {"type": "transcript", "segments":
+[...]} with the final pass.
 """
 
 from __future__ import annotations
@@ -38,6 +41,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="input device number or name (see `candor devices`)")
     parser.add_argument("--denoise", action="store_true",
                         help="suppress noise before recognition (needs noise_suppression)")
+    parser.add_argument("--system-audio", action="store_true",
+                        help="also caption the other participants from what this computer "
+                        "plays (needs system_audio, and their being told)")
+    parser.add_argument("--system-device", metavar="ID",
+                        help="system-audio source number or name (see `candor devices`; "
+                        "default: the monitor of the default output)")
+    parser.add_argument("--participants-informed", action="store_true",
+                        help="confirm that the other participants were told they are captioned "
+                        "(recorded in the consent ledger, no names, no content)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--model", metavar="NAME|PATH", help="speech model (default tiny.en)")
     parser.add_argument("--language", metavar="xx", default=None,
@@ -107,6 +119,9 @@ class _Printer:
             sys.stdout.flush()
 
 
+    def on_retracted(self, source: str) -> None:
+        """The CLI has no objection button; printed lines cannot be taken back anyway."""
+
     def on_closed(self) -> None:
         with self._lock:
             if not self.as_json and (self._open_line or self._partial_shown):
@@ -134,9 +149,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seconds is not None and args.seconds <= 0:
         raise CliError("--seconds must be more than 0", EXIT_USAGE)
+    if (args.system_device or args.participants_informed) and not args.system_audio:
+        raise CliError("--system-device and --participants-informed go with --system-audio",
+                       EXIT_USAGE)
     gate = open_gate()
     try:
         needed = ["microphone", "transcription"] + (["noise_suppression"] if args.denoise else [])
+        if args.system_audio:
+            needed.append("system_audio")
         gate.require_all(needed)
         # a withdrawal made elsewhere (`candor consent revoke`, the window) stops us promptly
         gate.start_watching()
@@ -194,7 +214,8 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
         options = MeetingOptions(hearing="denoised" if args.denoise else "raw",
                                  language=args.language)
         engine = MeetingEngine(gate, options=options, model_factory=model_factory,
-                               devices={"microphone": _device(args.device)})
+                               devices={"microphone": _device(args.device),
+                                        "system": _device(args.system_device)})
         printer = _Printer(args.json, engine.elapsed)
         # The store comes first: a caption is committed to disk before it is printed, so a hard
         # kill can never lose a caption the user already saw.
@@ -203,6 +224,8 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
             engine.attach(storage)
         engine.attach(printer)
         engine.start()
+        if args.system_audio:
+            _confirm_participants(args, engine)
         try:
             # the model loads before the microphone opens: speech is heard once "listening"
             engine.set_feature("live_captions", True).result()
@@ -215,13 +238,20 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
         except (AudioError, ModelError, DenoiseUnavailable) as err:
             engine.stop(final_pass=False)
             raise CliError(str(err), EXIT_FAILURE) from err
-        _stderr("listening - press Ctrl+C to end the meeting")
+        others = args.system_audio and _hear_the_others(engine, _device(args.system_device))
+        _stderr("listening" + (" to you and the others" if others else "")
+                + " - press Ctrl+C to end the meeting")
+        told_lost = False
         deadline = None if args.seconds is None else engine.clock() + args.seconds
         while not stop.is_set():
             if deadline is not None and engine.clock() >= deadline:
                 break
             if engine.source_stopped("microphone") or engine.transcription_withdrawn:
                 break
+            if others and not told_lost and engine.source_stopped("system"):
+                told_lost = True
+                _stderr("system audio stopped: the others are no longer heard; the "
+                        "microphone goes on and everything captured is kept")
             stop.wait(0.05)
         withdrawn = engine.transcription_withdrawn
         progress = None if args.json else StderrPercent("candor: final transcript", step=10)
@@ -242,3 +272,34 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
                 "meeting ended with what was captured")
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _confirm_participants(args: argparse.Namespace, engine: Any) -> None:
+    """The others are captioned only once the user confirmed they were told (a ledger note)."""
+    from app.meeting.participants import ANNOUNCEMENT
+
+    if not args.participants_informed:
+        if not sys.stdin.isatty():
+            raise CliError(
+                "system audio captions the other participants: tell them first (for example: "
+                f'"{ANNOUNCEMENT}"), then confirm with --participants-informed', EXIT_CONSENT)
+        _stderr(f'tell the other participants first, for example: "{ANNOUNCEMENT}"')
+        sys.stderr.write("candor: have they been told? [y/N] ")
+        sys.stderr.flush()
+        answer = sys.stdin.readline().strip().lower()
+        if answer not in ("y", "yes"):
+            raise CliError("the others are not captioned without being told; nothing was "
+                           "recorded", EXIT_CONSENT)
+    engine.participants.confirm_informed(via="cli")
+
+
+def _hear_the_others(engine: Any, device: int | str | None) -> bool:
+    """Open system audio; when it cannot be, say why and go on with the microphone."""
+    from app.audio.errors import AudioError
+
+    try:
+        engine.set_feature("system_audio", True).result()
+    except AudioError as err:
+        _stderr(f"{err} The meeting goes on with the microphone only.")
+        return False
+    return True

@@ -51,7 +51,7 @@ class Stretch:
 class Channel:
     def __init__(self, source: Source, gate: Gate, open_source: OpenSource, *,
                  meeting_time: Callable[[], float],
-                 on_lost: Callable[[Source, str], None],
+                 on_lost: Callable[[Source, DeviceLostError], None],
                  on_ended: Callable[[Source, str], None],
                  hearing: Hearing = "raw") -> None:
         self.source = source
@@ -139,7 +139,7 @@ class Channel:
                     self.lost = True
                     if not told_lost:
                         told_lost = True
-                        self._on_lost(self.source, str(err))
+                        self._on_lost(self.source, err)
                     self._stop_reading.wait(0.2)
                     continue
                 told_lost = False

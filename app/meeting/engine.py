@@ -34,9 +34,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from app.audio.errors import DeviceLostError
 from app.consent import ConsentGate, ConsentRequired, Gate
 from app.consent.purposes import NOISE_SUPPRESSION, TRANSCRIPTION
 from app.meeting.channel import SILENT, Channel, Hearing, Stretch
+from app.meeting.participants import Participants, ParticipantsNotInformed
 from app.meeting.sinks import SegmentSink, SinkSet
 from app.meeting.sources import SOURCE_PURPOSE, SOURCES, Device, OpenSource, Source, open_source
 from app.segments import Segment
@@ -178,6 +180,7 @@ class MeetingEngine:
         self.started_at: datetime | None = None
         self._t0: float | None = None
         self.sinks = SinkSet(on_failure=lambda m: self.events.on_problem("sink", m))
+        self.participants = Participants(gate)
         self.channels: dict[Source, Channel] = {
             s: Channel(s, gate, open_source, meeting_time=self.elapsed,
                        on_lost=self._lost, on_ended=self._source_ended,
@@ -245,6 +248,18 @@ class MeetingEngine:
 
     def detach(self, sink: SegmentSink) -> None:
         self.sinks.detach(sink)
+
+    def someone_objected(self, via: str) -> Future[int]:
+        """One of the others objected to being captioned: stop captioning them at once and
+        delete what was captioned from them in this meeting (live captions, stored segments,
+        audio kept for the final pass); a ledger note says it happened. The Future gives how
+        many captions were deleted."""
+        # At once, before the control thread gets to it: nothing more of theirs is shown.
+        channel = self.channels["system"]
+        with self._lock:
+            for stretch in channel.stretches:
+                stretch.active = False
+        return self._submit(self._objected, via)
 
     def end(self, *, final_pass: bool = True,
             on_progress: Callable[[float], None] | None = None) -> Future[list[Segment]]:
@@ -351,12 +366,15 @@ class MeetingEngine:
                 self._start_captions("microphone") if on else self._stop_captions("microphone")
             elif feature == "system_audio":
                 if on:
+                    # checked before the device opens: nothing of theirs is captured unasked
+                    self.gate.require_all([SOURCE_PURPOSE["system"], TRANSCRIPTION])
+                    self.participants.require_informed()
                     self._open("system")
                     self._start_captions("system")
                 else:
                     self._stop_captions("system")
                     self._close("system")
-        except ConsentRequired as err:
+        except (ConsentRequired, ParticipantsNotInformed) as err:
             self.events.on_problem("consent", str(err))
             raise
         except Exception as err:  # shown to the user; the meeting goes on without the feature
@@ -414,6 +432,8 @@ class MeetingEngine:
         if channel.stretch is not None:
             return
         self.gate.require_all([SOURCE_PURPOSE[source], TRANSCRIPTION])
+        if source == "system":
+            self.participants.require_informed()
         model = self._model()
         state = self.state.sources[source]
         offset = self.elapsed()
@@ -471,11 +491,34 @@ class MeetingEngine:
                 self.sinks.partial(shifted)
         self.events.on_caption(caption.kind, shifted)
 
+    def _objected(self, via: str) -> int:
+        self.participants.record_objection(via)
+        self._stop_captions("system")
+        self._close("system")
+        channel = self.channels["system"]
+        for stretch in channel.stretches:
+            stretch.transcriber.forget_audio()
+        channel.stretches = []
+        with self._lock:
+            kept = [s for s in self.finals if s.source != "system"]
+            gone = len(self.finals) - len(kept)
+            self.finals = kept
+            self.sinks.retracted("system")
+        self.events.on_problem("objected", f"Captioning the others stopped; {gone} of their "
+                               "caption(s) in this meeting were deleted.")
+        self.events.on_state()
+        return gone
+
     # -- sources (reader threads) --------------------------------------------------------------
-    def _lost(self, source: Source, message: str) -> None:
+    def _lost(self, source: Source, error: DeviceLostError) -> None:
         self.state.sources[source].lost = True
-        self.events.on_problem("device_lost" if source == "microphone" else "system_lost",
-                               message)
+        if source == "microphone":
+            self.events.on_problem("device_lost", str(error))
+        else:
+            self.events.on_problem(
+                "system_lost",
+                f"System audio ({error.device_name}) stopped ({error.reason}): the others are "
+                "no longer heard. The microphone goes on and everything captured is kept.")
         self.events.on_state()
 
     def _source_ended(self, source: Source, why: str) -> None:

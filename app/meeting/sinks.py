@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from app.segments import Segment
+from app.segments import Segment, Source
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,9 @@ class SegmentSink(Protocol):
     def on_closed(self) -> None:
         """The meeting ended with no final pass to hand over (closed, or consent withdrawn):
         what was handed over live is the transcript."""
+
+    def on_retracted(self, source: Source) -> None:
+        """Forget every caption of `source` handed over so far (someone objected)."""
 
 
 class SinkSet:
@@ -70,6 +73,9 @@ class SinkSet:
 
     def closed(self) -> None:
         self._each(lambda sink: sink.on_closed(), "the meeting's end")
+
+    def retracted(self, source: Source) -> None:
+        self._each(lambda sink: sink.on_retracted(source), "a deletion")
 
     def _each(self, call: Callable[[SegmentSink], None], what: str) -> None:
         for sink in self.members():
