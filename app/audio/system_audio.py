@@ -66,7 +66,34 @@ def _soundcard() -> Any:
             f"System audio cannot be captured here ({err}). On Linux it needs PulseAudio or "
             "PipeWire's pulse server running. " + (MAC_HINT if sys.platform == "darwin" else "")
         ) from err
+    _reconnect_if_gone(soundcard)
     return soundcard
+
+
+def _reconnect_if_gone(soundcard: Any) -> None:
+    """soundcard holds one PulseAudio connection made at import; once that server has gone
+    (PipeWire or PulseAudio restarted, or a test's private server replaced) every call on it
+    aborts the process inside libpulse. Connect afresh when it is no longer ready. This uses
+    soundcard's module-level `_pulse` (tested with 0.4.6): if that changes, nothing is done."""
+    backend = getattr(soundcard, "pulseaudio", None)
+    pulse = getattr(backend, "_pulse", None)
+    if backend is None or pulse is None:
+        return
+    with _RECONNECT:
+        try:
+            ready = pulse._pa_context_get_state(pulse.context) == backend._pa.PA_CONTEXT_READY
+        except Exception:
+            return
+        if not ready:
+            log.info("the sound server connection was lost: connecting again")
+            try:
+                backend._pulse = backend._PulseAudio()
+            except Exception as err:
+                raise SystemAudioUnavailable(
+                    f"The sound server cannot be reached ({err}).") from err
+
+
+_RECONNECT = threading.Lock()
 
 
 def list_system_sources() -> list[SystemSource]:

@@ -24,6 +24,7 @@ from app.meeting.features import (
     SYSTEM_AUDIO,
     FeatureSwitches,
 )
+from app.meeting.participants import ANNOUNCEMENT
 from app.segments import Segment
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,10 @@ class WindowMeeting:
         engine_feature = _ENGINE_FEATURES.get(feature)
         if engine_feature is None:
             return
+        if feature == SYSTEM_AUDIO and on and not self.engine.participants.informed:
+            # the switch stays on, waiting for the user's confirmation (confirm_participants)
+            self.events.on_problem("participants", ANNOUNCEMENT)
+            return
         done = self.engine.set_feature(engine_feature, on)
 
         def failed(future: Future[None], feature: str = feature) -> None:
@@ -114,6 +119,17 @@ class WindowMeeting:
                                  daemon=True).start()
 
         done.add_done_callback(failed)
+
+    def confirm_participants(self) -> None:
+        """The user confirmed the others were told (ledger note); hear them if switched on."""
+        self.engine.participants.confirm_informed(via="meeting_view")
+        if self.switches.is_on(SYSTEM_AUDIO):
+            self._changed(SYSTEM_AUDIO, True)
+
+    def someone_objected(self) -> Future[int]:
+        done = self.engine.someone_objected(via="meeting_view")
+        threading.Thread(target=self.switches.turn_off, args=(SYSTEM_AUDIO,), daemon=True).start()
+        return done
 
     def _keep(self, on: bool) -> None:
         if on:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 
 from app.audio.capture import AudioChunk, block_level
+from app.audio.echo import EchoSuppressor
 from app.audio.errors import DeviceLostError
 from app.consent import ConsentRequired, Gate
 from app.meeting.sources import AudioSource, Device, OpenSource, Source
@@ -72,6 +73,10 @@ class Channel:
         self.muted = False
         self.ended_by: str | None = None  # "microphone"/"system_audio" (withdrawn), an error
         self.chunks = 0
+        # Echo control (app/audio/echo.py): the microphone's audio loses the others' echo
+        # before the recogniser hears it; system audio is its reference.
+        self.echo: EchoSuppressor | None = None
+        self.reference: EchoSuppressor | None = None
         self._reader: threading.Thread | None = None
         self._stop_reading = threading.Event()
 
@@ -166,6 +171,8 @@ class Channel:
         if self.offset is None:
             self.offset = max(0.0, self._meeting_time() - chunk.end)
         self.chunks += 1
+        if self.reference is not None:
+            self.reference.add_reference(chunk.samples, self.offset + chunk.start)
         denoiser = self.denoiser
         heard = [chunk]
         cleaned: list[AudioChunk] = []
@@ -182,26 +189,35 @@ class Channel:
             heard = cleaned
         self._feed(heard)
 
-    def _feed(self, chunks: list[AudioChunk]) -> None:
+    def _feed(self, chunks: list[AudioChunk], *, last: bool = False) -> None:
         stretch = self.stretch
-        if stretch is None or not stretch.active or self.offset is None:
+        if self.offset is None:
             return
         for piece in chunks:
             start = self.offset + piece.start
             samples = np.asarray(piece.samples, dtype=np.float32)
-            stretch.transcriber.feed(samples, start - stretch.offset)
-            stretch.fed_until = max(stretch.fed_until, start + len(samples) / piece.rate)
+            if self.echo is not None:
+                samples, start = self.echo.process(samples, start)
+            self._hand_on(stretch, samples, start)
+        if last and self.echo is not None:
+            samples, start = self.echo.flush()
+            self._hand_on(stretch, samples, start)
+
+    def _hand_on(self, stretch: Stretch | None, samples: np.ndarray, start: float) -> None:
+        if stretch is None or not stretch.active or not len(samples):
+            return
+        stretch.transcriber.feed(samples, start - stretch.offset)
+        stretch.fed_until = max(stretch.fed_until, start + len(samples) / 16000)
 
     def _flush_denoiser(self) -> None:
         denoiser = self.denoiser
-        if denoiser is None:
-            return
-        try:
-            rest = denoiser.flush_chunks()
-        except Exception:
-            rest = []
-        if self.hearing == "denoised":
-            self._feed(rest)
+        rest: list[AudioChunk] = []
+        if denoiser is not None:
+            try:
+                rest = denoiser.flush_chunks()
+            except Exception:
+                rest = []
+        self._feed(rest if self.hearing == "denoised" else [], last=True)
 
     # -- denoiser (control thread) -------------------------------------------------------------
     def close_denoiser(self) -> None:

@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from app.audio.echo import EchoSuppressor
 from app.audio.errors import DeviceLostError
 from app.consent import ConsentGate, ConsentRequired, Gate
 from app.consent.purposes import NOISE_SUPPRESSION, TRANSCRIPTION
@@ -187,6 +188,10 @@ class MeetingEngine:
                        hearing=self.options.hearing)
             for s in SOURCES
         }
+        # the others' echo in the microphone is removed against system audio (echo.py)
+        self.echo = EchoSuppressor()
+        self.channels["microphone"].echo = self.echo
+        self.channels["system"].reference = self.echo
         self._control = ThreadPoolExecutor(1, thread_name_prefix="candor-meeting")
         self._lock = threading.RLock()  # finals and the sinks they were handed to
         self._live_model: WhisperEngine | None = None
@@ -389,11 +394,15 @@ class MeetingEngine:
         if channel.capturing:
             return
         channel.open(self.devices.get(source))
+        if source == "system":
+            self.echo.set_active(True)
         state = self.state.sources[source]
         state.capturing, state.lost = True, False
 
     def _close(self, source: Source) -> None:
         channel = self.channels[source]
+        if source == "system":
+            self.echo.set_active(False)
         channel.close()
         log.debug("meeting: %s closed", source)
         state = self.state.sources[source]

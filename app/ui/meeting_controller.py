@@ -145,5 +145,20 @@ class MeetingController(QObject):
         if self.meeting is not None:
             self.meeting.engine.set_noise_strength(strength)
 
+    def confirm_participants(self) -> None:
+        if self.meeting is not None:
+            try:
+                self.meeting.confirm_participants()
+            except Exception as err:  # e.g. system_audio withdrawn meanwhile: shown
+                self.problem.emit("consent", str(err))
+
+    def someone_objected(self) -> None:
+        if self.meeting is not None:
+            self.meeting.someone_objected()
+
+    def captions_now(self) -> list[Segment]:
+        """The meeting's final captions as they stand (after an objection: without theirs)."""
+        return list(self.meeting.engine.finals) if self.meeting is not None else []
+
     def learn_noise(self) -> bool:
         return self.meeting is not None and self.meeting.engine.learn_noise(3.0)
