@@ -113,7 +113,8 @@ def test_live_captions_of_speech_played_into_the_room(virtual_mic, shared_data):
         assert phrase in text
     assert wer(reference_text("jfk.wav"), text) <= 0.15, text
     for record in listener.lines[:-1]:
-        assert set(record) == {"type", "text", "start", "end", "emitted_at"}
+        assert set(record) == {"type", "text", "start", "end", "emitted_at", "source"}
+        assert record["source"] == "microphone"
         assert record["type"] in ("partial", "final")
         assert 0 <= record["start"] <= record["end"] <= record["emitted_at"]
     assert any(r["type"] == "partial" for r in listener.lines)

@@ -1,5 +1,6 @@
-"""A meeting session end to end in-process: the real microphone path (virtual mic), the real
-model, the real store as one of the sinks, and the consent gate stopping each part."""
+"""The meeting engine end to end in-process, as `candor listen` runs it: the real microphone
+path (virtual mic), the real model, the real store as one of the sinks, and the consent gate
+stopping each part."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 import pytest
 
 from app.consent import ConsentRequired
-from app.meeting.session import MeetingSession
+from app.meeting.engine import MeetingEngine, MeetingOptions
 from app.segments import Segment
 from app.storage import StoredMeetingSink, open_store
 from app.textmetrics import normalise, wer
@@ -36,13 +37,29 @@ class RecordingSink:
     def on_finished(self, segments) -> None:
         self.finished = list(segments)
 
+    def on_closed(self) -> None:
+        self.finished = None
+
+
+def listening(gate, *, sinks=(), denoise=False) -> MeetingEngine:
+    """A meeting with its features switched on up front, as `candor listen` starts one."""
+    engine = MeetingEngine(gate, options=MeetingOptions(hearing="denoised" if denoise else "raw"))
+    for sink in sinks:
+        engine.attach(sink)
+    engine.start()
+    engine.set_feature("live_captions", True).result()
+    if denoise:
+        engine.set_feature("noise_suppression", True).result()
+    engine.set_feature("microphone", True).result()
+    return engine
+
 
 def test_a_meeting_reaches_every_sink_and_the_store(virtual_mic, shared_data):
     gate = granted_gate(("microphone", "transcription", "transcript_storage"))
     sink = RecordingSink()
     with open_store() as store:
         stored = StoredMeetingSink(store, gate, source="window", model="tiny.en")
-        session = MeetingSession(gate, sinks=[sink, stored]).start()
+        session = listening(gate, sinks=[sink, stored])
         virtual_mic.play_and_wait(shared_data / "speech" / "jfk.wav")
         time.sleep(2.5)
         segments = session.stop()
@@ -58,17 +75,19 @@ def test_a_meeting_reaches_every_sink_and_the_store(virtual_mic, shared_data):
         meeting = store.get(stored.meeting_id)
         saved = normalise(" ".join(s.text for s in meeting.segments))
         assert "ask not what your country can do for you" in saved
-    assert not session.engine.loaded, "the model is released when the meeting ends"
+    assert session.live_model is not None
+    assert not session.live_model.loaded, "the model is released when the meeting ends"
     gate.close()
 
 
 def test_a_meeting_needs_microphone_and_transcription(candor_home):
     gate = granted_gate(("microphone",))
-    session = MeetingSession(gate)
+    session = MeetingEngine(gate).start()
     with pytest.raises(ConsentRequired) as caught:
-        session.start()
+        session.set_feature("live_captions", True).result()
     assert caught.value.purposes == ["transcription"]
-    assert not session.engine.loaded
+    assert session.live_model is None, "no model is loaded without transcription"
+    session.stop()
     gate.close()
 
 
@@ -76,7 +95,7 @@ def test_withdrawing_the_microphone_ends_capture_but_keeps_what_was_said(virtual
                                                                         shared_data):
     gate = granted_gate(("microphone", "transcription"))
     sink = RecordingSink()
-    session = MeetingSession(gate, sinks=[sink]).start()
+    session = listening(gate, sinks=[sink])
     virtual_mic.play(shared_data / "speech" / "real_concat.wav")
     deadline = time.monotonic() + 60
     while "country" not in normalise(" ".join(s.text for s in sink.finals)):
@@ -84,10 +103,10 @@ def test_withdrawing_the_microphone_ends_capture_but_keeps_what_was_said(virtual
         time.sleep(0.1)
     gate.withdraw("microphone", via="test")
     deadline = time.monotonic() + 10
-    while not session.capture_ended and time.monotonic() < deadline:
+    while not session.source_stopped("microphone") and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert session.capture_ended
-    assert session.status.ended_by == "microphone"
+    assert session.source_stopped("microphone")
+    assert session.ended_by("microphone") == "microphone"
     segments = session.stop()
     said = normalise(" ".join(s.text for s in segments))
     assert "ask not what your country" in said, "the final pass covers what was captured"
@@ -98,7 +117,7 @@ def test_withdrawing_the_microphone_ends_capture_but_keeps_what_was_said(virtual
 def test_a_denoised_meeting_is_captioned_on_the_same_timeline(virtual_mic, shared_data):
     gate = granted_gate(("microphone", "transcription", "noise_suppression"))
     sink = RecordingSink()
-    session = MeetingSession(gate, sinks=[sink], denoise=True).start()
+    session = listening(gate, sinks=[sink], denoise=True)
     virtual_mic.play_and_wait(shared_data / "speech" / "jfk.wav")
     time.sleep(2.5)
     segments = session.stop()

@@ -1,6 +1,7 @@
-"""The window's meeting (app.meeting.live_meeting) with the real recogniser: live captions from
-the virtual microphone reach the view's events and are stored while the meeting runs (a caption
-is emitted under `transcription` and stored under `transcript_storage`: nested guards)."""
+"""The window's meeting (app.meeting.binding over the engine) with the real recogniser: live
+captions from the virtual microphone reach the view's events and are stored while the meeting
+runs (a caption is emitted under `transcription` and stored under `transcript_storage`: nested
+guards)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import time
 
 import pytest
 
+from app.meeting.binding import WindowMeeting
 from app.meeting.features import LIVE_CAPTIONS, SAVE_TRANSCRIPT, FeatureSwitches
-from app.meeting.live_meeting import LiveMeeting
 from app.storage import open_store
 from app.textmetrics import normalise
 from tests.support.storage import granted_gate
@@ -43,7 +44,7 @@ def test_live_captions_are_shown_and_stored_during_the_meeting(virtual_mic, shar
     switches.turn_on(SAVE_TRANSCRIPT)
     events = Events()
     with open_store() as store:
-        meeting = LiveMeeting(gate, switches, events, store=store)
+        meeting = WindowMeeting(gate, switches, events, store=store)
         meeting.start()
         deadline = time.monotonic() + 30
         while meeting.state.captions != "on" and time.monotonic() < deadline:
@@ -51,7 +52,7 @@ def test_live_captions_are_shown_and_stored_during_the_meeting(virtual_mic, shar
         virtual_mic.play_and_wait(shared_data / "speech" / "jfk.wav")
         time.sleep(2.5)
         stored_live = meeting._sink.stored
-        transcript = meeting.end()
+        transcript = meeting.end().result()
         assert events.problems == []
         finals = normalise(" ".join(t for k, t in events.captions if k == "final"))
         assert "ask not what your country can do for you" in finals

@@ -7,8 +7,9 @@ resamples to the target rate with soxr (streaming, so block joins stay continuou
 a device switch) never shift later audio.
 
 Consent: `start()` requires `microphone`; a withdrawal (gate.on_withdrawn) makes the callback
-abort the stream at its next block, drops everything buffered, and `read()` hands out frames only
-inside `gate.guard("microphone")`, so no frame is delivered after the withdrawal was recorded.
+drop every block and the worker close the stream within POLL_SECONDS, drops everything
+buffered, and `read()` hands out frames only inside `gate.guard("microphone")`, so no frame is
+delivered after the withdrawal was recorded.
 
 Device lost: the stream finished without our `stop()`, or no callback for `WATCHDOG_SECONDS`.
 Everything captured before stays readable; then `read()` raises DeviceLostError until
@@ -148,7 +149,10 @@ class _Session:
         self.frames_seen = 0
         self.overflows = 0
         self.callback_thread_id: int | None = None
-        self.abort = False  # withdrawal: the callback stops the stream at its next block
+        self.abort = False  # withdrawal: the callback drops every block, the worker stops it
+        # PortAudio calls on one stream from two threads (stop() by the owner, the worker's
+        # close after a withdrawal) hung for seconds: one at a time.
+        self.stream_lock = threading.Lock()
         self.stopping = False  # our stop(): a finished stream is then not a lost device
         self.stream_stopped = False  # stream.stop() returned: no callback will push again
         self.finished = False
@@ -163,9 +167,11 @@ class _Session:
         if status and status.input_overflow:
             self.overflows += 1
         if self.abort:
-            import sounddevice
-
-            raise sounddevice.CallbackAbort
+            # Dropped, and the worker stops the stream within POLL_SECONDS. Not CallbackAbort:
+            # a stream aborted from its callback made Pa_StopStream and Pa_CloseStream block
+            # for more than 5 s in PulseAudio's ALSA plugin (measured with the virtual
+            # microphone), keeping the device open in the sound server all that time.
+            return
         first = self.frames_seen
         self.frames_seen = first + frames
         if self.owner._muted:
@@ -257,20 +263,31 @@ class _Session:
                 owner._cond.notify_all()
 
     def close_stream(self) -> None:
-        stream, self.stream = self.stream, None
-        if stream is None:
-            return
-        try:
-            stream.close(ignore_errors=True)
-        except TypeError:  # an injected stream without that keyword
-            stream.close()
-        except Exception:
-            log.warning("closing the audio stream failed", exc_info=True)
+        with self.stream_lock:
+            stream, self.stream = self.stream, None
+            if stream is None:
+                return
+            try:
+                stream.stop()  # closing an active stream hung in PulseAudio's ALSA plugin
+            except Exception:
+                log.debug("stopping the audio stream before closing it failed", exc_info=True)
+            try:
+                stream.close(ignore_errors=True)
+            except TypeError:  # an injected stream without that keyword
+                stream.close()
+            except Exception:
+                log.warning("closing the audio stream failed", exc_info=True)
         _devices._stream_closed()
 
 
 class AudioCapture:
-    """Captures one microphone as float32 mono chunks at `target_rate` (see module doc)."""
+    """Captures one microphone as float32 mono chunks at `target_rate` (see module doc).
+
+    app/audio/system_audio.py captures what the computer plays through the same machinery,
+    overriding `purpose`, `_resolve` and `_default_stream_factory`.
+    """
+
+    purpose: str = PURPOSE
 
     def __init__(
         self,
@@ -319,7 +336,7 @@ class AudioCapture:
             self._past_overflows = 0
             self._dropped_samples = 0
             try:
-                self._gate.require(PURPOSE)
+                self._gate.require(self.purpose)
                 self._open(self._device, t0=0.0)
             except BaseException:
                 if self._unsubscribe is not None:
@@ -367,11 +384,11 @@ class AudioCapture:
                     self._cond.wait(POLL_SECONDS * 10 if remaining is None else remaining)
                 withdrawn = self._withdrawn
             if withdrawn:
-                self._gate.require(PURPOSE)  # raises the gate's ConsentRequired
+                self._gate.require(self.purpose)  # raises the gate's ConsentRequired
                 return None  # granted again meanwhile: this capture has still ended
             # A withdrawal cannot be recorded while the guard is held, so the chunk handed out
             # here was taken while `microphone` was given.
-            with self._gate.guard(PURPOSE), self._cond:
+            with self._gate.guard(self.purpose), self._cond:
                 if self._withdrawn or not self._out or isinstance(self._out[0], DeviceLostError):
                     continue
                 chunk = self._out.popleft()
@@ -392,7 +409,7 @@ class AudioCapture:
                 self._drop_lost_marker()
             if self._unsubscribe is None:
                 self._unsubscribe = self._gate.on_withdrawn(self._on_withdrawn)
-            self._gate.require(PURPOSE)
+            self._gate.require(self.purpose)
             with self._cond:
                 self._withdrawn = False
             self._device = device
@@ -514,7 +531,7 @@ class AudioCapture:
 
     def _on_withdrawn(self, purpose: str) -> None:
         # Runs on the thread that recorded the withdrawal: set flags and drop, never block.
-        if purpose != PURPOSE:
+        if purpose != self.purpose:
             return
         with self._cond:
             self._withdrawn = True
@@ -528,12 +545,13 @@ class AudioCapture:
 
     def _finish(self, session: _Session) -> None:
         session.stopping = True
-        stream = session.stream
-        if stream is not None:
-            try:
-                stream.stop()
-            except Exception:
-                log.warning("stopping the audio stream failed", exc_info=True)
+        with session.stream_lock:
+            stream = session.stream
+            if stream is not None:
+                try:
+                    stream.stop()
+                except Exception:
+                    log.warning("stopping the audio stream failed", exc_info=True)
         session.stream_stopped = True
         if session.worker is not None:
             session.worker.join(timeout=5)
@@ -541,13 +559,17 @@ class AudioCapture:
         self._past_overflows += session.overflows
         session.overflows = 0
 
-    def _open(self, device: int | str | None, t0: float) -> None:
-        info = _devices.resolve_input_device(device)
-        factory = self._stream_factory
-        if factory is None:
-            import sounddevice
+    def _resolve(self, device: int | str | None) -> _devices.InputDevice:
+        return _devices.resolve_input_device(device)
 
-            factory = sounddevice.InputStream
+    def _default_stream_factory(self) -> Callable[..., Any]:
+        import sounddevice
+
+        return sounddevice.InputStream
+
+    def _open(self, device: int | str | None, t0: float) -> None:
+        info = self._resolve(device)
+        factory = self._stream_factory or self._default_stream_factory()
         rates: list[int] = []
         for rate in (round(info.default_rate), *FALLBACK_RATES):
             if rate > 0 and rate not in rates:
@@ -587,7 +609,7 @@ class AudioCapture:
             log.info("capturing from %s at %d Hz", info.name, rate)
             if self._withdrawn:  # withdrawn while we were opening
                 self._finish(session)
-                self._gate.require(PURPOSE)
+                self._gate.require(self.purpose)
             return
         raise UnsupportedRateError(info.name, rates)
 

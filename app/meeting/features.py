@@ -19,8 +19,10 @@ MICROPHONE = "microphone"
 NOISE_SUPPRESSION = "noise_suppression"
 LIVE_CAPTIONS = "live_captions"
 SAVE_TRANSCRIPT = "save_transcript"
+SYSTEM_AUDIO = "system_audio"  # hear the others: capture and caption what the computer plays
 
-FEATURES: tuple[str, ...] = (MICROPHONE, NOISE_SUPPRESSION, LIVE_CAPTIONS, SAVE_TRANSCRIPT)
+FEATURES: tuple[str, ...] = (MICROPHONE, NOISE_SUPPRESSION, LIVE_CAPTIONS, SYSTEM_AUDIO,
+                             SAVE_TRANSCRIPT)
 
 # What each switch needs comes from the one purpose table.
 NEEDS: dict[str, tuple[Purpose, ...]] = {feature: FEATURE_NEEDS[feature] for feature in FEATURES}
@@ -31,6 +33,7 @@ LABELS: dict[str, str] = {
     MICROPHONE: "Microphone",
     NOISE_SUPPRESSION: "Noise suppression",
     LIVE_CAPTIONS: "Live captions",
+    SYSTEM_AUDIO: "Hear the others",
     SAVE_TRANSCRIPT: "Keep transcript",
 }
 

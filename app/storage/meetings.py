@@ -220,11 +220,11 @@ class MeetingStore:
             )
             if complete is not None:
                 self._conn.executemany(
-                    "INSERT INTO segments (meeting_id, seq, start, end, text) "
-                    "VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO segments (meeting_id, seq, start, end, text, source) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     [
                         (meeting_id, seq, float(s.start), float(s.end),
-                         crypto.seal_text(key, meeting_id, _TEXT, seq, s.text))
+                         crypto.seal_text(key, meeting_id, _TEXT, seq, s.text), s.source)
                         for seq, s in enumerate(complete)
                     ],
                 )
@@ -263,9 +263,10 @@ class MeetingStore:
                 (meeting_id,),
             ).fetchone()[0]
             self._conn.execute(
-                "INSERT INTO segments (meeting_id, seq, start, end, text) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO segments (meeting_id, seq, start, end, text, source) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (meeting_id, seq, float(segment.start), float(segment.end),
-                 crypto.seal_text(key, meeting_id, _TEXT, seq, segment.text)),
+                 crypto.seal_text(key, meeting_id, _TEXT, seq, segment.text), segment.source),
             )
         return int(seq)
 
@@ -276,14 +277,26 @@ class MeetingStore:
             key = self._meeting_key(meeting_id)
             self._conn.execute("DELETE FROM segments WHERE meeting_id = ?", (meeting_id,))
             self._conn.executemany(
-                "INSERT INTO segments (meeting_id, seq, start, end, text) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO segments (meeting_id, seq, start, end, text, source) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     (meeting_id, seq, float(s.start), float(s.end),
-                     crypto.seal_text(key, meeting_id, _TEXT, seq, s.text))
+                     crypto.seal_text(key, meeting_id, _TEXT, seq, s.text), s.source)
                     for seq, s in enumerate(segments)
                 ],
             )
         return len(segments)
+
+    def delete_source_segments(self, meeting_id: str, source: str) -> int:
+        """Delete every stored segment of `source` in a meeting (someone objected to being
+        captioned); returns how many went. Not consent-guarded: it only removes."""
+        with self._write("deleting the others' captions"):
+            self._require_meeting(meeting_id)
+            gone = self._conn.execute(
+                "DELETE FROM segments WHERE meeting_id = ? AND source = ?", (meeting_id, source)
+            ).rowcount
+        log.info("meeting %s: %d segment(s) of one source deleted", meeting_id, gone)
+        return int(gone)
 
     def finish(self, meeting_id: str, ended: datetime | None = None) -> None:
         """Record the end time. Not consent-guarded: it adds no transcript, and a meeting whose
@@ -426,20 +439,20 @@ class MeetingStore:
                 raise DataDamaged(summary.error)
             key = self._meeting_key(meeting_id)
             rows = self._conn.execute(
-                "SELECT seq, start, end, text, heard FROM segments WHERE meeting_id = ? "
+                "SELECT seq, start, end, text, heard, source FROM segments WHERE meeting_id = ? "
                 "ORDER BY seq",
                 (meeting_id,),
             ).fetchall()
             segments = []
             damaged = []
             heard: dict[int, str] = {}
-            for position, (seq, start, end, blob, sealed) in enumerate(rows):
+            for position, (seq, start, end, blob, sealed, source) in enumerate(rows):
                 try:
                     text = crypto.open_text(key, meeting_id, _TEXT, seq, blob)
                 except (crypto.DecryptionFailed, UnicodeDecodeError):
                     damaged.append(position)
                     text = DAMAGED_SEGMENT_TEXT
-                segments.append(Segment(start, end, text))
+                segments.append(Segment(start, end, text, True, source))
                 if sealed is not None and position not in damaged:
                     try:
                         heard[position] = crypto.open_text(key, meeting_id, _HEARD, seq, sealed)

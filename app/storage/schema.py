@@ -120,11 +120,22 @@ def _meeting_owner(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE meetings ADD COLUMN owner_start TEXT")
 
 
+def _segment_source(conn: sqlite3.Connection) -> None:
+    # Who spoke (issue 11): "microphone" (the user, "You") or "system" (what the computer
+    # played: the other participants). NULL for a file's transcript and for meetings from before
+    # this version, which only ever had the microphone.
+    conn.execute(
+        "ALTER TABLE segments ADD COLUMN source TEXT "
+        "CHECK (source IS NULL OR source IN ('microphone', 'system'))"
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _to_v1,
     _to_v2,
     _corrections_and_vocabulary,
     _meeting_owner,
+    _segment_source,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -1,4 +1,4 @@
-"""The meeting session's storage sink (implements app.meeting.session.SegmentSink).
+"""The meeting's storage sink (implements app.meeting.sinks.SegmentSink).
 
 Creating one starts a stored meeting, which needs `transcript_storage`: without it the
 constructor raises ConsentRequired and nothing is written; on a full disk it raises DiskFull
@@ -40,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from app.consent import ConsentRequired, Gate
-from app.segments import Segment
+from app.segments import Segment, Source
 from app.storage.database import DiskFull, StorageError
 from app.storage.meetings import MeetingStore
 from app.storage.models import MeetingGone
@@ -100,6 +100,7 @@ class StoredMeetingSink:
         self.ended_recorded = False
         self.finished = False
         self.erased_at_end = False
+        self._received_by: dict[Source, int] = {}
         self.meeting_id = store.begin(
             gate, source=source, title=title, device=device, model=model,
             language=language, started=started,
@@ -164,6 +165,8 @@ class StoredMeetingSink:
             if self.finished:
                 return
             self.received += 1
+            if segment.source is not None:
+                self._received_by[segment.source] = self._received_by.get(segment.source, 0) + 1
             if not self.storing:
                 return
             try:
@@ -218,6 +221,24 @@ class StoredMeetingSink:
                 if self.reason is None:
                     self.reason = "storage_failed"
                     self.stopped_reason = f"recording the meeting's end failed ({err})"
+
+
+    def on_retracted(self, source: Source) -> None:
+        """Delete this meeting's stored segments of `source` (someone objected to being
+        captioned); they no longer count as received either."""
+        with self._lock:
+            received = self._received_by.pop(source, 0)
+            self.received = max(0, self.received - received)
+            try:
+                gone = self.store.delete_source_segments(self.meeting_id, source)
+            except MeetingGone:
+                gone = 0
+            self.stored = max(0, self.stored - gone)
+
+    def on_closed(self) -> None:
+        """The meeting ended without a final pass (closed, or transcription withdrawn): the
+        live captions already stored are the transcript; the end is recorded."""
+        self.on_finished([])
 
 
 def keep_transcript(

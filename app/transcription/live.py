@@ -48,7 +48,13 @@ class _Piece:
 
 class PcmStore:
     """The meeting's audio in memory as 16-bit blocks (115 MB an hour), sliced like an array
-    without ever joining it all: the final pass reads it piece by piece."""
+    without ever joining it all: the final pass reads it piece by piece.
+
+    Blocks keep their place on the stream's timeline: a block whose `start` lies past the end
+    (a dropped block, a muted stretch) is preceded by silence, and one that overlaps the end is
+    cut, so the final pass's times match the live captions'. The silence is a broadcast view of
+    one zero: an hour's mute costs no memory.
+    """
 
     def __init__(self) -> None:
         self._blocks: list[np.ndarray] = []
@@ -56,9 +62,19 @@ class PcmStore:
         self._length = 0
         self._lock = threading.Lock()
 
-    def append(self, samples: np.ndarray) -> None:
+    def append(self, samples: np.ndarray, start: float | None = None) -> None:
         block = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
         with self._lock:
+            if start is not None:
+                gap = round(start * SAMPLE_RATE) - self._length
+                if gap > 0:
+                    self._starts.append(self._length)
+                    self._blocks.append(np.broadcast_to(np.int16(0), (gap,)))
+                    self._length += gap
+                elif gap < 0:
+                    block = block[-gap:]
+            if not len(block):
+                return
             self._starts.append(self._length)
             self._blocks.append(block)
             self._length += len(block)
@@ -146,7 +162,7 @@ class LiveTranscriber:
             return
         piece = np.array(samples, dtype=np.float32, copy=True).reshape(-1)
         if self.keep_audio:
-            self._kept.append(piece)
+            self._kept.append(piece, start)
         self._queue.put(_Piece(piece, start))
 
     def _emit(self, captions: list[Caption]) -> bool:
@@ -201,6 +217,10 @@ class LiveTranscriber:
             if self._withdrawn.is_set():
                 self.engine.release()
 
+    def forget_audio(self) -> None:
+        """Drop the audio kept for the final pass (someone objected to being captioned)."""
+        self._kept.clear()
+
     def meeting_audio(self) -> PcmStore:
         """The meeting so far (16-bit), as kept for the final pass."""
         return self._kept
@@ -216,11 +236,13 @@ class LiveTranscriber:
             self._unsubscribe = None
 
     def finish(self, *, on_progress: Callable[[float], None] | None = None,
-               cancel: threading.Event | None = None) -> list[Segment]:
+               cancel: threading.Event | None = None,
+               engine: WhisperEngine | None = None) -> list[Segment]:
         """End the meeting: last captions, then one pass over the whole meeting's audio.
 
-        The audio lives in memory only and is dropped here. Raises TranscriptionWithdrawn if
-        `transcription` was withdrawn (nothing is transcribed after that).
+        `engine` is the model for the final pass (`model_for("final")`), the live one when
+        None. The audio lives in memory only and is dropped here. Raises TranscriptionWithdrawn
+        if `transcription` was withdrawn (nothing is transcribed after that).
         """
         self.stop()
         audio = self._kept
@@ -231,9 +253,10 @@ class LiveTranscriber:
         if self.error is not None:
             log.warning("live captions had failed; the final pass still runs")
         began = time.perf_counter()
+        final_engine = engine or self.engine
         try:
-            segments = self.engine.transcribe_audio(audio, on_progress=on_progress,
-                                                    cancel=AnyEvent(cancel, self._withdrawn))
+            segments = final_engine.transcribe_audio(audio, on_progress=on_progress,
+                                                     cancel=AnyEvent(cancel, self._withdrawn))
         except TranscriptionCancelled:
             if self._withdrawn.is_set():
                 raise TranscriptionWithdrawn(

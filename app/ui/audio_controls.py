@@ -27,6 +27,7 @@ class AudioControls(QWidget):
     mute_toggled = Signal(bool)
     strength_chosen = Signal(str)
     learn_noise_requested = Signal()
+    others_mute_toggled = Signal(bool)  # system audio (the other participants)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,7 +86,43 @@ class AudioControls(QWidget):
         layout.addWidget(QLabel("Noise:", self))
         layout.addWidget(self.strength)
         layout.addWidget(self.learn)
+        # The others (system audio): their own meter and mute, shown while they are heard.
+        self.others_label = QLabel("Others:", self)
+        self.others_meter = QProgressBar(self)
+        self.others_meter.setObjectName("others_level_meter")
+        self.others_meter.setRange(METER_FLOOR_DBFS, 0)
+        self.others_meter.setValue(METER_FLOOR_DBFS)
+        self.others_meter.setTextVisible(False)
+        self.others_meter.setMaximumHeight(14)
+        self.others_meter.setAccessibleName("Others' level")
+        self.others_meter.setAccessibleDescription(
+            "Loudness of what this computer plays (the other participants), in dB below full scale")
+        self.others_mute = QPushButton("Mute others", self)
+        self.others_mute.setObjectName("others_mute")
+        self.others_mute.setCheckable(True)
+        self.others_mute.setAccessibleName("Mute others")
+        self.others_mute.setAccessibleDescription(
+            "While muted, nothing the computer plays reaches any processing")
+        self.others_mute.toggled.connect(self._others_mute_toggled)
+        layout.addWidget(self.others_label)
+        layout.addWidget(self.others_meter, 1)
+        layout.addWidget(self.others_mute)
+        self.set_others_visible(False)
         self.set_noise_controls_enabled(False)
+
+    def set_others_visible(self, visible: bool) -> None:
+        for widget in (self.others_label, self.others_meter, self.others_mute):
+            widget.setVisible(visible)
+
+    def _others_mute_toggled(self, muted: bool) -> None:
+        self.others_mute.setText("Unmute others" if muted else "Mute others")
+        self.others_mute.setAccessibleName(self.others_mute.text())
+        self.others_mute_toggled.emit(muted)
+
+    def set_source_level(self, source: str, rms_dbfs: float, peak_dbfs: float) -> None:
+        if source == "system":
+            self.others_meter.setValue(int(max(METER_FLOOR_DBFS, min(0.0, rms_dbfs))))
+            self.others_meter.setToolTip(f"level {rms_dbfs:.0f} dBFS, peak {peak_dbfs:.0f} dBFS")
 
     def set_devices(self, devices: Sequence[InputDevice], selected: int | None) -> None:
         self.device.clear()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
-from app.segments import Segment
+from app.segments import SOURCE_LABELS, Segment, Source
 
 # Within this many pixels of the bottom counts as "following the captions".
 _FOLLOW_SLACK = 4
@@ -33,7 +33,12 @@ class CaptionsView(QWidget):
         layout.addWidget(self.lag)
         self._final_end = 0  # document position where the dimmed partial text begins
         self._partial = ""
+        self._partials: dict[Source | None, str] = {}
         self.finals: list[Segment] = []
+        # "You" / "Others": shown once the others are heard, so it reads as one conversation
+        self.labels: dict[Source, str] = dict(SOURCE_LABELS)
+        self._conversation = False
+        self._last_source: Source | None = None
         self._final_format = QTextCharFormat()
         self._partial_format = QTextCharFormat()
         self._partial_format.setForeground(QColor("#8a8a8a"))
@@ -61,17 +66,41 @@ class CaptionsView(QWidget):
         else:
             bar.setValue(kept)
 
+    def _labelled(self, segment: Segment, text: str) -> str:
+        if segment.source == "system":
+            self._conversation = True
+        if not self._conversation or segment.source is None:
+            return text
+        return f"{self.labels[segment.source]}: {text}"
+
     def add_final(self, segment: Segment) -> None:
         text = segment.text.strip()
         if not text:
             return
         self.finals.append(segment)
-        separator = "" if self._final_end == 0 else " "
-        self._rewrite_tail(separator + text, "")
+        speaker_changed = self._conversation and segment.source != self._last_source
+        if segment.source == "system" and not self._conversation:
+            speaker_changed = True
+        shown = self._labelled(segment, text) if speaker_changed else text
+        self._last_source = segment.source
+        separator = "" if self._final_end == 0 else ("\n" if speaker_changed else " ")
+        self._partials.pop(segment.source, None)
+        self._rewrite_tail(separator + shown, self._partial_tail())
 
     def set_partial(self, segment: Segment | None) -> None:
+        source = segment.source if segment else None
         text = segment.text.strip() if segment else ""
-        self._rewrite_tail("", (" " + text) if text and self._final_end else text)
+        if text:
+            self._partials[source] = self._labelled(segment, text) if (
+                segment is not None and self._conversation and source != self._last_source
+            ) else text
+        else:
+            self._partials.pop(source, None)
+        self._rewrite_tail("", self._partial_tail())
+
+    def _partial_tail(self) -> str:
+        text = " ".join(p for p in self._partials.values() if p)
+        return (" " + text) if text and self._final_end else text
 
     def partial_text(self) -> str:
         return self._partial.strip()
@@ -84,6 +113,9 @@ class CaptionsView(QWidget):
         self.finals.clear()
         self._final_end = 0
         self._partial = ""
+        self._partials.clear()
+        self._conversation = False
+        self._last_source = None
         self.set_lag(None)
 
     def set_lag(self, seconds: float | None) -> None:

@@ -10,8 +10,8 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QToolBar, QVBoxLayout, QWidget
 
 from app.consent import ConsentGate, open_gate
+from app.meeting.binding import WindowMeeting
 from app.meeting.features import FeatureSwitches
-from app.meeting.live_meeting import LiveMeeting
 from app.settings import Settings
 from app.storage import InstanceLock, MeetingStore, open_store
 from app.ui.confirm import confirm_destructive
@@ -218,7 +218,7 @@ class MainWindow(QMainWindow):
         self.storage.notify_changed()
         self.statusBar().showMessage(ERASED_TEXT)
 
-    def _ended_meeting(self) -> LiveMeeting | None:
+    def _ended_meeting(self) -> WindowMeeting | None:
         last = self.meeting.last
         if self.meeting.running or self.meeting.ending or last is None:
             return None

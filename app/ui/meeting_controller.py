@@ -1,17 +1,21 @@
-"""Runs a `LiveMeeting` for the window: turns its callbacks (from worker threads) into queued Qt
-signals, polls the level for the meter, and runs the end-of-meeting pass off the GUI thread."""
+"""Runs the window's meeting (app/meeting/binding.py over the one MeetingEngine): turns its
+callbacks (from worker threads) into queued Qt signals and polls the levels for the meters.
+Nothing here waits for a device, a model or the final pass: the engine's control thread does,
+and `ended` follows when its Future is done."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.consent import ConsentGate
+from app.meeting.binding import WindowMeeting
+from app.meeting.engine import MeetingState
 from app.meeting.features import FeatureSwitches
-from app.meeting.live_meeting import LiveMeeting, MeetingState
+from app.meeting.sources import Source
 from app.segments import Segment
 
 
@@ -19,7 +23,8 @@ class MeetingController(QObject):
     caption = Signal(str, object)  # kind, Segment
     state_changed = Signal()
     problem = Signal(str, str)  # kind, message
-    level = Signal(float, float)
+    level = Signal(float, float)  # the microphone's
+    source_level = Signal(str, float, float)  # source, rms, peak
     lag = Signal(object)  # float seconds, or None
     ending_progress = Signal(float)
     ended = Signal(object)  # list[Segment]
@@ -29,7 +34,7 @@ class MeetingController(QObject):
         gate: ConsentGate,
         switches: FeatureSwitches,
         store_provider: Callable[[], Any],
-        meeting_factory: Callable[..., LiveMeeting] = LiveMeeting,
+        meeting_factory: Callable[..., WindowMeeting] = WindowMeeting,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -37,16 +42,16 @@ class MeetingController(QObject):
         self.switches = switches
         self.store_provider = store_provider
         self.meeting_factory = meeting_factory
-        self.meeting: LiveMeeting | None = None
-        self.last: LiveMeeting | None = None  # the meeting that ended, until the next begins
+        self.meeting: WindowMeeting | None = None
+        self.last: WindowMeeting | None = None  # the meeting that ended, until the next begins
         self.device: int | None = None
         self.noise_strength = "medium"
         self._meter = QTimer(self)
         self._meter.setInterval(50)
         self._meter.timeout.connect(self._poll)
-        self._ending: threading.Thread | None = None
+        self._ending: Future[list[Segment]] | None = None
 
-    # MeetingEvents, called from worker threads: signals reach the GUI thread queued.
+    # EngineEvents, called from worker threads: signals reach the GUI thread queued.
     def on_caption(self, kind: str, segment: Segment) -> None:
         self.caption.emit(kind, segment)
 
@@ -62,49 +67,48 @@ class MeetingController(QObject):
 
     @property
     def ending(self) -> bool:
-        return self._ending is not None and self._ending.is_alive()
+        return self._ending is not None and not self._ending.done()
 
     def state(self) -> MeetingState:
         return self.meeting.state if self.meeting is not None else MeetingState()
 
-    def start(self, title: str | None = None) -> LiveMeeting:
+    def start(self, title: str | None = None) -> WindowMeeting:
         meeting = self.meeting_factory(
-            self.gate,
-            self.switches,
-            self,
-            device=self.device,
-            store=self.store_provider(),
-            title=title,
+            self.gate, self.switches, self, store=self.store_provider(), title=title,
+            devices={"microphone": self.device},
         )
         self.meeting = meeting
         self.last = None
         meeting.start()
-        if meeting._denoiser is not None:
-            meeting.set_noise_strength(self.noise_strength)
+        meeting.engine.set_noise_strength(self.noise_strength)
         self._meter.start()
         self.state_changed.emit()
         return meeting
 
     def end(self, *, final_pass: bool = True) -> None:
-        """End the meeting; the final pass runs on a worker thread and `ended` follows."""
+        """End the meeting; the final pass runs on the engine's thread and `ended` follows."""
         meeting, self.meeting = self.meeting, None
         if meeting is None:
             return
         self._meter.stop()
         self.level.emit(-120.0, -120.0)
         self.last = meeting
-
-        def run() -> None:
-            transcript = meeting.end(on_progress=self.ending_progress.emit, final_pass=final_pass)
-            self.ended.emit(transcript)
-
-        self._ending = threading.Thread(target=run, name="candor-final-pass", daemon=True)
-        self._ending.start()
+        ending = meeting.end(final_pass=final_pass, on_progress=self.ending_progress.emit)
+        self._ending = ending
+        ending.add_done_callback(self._finished)
         self.state_changed.emit()
 
+    def _finished(self, done: Future[list[Segment]]) -> None:
+        # on the engine's thread: `ending` is already False when the signal arrives
+        error = done.exception()
+        if error is not None:
+            self.problem.emit("final_pass", f"The meeting did not end cleanly: {error}")
+        self.ended.emit([] if error is not None else done.result())
+
     def wait_ended(self, timeout: float | None = None) -> None:
-        if self._ending is not None:
-            self._ending.join(timeout)
+        ending = self._ending
+        if ending is not None:
+            ending.exception(timeout)
 
     def has_unsaved_transcript(self) -> bool:
         for meeting in (self.meeting, self.last):
@@ -116,28 +120,45 @@ class MeetingController(QObject):
         meeting = self.meeting
         if meeting is None:
             return
-        rms, peak = meeting.state.level
-        self.level.emit(rms, peak)
+        meeting.engine.poll_levels()
         state = meeting.state
-        self.lag.emit(state.lag if state.captions == "on" else None)
+        for source, source_state in state.sources.items():
+            self.source_level.emit(source, *source_state.level)
+        rms, peak = state.level
+        self.level.emit(rms, peak)
+        captioning = any(s.captions == "on" for s in state.sources.values())
+        self.lag.emit(state.lag if captioning else None)
 
     # controls forwarded from the view
-    def set_muted(self, muted: bool) -> None:
+    def set_muted(self, muted: bool, source: Source = "microphone") -> None:
         if self.meeting is not None:
-            self.meeting.set_muted(muted)
+            self.meeting.engine.set_muted(source, muted)
 
     def choose_device(self, device: int | None) -> None:
         self.device = device
         if self.meeting is not None and self.meeting.state.capturing:
-            try:
-                self.meeting.switch_device(device)
-            except Exception as err:  # shown; the user can pick another
-                self.problem.emit("device", str(err))
+            # errors are reported by the engine (problem signal); the user can pick another
+            self.meeting.engine.switch_device("microphone", device)
 
     def set_noise_strength(self, strength: str) -> None:
         self.noise_strength = strength
         if self.meeting is not None:
-            self.meeting.set_noise_strength(strength)
+            self.meeting.engine.set_noise_strength(strength)
+
+    def confirm_participants(self) -> None:
+        if self.meeting is not None:
+            try:
+                self.meeting.confirm_participants()
+            except Exception as err:  # e.g. system_audio withdrawn meanwhile: shown
+                self.problem.emit("consent", str(err))
+
+    def someone_objected(self) -> None:
+        if self.meeting is not None:
+            self.meeting.someone_objected()
+
+    def captions_now(self) -> list[Segment]:
+        """The meeting's final captions as they stand (after an objection: without theirs)."""
+        return list(self.meeting.engine.finals) if self.meeting is not None else []
 
     def learn_noise(self) -> bool:
-        return self.meeting is not None and self.meeting.learn_noise(3.0)
+        return self.meeting is not None and self.meeting.engine.learn_noise(3.0)

@@ -27,6 +27,8 @@ DESCRIPTIONS = {
     "microphone": "Capture your microphone for this meeting. Asks for permission the first time.",
     "noise_suppression": "Remove background noise on this device. Asks for permission first.",
     "live_captions": "Show live captions, transcribed on this device. Asks for permission first.",
+    "system_audio": "Caption the other participants from what this computer plays, on this "
+    "device, once you confirm they were told. Asks for permission first.",
     "save_transcript": "Keep this meeting's transcript, encrypted on this device.",
 }
 TOGGLE_STYLE = "QPushButton:checked { background: #2e7d32; color: white; font-weight: bold; }"
@@ -137,6 +139,32 @@ class MeetingView(QWidget):
         self.reconsent_button.clicked.connect(self.consent_panel_requested)
         self.problem_banner = Banner("problem_banner", "Use selected microphone", self)
         self.problem_banner.action.clicked.connect(self._continue_with_selected_device)
+        # The others are captioned only once the user confirms they were told (one click).
+        self.participants_banner = Banner("participants_banner", "They were told", self)
+        self.participants_banner.action.clicked.connect(self._participants_told)
+        self.copy_announcement = QPushButton("Copy announcement", self.participants_banner)
+        self.copy_announcement.setAccessibleName("Copy announcement")
+        self.copy_announcement.setAccessibleDescription(
+            "Copy the announcement to paste into the call's chat")
+        self.copy_announcement.clicked.connect(self._copy_announcement)
+        banner_layout = self.participants_banner.layout()
+        if isinstance(banner_layout, QHBoxLayout):
+            banner_layout.insertWidget(1, self.copy_announcement)
+        self._announcement = ""
+        # Distinct from the AI indicator: the others' voices are being processed.
+        self.others_indicator = QLabel("● Captioning the others", self)
+        self.others_indicator.setObjectName("others_indicator")
+        self.others_indicator.setStyleSheet("color: #0b57d0; font-weight: bold;")
+        self.others_indicator.setAccessibleName(
+            "The other participants are being captioned on this device")
+        self.others_indicator.hide()
+        self.objected_button = QPushButton("Someone objected", self)
+        self.objected_button.setObjectName("objected_button")
+        self.objected_button.setAccessibleName("Someone objected")
+        self.objected_button.setAccessibleDescription(
+            "Stop captioning the others now and delete what was captioned from them")
+        self.objected_button.clicked.connect(controller.someone_objected)
+        self.objected_button.hide()
 
         self.meeting_button = QPushButton("Start meeting", self)
         self.meeting_button.setObjectName("meeting_button")
@@ -151,6 +179,8 @@ class MeetingView(QWidget):
         meeting_bar.addWidget(self.meeting_button)
         meeting_bar.addWidget(self.meeting_status, 1)
         meeting_bar.addWidget(self.ai_indicator)
+        meeting_bar.addWidget(self.others_indicator)
+        meeting_bar.addWidget(self.objected_button)
 
         self.toggles: dict[str, QPushButton] = {}
         toolbar = QHBoxLayout()
@@ -176,6 +206,7 @@ class MeetingView(QWidget):
         self.audio.device_chosen.connect(controller.choose_device)
         self.audio.refresh_requested.connect(self.refresh_devices)
         self.audio.mute_toggled.connect(controller.set_muted)
+        self.audio.others_mute_toggled.connect(lambda m: controller.set_muted(m, "system"))
         self.audio.strength_chosen.connect(controller.set_noise_strength)
         self.audio.learn_noise_requested.connect(self._learn_noise)
         self.captions = CaptionsView(self)
@@ -185,6 +216,7 @@ class MeetingView(QWidget):
         layout.addWidget(self.welcome)
         layout.addWidget(self.reconsent_banner)
         layout.addWidget(self.problem_banner)
+        layout.addWidget(self.participants_banner)
         layout.addLayout(meeting_bar)
         layout.addLayout(toolbar)
         layout.addWidget(self.audio)
@@ -198,10 +230,12 @@ class MeetingView(QWidget):
         controller.state_changed.connect(self._show_meeting_state)
         controller.problem.connect(self._problem)
         controller.level.connect(self.audio.set_level)
+        controller.source_level.connect(self.audio.set_source_level)
         controller.lag.connect(self.captions.set_lag)
         controller.ending_progress.connect(self._ending_progress)
         controller.ended.connect(self._ended)
         self._ai_activity = ""
+        self._continuing = False  # the user asked to continue on another microphone
         self.refresh()
         self.refresh_devices(rescan=False)
         self._show_meeting_state()
@@ -284,12 +318,20 @@ class MeetingView(QWidget):
                 self.meeting_status.text() if self.controller.last else "No meeting in progress."
             )
         self.meeting_status.setAccessibleName(self.meeting_status.text())
+        others = running and state.others_captioned
+        self.others_indicator.setVisible(others)
+        self.objected_button.setVisible(others)
+        self.audio.set_others_visible(running and state.sources["system"].capturing)
+        if self._continuing and not state.device_lost:
+            self._continuing = False
+            self.problem_banner.hide()
         self.set_ai_activity(state.ai_activity() if running else "")
 
     def _caption(self, kind: str, segment: Segment) -> None:
         # Captions reach this thread queued: one sent just before the user withdrew consent (or
         # turned captions off) may arrive just after. Nothing may appear once they said no.
-        if self.controller.state().captions != "on":
+        state = self.controller.state().sources[segment.source or "microphone"]
+        if state.captions != "on":
             return
         if kind == "final":
             self.captions.add_final(segment)
@@ -317,7 +359,28 @@ class MeetingView(QWidget):
         self.meeting_status.setText(text)
         self._show_meeting_state()
 
+    def _participants_told(self) -> None:
+        self.participants_banner.hide()
+        self.controller.confirm_participants()
+
+    def _copy_announcement(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.clipboard().setText(self._announcement)
+
     def _problem(self, kind: str, message: str) -> None:
+        if kind == "participants":
+            self._announcement = message
+            self.participants_banner.show_message(
+                "Before the others are captioned, tell them, for example in the call's chat: "
+                f"\u201c{message}\u201d",
+                "Confirm that the other participants were told they are captioned",
+            )
+            return
+        if kind == "objected":
+            self.captions.clear()
+            for segment in self.controller.captions_now():
+                self.captions.add_final(segment)
         if kind == "device_lost":
             self.refresh_devices(rescan=False)
             self.problem_banner.action.show()
@@ -330,9 +393,9 @@ class MeetingView(QWidget):
             self.problem_banner.show_message(message)
 
     def _continue_with_selected_device(self) -> None:
+        # the switch happens on the meeting's thread; the banner goes once the state says so
+        self._continuing = True
         self.controller.choose_device(self.audio.selected_device())
-        if not self.controller.state().device_lost:
-            self.problem_banner.hide()
 
     def refresh_devices(self, rescan: bool = True) -> None:
         from app.audio import devices

@@ -319,7 +319,8 @@ class VocabularyBias:
             self.verdicts[outcome.verdict] = self.verdicts.get(outcome.verdict, 0) + 1
         if outcome.text == heard.text:
             return segment
-        changed = Segment(segment.start, segment.end, outcome.text, segment.final)
+        changed = Segment(segment.start, segment.end, outcome.text, segment.final,
+                          segment.source)
         with self._lock:
             self.outcomes.append((changed, outcome))
         return changed
@@ -330,7 +331,7 @@ class VocabularyBias:
         with self._lock:
             heard = {(s.start, s.end, s.text): o.heard for s, o in self.outcomes}
         return [
-            Segment(s.start, s.end, heard[(s.start, s.end, s.text)], s.final)
+            Segment(s.start, s.end, heard[(s.start, s.end, s.text)], s.final, s.source)
             if (s.start, s.end, s.text) in heard else s
             for s in segments
         ]

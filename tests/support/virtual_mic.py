@@ -1,8 +1,10 @@
-"""A private PulseAudio server with a null sink whose monitor is the default microphone.
+"""A private PulseAudio server with two null sinks: the room and the speakers.
 
-What is played into the sink (`play`) is what a microphone in the room hears: PortAudio's ALSA
-`default`/`pulse` devices capture it through the sound server in real time. Recipe and pitfalls:
-../shared/scripts/virtual-mic.md.
+What is played into the first sink (`play`) is what a microphone in the room hears: its monitor
+is the default source, which PortAudio's ALSA `default`/`pulse` devices capture through the
+sound server in real time. The second sink, "speakers", is the default output: what is played
+into it (`play_system`) is what the computer plays - the other participants of a call - and its
+monitor is the system audio. Recipe and pitfalls: ../shared/scripts/virtual-mic.md.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 
 SINK = "vsink"
+SPEAKERS = "speakers"
 
 
 class VirtualMicError(RuntimeError):
@@ -68,6 +71,7 @@ class VirtualMic:
                 "--log-target=stderr",
                 f"--load=module-native-protocol-unix socket={self.socket} auth-anonymous=1",
                 f"--load=module-null-sink sink_name={self.sink} rate=48000",
+                f"--load=module-null-sink sink_name={SPEAKERS} rate=48000",
             ],
             env=server_env,
             stdout=log,
@@ -83,7 +87,7 @@ class VirtualMic:
                 )
             time.sleep(0.05)
         self.pactl("set-default-source", f"{self.sink}.monitor")
-        self.pactl("set-default-sink", self.sink)
+        self.pactl("set-default-sink", SPEAKERS)
         for key, value in self.client_env.items():
             self._saved_env[key] = os.environ.get(key)
             os.environ[key] = value
@@ -98,16 +102,23 @@ class VirtualMic:
             raise VirtualMicError(f"pactl {' '.join(args)} failed: {result.stderr.strip()}")
         return result
 
-    def play(self, wav: Path | str) -> subprocess.Popen[bytes]:
-        """Start playing a WAV file into the room; returns the player process."""
+    def play(self, wav: Path | str, *, sink: str | None = None,
+             volume_db: float = 0.0) -> subprocess.Popen[bytes]:
+        """Start playing a WAV file into the room (or `sink`); returns the player process.
+        `volume_db` below 0 plays it quieter (paplay's linear volume, 65536 = 0 dB)."""
+        volume = round(65536 * 10 ** (volume_db / 20))
         player = subprocess.Popen(
-            ["paplay", f"--device={self.sink}", str(wav)],
+            ["paplay", f"--device={sink or self.sink}", f"--volume={volume}", str(wav)],
             env=self.env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
         self._players.append(player)
         return player
+
+    def play_system(self, wav: Path | str, *, volume_db: float = 0.0) -> subprocess.Popen[bytes]:
+        """Play a WAV file as the computer plays a call (into the speakers)."""
+        return self.play(wav, sink=SPEAKERS, volume_db=volume_db)
 
     def play_and_wait(self, wav: Path | str, timeout: float = 120.0) -> None:
         player = self.play(wav)
@@ -116,8 +127,21 @@ class VirtualMic:
             raise VirtualMicError(f"paplay failed: {err.decode(errors='replace').strip()}")
 
     def unload_sink(self) -> None:
-        """Remove the null sink, and with it the microphone: a device lost mid-meeting."""
-        self.pactl("unload-module", "module-null-sink")
+        """Remove the room's null sink, and with it the microphone: a device lost mid-meeting."""
+        self._unload(self.sink)
+
+    def unload_speakers(self) -> None:
+        """Remove the speakers, and with them the system audio: an output lost mid-meeting."""
+        self._unload(SPEAKERS)
+
+    def _unload(self, sink: str) -> None:
+        for line in self.pactl("list", "short", "modules").stdout.splitlines():
+            fields = line.split("\t")
+            if len(fields) > 2 and fields[1] == "module-null-sink" and \
+                    f"sink_name={sink}" in fields[2].split():
+                self.pactl("unload-module", fields[0])
+                return
+        raise VirtualMicError(f"no null sink {sink!r} to unload")
 
     def stop(self) -> None:
         for player in self._players:

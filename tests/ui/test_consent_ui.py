@@ -305,10 +305,11 @@ def test_everything_is_reachable_by_keyboard_in_a_sensible_order(window, qtbot):
         if widget is first:
             break
     names = [w.accessibleName() for w in order]
-    assert names[:5] == [
+    assert names[:6] == [
         "Microphone",
         "Noise suppression",
         "Live captions",
+        "Hear the others",
         "Keep transcript",
         "Privacy and consent",
     ]

@@ -116,3 +116,35 @@ def test_withdrawing_transcription_mid_meeting_stops_captions_at_once(
     assert view.captions.partial_text() in ("", partial_at)
     assert window.meeting.state().capturing, "the microphone was not withdrawn"
     player.kill()
+
+
+@pytest.mark.model
+def test_the_others_in_the_window_told_captioned_labelled_and_objected_to(
+    window, qtbot, virtual_mic, shared_data
+):
+    for purpose in ("microphone", "transcription", "system_audio"):
+        window.gate.grant(purpose, via="test")
+    _start(window, qtbot, "live_captions", "system_audio")
+    view = window.meeting_view
+    qtbot.waitUntil(view.participants_banner.isVisible, timeout=10000)
+    assert "nothing leaves my device" in view.participants_banner.text.text()
+    assert not view.others_indicator.isVisible(), "not captioned before they were told"
+    assert not window.meeting.state().sources["system"].capturing
+    qtbot.mouseClick(view.participants_banner.action, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(view.others_indicator.isVisible, timeout=20000)
+    assert view.objected_button.isVisible()
+    assert view.audio.others_meter.isVisible()
+    assert [r.state for r in window.gate.notes("system_audio")] == ["participants_informed"]
+    virtual_mic.play_system(shared_data / "speech" / "jfk.wav").wait(60)
+    qtbot.waitUntil(lambda: "country" in view.captions.final_text().lower(), timeout=30000)
+    assert "Others: " in view.captions.text.toPlainText()
+    qtbot.mouseClick(view.objected_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.others_indicator.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: "country" not in view.captions.text.toPlainText().lower(),
+                    timeout=10000)
+    assert not view.toggles["system_audio"].isChecked()
+    assert [r.state for r in window.gate.notes("system_audio")] == [
+        "participants_informed", "participant_objected"]
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.meeting.ending, timeout=60000)
+    assert "country" not in view.captions.text.toPlainText().lower()

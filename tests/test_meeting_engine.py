@@ -1,0 +1,233 @@
+"""The one meeting engine with a scripted source at the device boundary and everything else
+real: the real tiny.en model, the real consent gate, real sinks (the store among them)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from app.audio.capture import AudioChunk
+from app.meeting.engine import MeetingEngine
+from app.segments import Segment
+from app.storage import StoredMeetingSink, open_store
+from app.textmetrics import normalise
+from app.transcription.live import PcmStore
+from tests.support.data import read_wav, speech_path
+from tests.support.scripted_source import Lose, ScriptedSource, chunks_of, scripted
+from tests.support.storage import granted_gate
+
+pytestmark = pytest.mark.model
+
+MEETING = ("microphone", "transcription")
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.partials: list[Segment] = []
+        self.finals: list[Segment] = []
+        self.finished: list[Segment] | None = None
+        self.closed = False
+        self.done = threading.Event()
+
+    def on_partial(self, segment: Segment) -> None:
+        self.partials.append(segment)
+
+    def on_final(self, segment: Segment) -> None:
+        self.finals.append(segment)
+
+    def on_finished(self, segments) -> None:
+        self.finished = list(segments)
+        self.done.set()
+
+    def on_closed(self) -> None:
+        self.closed = True
+        self.done.set()
+
+    def text(self) -> str:
+        return normalise(" ".join(s.text for s in self.finals))
+
+
+class BrokenSink(Sink):
+    def on_final(self, segment: Segment) -> None:
+        raise OSError("this sink is broken")
+
+    def on_finished(self, segments) -> None:
+        raise OSError("this sink is broken")
+
+
+class Events:
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+        self.lost = threading.Event()
+
+    def on_caption(self, kind: str, segment: Segment) -> None:
+        pass
+
+    def on_state(self) -> None:
+        pass
+
+    def on_problem(self, kind: str, message: str) -> None:
+        self.problems.append((kind, message))
+        if kind == "device_lost":
+            self.lost.set()
+
+
+def jfk() -> np.ndarray:
+    samples, rate = read_wav(speech_path("jfk.wav"))
+    assert rate == 16000
+    return samples
+
+
+def meeting(gate, source: ScriptedSource, *sinks, events=None) -> MeetingEngine:
+    engine = MeetingEngine(gate, events=events, open_source=scripted({"microphone": source}))
+    for sink in sinks:
+        engine.attach(sink)
+    engine.start()
+    engine.set_feature("live_captions", True).result()
+    engine.set_feature("microphone", True).result()
+    return engine
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_gap_in_the_audio_stays_a_gap_in_captions_and_final_pass(candor_home):
+    """3 s of the device's timeline are lost mid-speech: nothing after it slides earlier."""
+    audio = jfk()
+    cut = 16000 * 5
+    script = chunks_of(audio[:cut]) + chunks_of(audio[cut:], start=cut / 16000 + 3.0)
+    # paced like a device (a little faster), so live captions keep up on a busy machine
+    source = ScriptedSource(script, speed=1.25)
+    gate = granted_gate(MEETING)
+    sink = Sink()
+    engine = meeting(gate, source, sink)
+    wait_for(lambda: source.exhausted)
+    transcript = engine.stop()
+    assert sink.finished == transcript
+    offset = engine.channels["microphone"].offset or 0.0
+    spoken_end = offset + len(audio) / 16000 + 3.0
+    # the last words ("... for your country") end with the audio, 3 s later than without the gap
+    last = [s for s in transcript if "country" in s.text.lower()][-1]
+    assert spoken_end - 1.5 < last.end <= spoken_end + 0.5, (last, spoken_end)
+    assert sink.finals
+    assert spoken_end - 1.5 < sink.finals[-1].end <= spoken_end + 0.5
+    assert all(s.source == "microphone" for s in transcript + sink.finals)
+    gate.close()
+
+
+def test_pcm_store_keeps_gaps_as_silence_and_costs_nothing_for_them():
+    store = PcmStore()
+    store.append(np.full(1600, 0.5, np.float32), 0.0)
+    store.append(np.full(1600, 0.5, np.float32), 10.1)  # 10 s gap
+    store.append(np.full(1600, 0.5, np.float32), 10.15)  # overlaps the end: cut
+    assert len(store) == round(10.1 * 16000) + 1600 + 800
+    assert not store[1600:161600].any()
+    assert store[161600:161601][0] > 0
+
+
+def test_a_failing_sink_does_not_stop_the_others(candor_home):
+    gate = granted_gate(MEETING)
+    good, broken = Sink(), BrokenSink()
+    events = Events()
+    source = ScriptedSource(chunks_of(jfk()), speed=1.25)
+    engine = meeting(gate, source, broken, good, events=events)
+    wait_for(lambda: source.exhausted)
+    transcript = engine.stop()
+    assert "not what your country can do for you" in good.text()
+    assert good.finished == transcript
+    assert transcript
+    sink_problems = [m for k, m in events.problems if k == "sink"]
+    assert len(sink_problems) == 1
+    assert "BrokenSink" in sink_problems[0]
+    gate.close()
+
+
+def test_what_was_captured_before_stop_is_still_captioned(candor_home):
+    """All of the speech is in the device's buffer when the meeting ends: none is dropped."""
+    gate = granted_gate(MEETING)
+    sink = Sink()
+    opening = threading.Event()
+    source = ScriptedSource(chunks_of(jfk()), speed=0.0, opening=opening)
+    engine = MeetingEngine(gate, open_source=scripted({"microphone": source}))
+    engine.attach(sink)
+    engine.start()
+    engine.set_feature("live_captions", True).result()
+    began = time.monotonic()
+    opened = engine.set_feature("microphone", True)
+    assert time.monotonic() - began < 0.2, "opening a device never blocks the caller"
+    assert not opened.done()
+    opening.set()
+    opened.result()
+    transcript = engine.stop()
+    said = normalise(" ".join(s.text for s in transcript))
+    assert "ask what you can do for your country" in said
+    assert engine.channels["microphone"].chunks == len(chunks_of(jfk()))
+    gate.close()
+
+
+def test_the_final_transcript_is_not_handed_over_after_a_withdrawal(candor_home):
+    gate = granted_gate((*MEETING, "transcript_storage"))
+    sink = Sink()
+    source = ScriptedSource(chunks_of(jfk()), speed=3.0)
+    with open_store() as store:
+        stored = StoredMeetingSink(store, gate, source="listen", model="tiny.en")
+        engine = meeting(gate, source, sink, stored)
+        wait_for(lambda: source.exhausted)
+
+        def progress(fraction: float) -> None:
+            if fraction >= 1.0 and gate.allowed("transcription"):
+                gate.withdraw("transcription", via="test")  # the pass is made, not handed over
+
+        transcript = engine.stop(on_progress=progress)
+        assert sink.finished is None
+        assert sink.closed
+        assert not engine.final_pass_made
+        assert transcript == sink.finals, "the window keeps only what was shown live"
+        outcome = stored.outcome
+        assert outcome.ended_recorded
+        assert not outcome.final_pass_stored
+        assert outcome.stored == len(sink.finals) > 0, "the live captions stay stored"
+    gate.close()
+
+
+def test_a_lost_device_pauses_its_source_and_continues_on_the_same_timeline(candor_home):
+    audio = jfk()
+    cut = 16000 * 6
+    script: list[AudioChunk | Lose] = [*chunks_of(audio[:cut]), Lose(),
+                                       *chunks_of(audio[cut:], start=cut / 16000)]
+    gate = granted_gate(MEETING)
+    events = Events()
+    sink = Sink()
+    source = ScriptedSource(script, speed=3.0)
+    engine = meeting(gate, source, sink, events=events)
+    assert events.lost.wait(30)
+    assert engine.state.device_lost
+    assert engine.running
+    engine.switch_device("microphone", 7).result()
+    assert source.switched_to == [7]
+    wait_for(lambda: source.exhausted and not engine.state.device_lost)
+    transcript = engine.stop()
+    assert [k for k, _ in events.problems].count("device_lost") == 1, "told once per loss"
+    assert "what you can do for your country" in normalise(" ".join(s.text for s in transcript))
+    gate.close()
+
+
+def test_keeping_the_transcript_mid_meeting_keeps_the_meeting_so_far(candor_home):
+    gate = granted_gate((*MEETING, "transcript_storage"))
+    first = Sink()
+    source = ScriptedSource(chunks_of(jfk()), speed=3.0)
+    engine = meeting(gate, source, first)
+    wait_for(lambda: len(first.finals) >= 2)
+    late = Sink()
+    engine.attach(late, replay=True)
+    wait_for(lambda: source.exhausted)
+    engine.stop()
+    assert late.finals == first.finals, "the late sink got the captions before it too"
+    gate.close()
