@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "models_cmd",
     "privacy_cmd",
     "vocabulary_cmd",
+    "contribute_cmd",
 )
 
 log = logging.getLogger(__name__)
