@@ -9,6 +9,7 @@ text the preview shows through the one atomic writer, and then ends the grant (r
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,9 @@ from app.contribution.release import DELTA, check_epsilon, draw
 from app.privacy.redact import Redactor
 from app.storage.export import write_text_atomic
 from app.storage.meetings import MeetingStore
+
+# Two previews at once (the window's pool has two threads) must find one draw, not make two.
+_DRAWING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,11 @@ def prepare(store: MeetingStore, epsilon: float, *, k: int = DEFAULT_K) -> Contr
             "models": list(data.models), "version": __version__,
         })
         master = store.master_key(create=False)  # meetings exist, so their key does
-        kept = pending.load(store.home, master, wanted)
-        if kept is None:
-            kept = draw(data, epsilon).text()
-            pending.keep(store.home, master, wanted, kept)
+        with _DRAWING:
+            kept = pending.load(store.home, master, wanted)
+            if kept is None:
+                kept = draw(data, epsilon).text()
+                pending.keep(store.home, master, wanted, kept)
         text = kept
     return Contribution(text, data.meetings_read, data.meetings_with_pairs, len(data.counts))
 

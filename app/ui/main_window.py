@@ -17,6 +17,7 @@ from app.storage import InstanceLock, MeetingStore, open_store
 from app.ui.confirm import confirm_destructive
 from app.ui.consent_dialog import ask_for_purposes
 from app.ui.consent_panel import ConsentPanel
+from app.ui.contribution_dialog import ContributionDialog, open_contribution_dialog
 from app.ui.file_transcription import VIA as FILE_TRANSCRIPTION_VIA
 from app.ui.file_transcription import FileTranscriptionWindow
 from app.ui.gate_bridge import GateBridge
@@ -124,6 +125,13 @@ class MainWindow(QMainWindow):
         self.storage_ui = StorageUi(self, self.storage, self.bridge,
                                     privacy_menu=self.privacy_menu, toolbar=self.toolbar)
         self.history_view = self.storage_ui.history
+        self.share_action = QAction("Share anonymised &corrections…", self)
+        self.share_action.setToolTip(
+            "Preview and save an anonymised, aggregated file of your corrections; Candor never "
+            "sends it")
+        self.share_action.triggered.connect(self.share_corrections)
+        self.privacy_menu.addAction(self.share_action)
+        self.contribution_dialog: ContributionDialog | None = None
         # True while a meeting's transcript exists only in memory.
         self.has_unsaved_transcript: Callable[[], bool] = self.meeting.has_unsaved_transcript
         self.meeting.ended.connect(lambda _transcript: self.storage.notify_changed())
@@ -151,6 +159,13 @@ class MainWindow(QMainWindow):
         self.consent_panel.raise_()
         self.consent_panel.activateWindow()
         return self.consent_panel
+
+    def share_corrections(self) -> ContributionDialog:
+        if self.contribution_dialog is not None:
+            self.contribution_dialog.close()
+            self.contribution_dialog.deleteLater()
+        self.contribution_dialog = open_contribution_dialog(self.storage, self.gate, self)
+        return self.contribution_dialog
 
     # -- transcribing a file, saving a transcript ----------------------------------------------
     def _ask_audio_file(self) -> str:
