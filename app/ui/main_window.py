@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         self._update_save_transcript()
         self._close_confirmed = False
         self.storage.start()
+        self.storage_ui.privacy_checks.start()  # in the background: the window is not held up
         # --- end stored meetings ----------------------------------------------------------
 
         # Withdrawals made elsewhere (another window, `candor consent revoke`) stop work here too.

@@ -24,13 +24,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.privacy.results import PrivacyReport
 from app.ui.confirm import confirm_destructive
 from app.ui.gate_bridge import GateBridge
 from app.ui.history_view import HistoryView
+from app.ui.privacy_checks_view import PrivacyChecks, PrivacyChecksBox, attach, failure_notice
 from app.ui.transparency_view import TransparencyView
 from app.ui.window_storage import WindowStorage
 
 SET_ASIDE_KEYS = ("recovery", "set_aside")  # notices about a damaged database set aside
+PRIVACY_CHECK_KEY = "privacy_check"
 NOTICE_STYLE = "QFrame#notice { background: #fff4ce; color: #3b2f00; }"
 
 
@@ -188,6 +191,24 @@ class StorageUi(QObject):
         storage.problem.connect(self._problem)
         storage.retention_erased.connect(self._retention_note)
 
+        # The privacy self-check: started with the window (main_window), shown in What Candor
+        # holds; a failure is announced in the banner with the way to see what to do.
+        self.privacy_checks = PrivacyChecks(storage, self)
+        self.privacy_box: PrivacyChecksBox | None = None
+        self.privacy_checks.finished.connect(self._privacy_checked)
+
+    def _privacy_checked(self, report: object) -> None:
+        if not isinstance(report, PrivacyReport):
+            return
+        self.notices.set_notice(PRIVACY_CHECK_KEY, failure_notice(report))
+        notice = self.notices.notices.get(PRIVACY_CHECK_KEY)
+        if notice is not None and not notice.action_buttons:
+            notice.add_action("What Candor holds…", "See each privacy check and what to do",
+                              self._show_holdings)
+
+    def _show_holdings(self) -> None:
+        self.open_transparency()
+
     def _problem(self, key: str, text: str) -> None:
         self.notices.set_notice(key, text)
         notice = self.notices.notices.get(key)
@@ -249,6 +270,7 @@ class StorageUi(QObject):
     def open_transparency(self) -> TransparencyView:
         if self.transparency is None:
             self.transparency = TransparencyView(self.storage, self.bridge, self.window)
+            self.privacy_box = attach(self.transparency, self.privacy_checks)
         self.transparency.refresh()
         self.transparency.show()
         self.transparency.raise_()
