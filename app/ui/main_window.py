@@ -17,6 +17,7 @@ from app.storage import InstanceLock, MeetingStore, open_store
 from app.ui.confirm import confirm_destructive
 from app.ui.consent_dialog import ask_for_purposes
 from app.ui.consent_panel import ConsentPanel
+from app.ui.consent_review_view import ConsentReview
 from app.ui.contribution_dialog import ContributionDialog, open_contribution_dialog
 from app.ui.file_transcription import VIA as FILE_TRANSCRIPTION_VIA
 from app.ui.file_transcription import FileTranscriptionWindow
@@ -132,6 +133,10 @@ class MainWindow(QMainWindow):
         self.share_action.triggered.connect(self.share_corrections)
         self.privacy_menu.addAction(self.share_action)
         self.contribution_dialog: ContributionDialog | None = None
+        self.consent_review = ConsentReview(
+            self.gate, self.bridge, self.settings, self.storage_ui.notices,
+            self.open_consent_panel, clock=lambda: self.storage.clock(), parent=self)
+        self.consent_review.refresh()
         # True while a meeting's transcript exists only in memory.
         self.has_unsaved_transcript: Callable[[], bool] = self.meeting.has_unsaved_transcript
         self.meeting.ended.connect(lambda _transcript: self.storage.notify_changed())
