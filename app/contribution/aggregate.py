@@ -20,7 +20,6 @@ from app.privacy.redact import Redactor
 from app.storage.database import StorageError
 from app.storage.meetings import MeetingStore
 from app.storage.models import Meeting
-from app.vocabulary.store import VocabularyStore
 
 log = logging.getLogger(__name__)
 
@@ -52,20 +51,6 @@ def catalogue_names() -> tuple[str, ...]:
 def model_label(model: str | None, known: Iterable[str]) -> str:
     """A catalogue name as it is; a folder path (which may hold a user name) as OTHER_MODEL."""
     return model if model and model in set(known) else OTHER_MODEL
-
-
-def looks_like_name(term: str) -> bool:
-    words = term.split()
-    return bool(words) and all(w[:1].isupper() for w in words)
-
-
-def known_names(store: MeetingStore) -> list[str]:
-    """Vocabulary terms written like names ("Anna Kowalczyk"): always treated as names."""
-    try:
-        return [t for t in VocabularyStore(store).texts() if looks_like_name(t)]
-    except StorageError as err:  # a damaged vocabulary hides no name: the redactor still runs
-        log.warning("vocabulary unreadable for contribution names: %s", err)
-        return []
 
 
 def aggregate(meetings: Iterable[Meeting], redactor: Redactor, *, k: int = DEFAULT_K,

@@ -22,11 +22,11 @@ from app.contribution.aggregate import (
     MAX_PAIRS_PER_MEETING,
     Aggregate,
     aggregate,
-    known_names,
     read_meetings,
 )
 from app.contribution.release import DELTA, check_epsilon, draw
 from app.privacy.redact import Redactor
+from app.privacy.vocabulary_names import vocabulary_names
 from app.storage.export import write_text_atomic
 from app.storage.meetings import MeetingStore
 
@@ -51,7 +51,7 @@ class Contribution:
 
 
 def _aggregate(store: MeetingStore, k: int) -> Aggregate:
-    redactor = Redactor(known_names(store))
+    redactor = Redactor(vocabulary_names(store))
     return aggregate(read_meetings(store), redactor, k=k)
 
 

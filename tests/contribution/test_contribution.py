@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from app.contribution.aggregate import DEFAULT_K, aggregate, known_names, read_meetings
+from app.contribution.aggregate import DEFAULT_K, aggregate, read_meetings
 from app.contribution.pairs import Pair, meeting_pairs
 from app.privacy.redact import Redactor
+from app.privacy.vocabulary_names import vocabulary_names
 from app.storage import open_store
 from tests.contribution.corrected_meetings import (
     BELOW_K,
@@ -51,7 +52,7 @@ def _pairs(document: dict) -> set[tuple[str, str]]:
 def test_a_meetings_pairs_hold_its_real_confusions_and_no_planted_identifier(planted):
     with open_store() as store:
         meeting = store.get(planted[0])
-        pairs = meeting_pairs(meeting, Redactor(known_names(store)))
+        pairs = meeting_pairs(meeting, Redactor(vocabulary_names(store)))
     assert {(p.heard, p.corrected) for p in pairs} == REAL_PAIRS
 
 
