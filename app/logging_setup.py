@@ -6,8 +6,10 @@ Policy: no log line ever contains transcript text or audio content; log counts, 
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import logging.handlers
+import os
 import sys
 
 from app.paths import logs_dir
@@ -25,6 +27,13 @@ class _LogFile(logging.handlers.RotatingFileHandler):
         if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
             return
         super().handleError(record)
+
+    def _open(self) -> io.TextIOWrapper:
+        # Private whatever the umask: `candor privacy check` promises 0600 files, and the log
+        # file was the one a fresh profile broke it with (created 0644 under umask 022).
+        stream = super()._open()
+        os.chmod(self.baseFilename, 0o600)
+        return stream
 
 
 def setup_logging(*, stderr_level: int = logging.WARNING) -> None:

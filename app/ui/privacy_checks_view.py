@@ -1,15 +1,18 @@
 """The privacy self-check in the window: run at start-up in the background, shown in What Candor
 holds as "N of M checks pass", expandable to every check's evidence and, for a failure, what to
-do; a failure at start-up is also announced in the window's notice banner.
+do; a failure is also named in the status bar, a link to What Candor holds (not a banner: it
+must not take the focus from a dialog the user is answering).
 
-The checks are app.privacy.checks (the same as `candor privacy check`), run on the window's open
-store and gate on the storage task pool (about 0.1 s of CPU on a small profile, measured); this
-module only runs them and draws the result.
+The checks are app.privacy.checks, exactly as `candor privacy check` runs them: on a store and a
+ledger connection of their own (open_context), so they share no connection or lock with the
+window's searches and exports, on the storage task pool (about 0.1 s of CPU on a small profile,
+measured); this module only runs them and draws the result.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,18 +26,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.privacy.checks import CheckContext, run_checks
+from app.privacy.checks import close_context, open_context, run_checks
 from app.privacy.results import PrivacyReport
 from app.ui.window_storage import WindowStorage
 
 
-def failure_notice(report: PrivacyReport) -> str:
-    """The banner's text when a check fails; "" when all pass."""
+def failure_note(report: PrivacyReport) -> str:
+    """The status bar's text when a check fails; "" when all pass."""
     if report.ok:
         return ""
-    names = "; ".join(r.title for r in report.failed)
-    return (f"Privacy self-check: {report.summary()}. Failed: {names}. What Candor holds… "
-            "shows what was found and what to do.")
+    return f"Privacy self-check: {report.summary()} (see What Candor holds)"
+
+
+def _run(home: Path, now: datetime) -> PrivacyReport:
+    context = open_context(home, now)
+    try:
+        return run_checks(context)
+    finally:
+        close_context(context)
 
 
 class PrivacyChecks(QObject):
@@ -54,10 +63,8 @@ class PrivacyChecks(QObject):
         if self.running or not self.storage.is_open:
             return
         self.running = True
-        context = CheckContext(home=self.storage.home, store=self.storage.store,
-                               gate=self.storage.gate,
-                               now=self.storage.clock() or datetime.now(UTC))
-        task = self.storage.tasks.start(lambda _task: run_checks(context))
+        home, now = self.storage.home, self.storage.clock() or datetime.now(UTC)
+        task = self.storage.tasks.start(lambda _task: _run(home, now))
         task.signals.succeeded.connect(self._done)
         task.signals.failed.connect(self._failed)
 

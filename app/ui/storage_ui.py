@@ -6,6 +6,7 @@ status-bar note of what the retention clock erased.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -28,12 +29,11 @@ from app.privacy.results import PrivacyReport
 from app.ui.confirm import confirm_destructive
 from app.ui.gate_bridge import GateBridge
 from app.ui.history_view import HistoryView
-from app.ui.privacy_checks_view import PrivacyChecks, PrivacyChecksBox, attach, failure_notice
+from app.ui.privacy_checks_view import PrivacyChecks, PrivacyChecksBox, attach, failure_note
 from app.ui.transparency_view import TransparencyView
 from app.ui.window_storage import WindowStorage
 
 SET_ASIDE_KEYS = ("recovery", "set_aside")  # notices about a damaged database set aside
-PRIVACY_CHECK_KEY = "privacy_check"
 NOTICE_STYLE = "QFrame#notice { background: #fff4ce; color: #3b2f00; }"
 
 
@@ -192,22 +192,26 @@ class StorageUi(QObject):
         storage.retention_erased.connect(self._retention_note)
 
         # The privacy self-check: started with the window (main_window), shown in What Candor
-        # holds; a failure is announced in the banner with the way to see what to do.
+        # holds; a failure is also named in the status bar, a link to it.
         self.privacy_checks = PrivacyChecks(storage, self)
         self.privacy_box: PrivacyChecksBox | None = None
+        self.privacy_note = QLabel(window)
+        self.privacy_note.setObjectName("privacy_check_status")
+        self.privacy_note.setTextFormat(Qt.TextFormat.RichText)
+        self.privacy_note.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.privacy_note.linkActivated.connect(lambda _link: self.open_transparency())
+        self.privacy_note.hide()
+        window.statusBar().addPermanentWidget(self.privacy_note)
         self.privacy_checks.finished.connect(self._privacy_checked)
 
     def _privacy_checked(self, report: object) -> None:
         if not isinstance(report, PrivacyReport):
             return
-        self.notices.set_notice(PRIVACY_CHECK_KEY, failure_notice(report))
-        notice = self.notices.notices.get(PRIVACY_CHECK_KEY)
-        if notice is not None and not notice.action_buttons:
-            notice.add_action("What Candor holds…", "See each privacy check and what to do",
-                              self._show_holdings)
-
-    def _show_holdings(self) -> None:
-        self.open_transparency()
+        text = failure_note(report)
+        self.privacy_note.setText(f'⚠ <a href="holdings">{html.escape(text)}</a>' if text
+                                  else "")
+        self.privacy_note.setAccessibleName(text)
+        self.privacy_note.setVisible(bool(text))
 
     def _problem(self, key: str, text: str) -> None:
         self.notices.set_notice(key, text)

@@ -1,6 +1,6 @@
 """The privacy self-check in the window (issue 14 §3): run in the background at start-up, "N of M
-checks pass" in What Candor holds, expandable, a failure shown with what to do (there and in the
-banner) and cleared once mended. Real window, store, ledger, keys and checks."""
+checks pass" in What Candor holds, expandable, a failure shown with what to do (there, and named
+in the status bar) and cleared once mended. Real window, store, ledger, keys and checks."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_the_checks_run_at_start_up_and_all_pass_expandable(qtbot, gate, stored)
     try:
         report = _checked(window, qtbot)
         assert report.ok, [(r.id, r.evidence) for r in report.failed]
-        assert "privacy_check" not in window.storage_ui.notices.notices
+        assert not window.storage_ui.privacy_note.isVisible()
         view = window.storage_ui.open_transparency()
         box = window.storage_ui.privacy_box
         assert box.isVisibleTo(view)
@@ -66,10 +66,11 @@ def test_a_broken_promise_is_shown_with_what_to_do_and_clears_when_mended(
     try:
         report = _checked(window, qtbot)
         assert [r.id for r in report.failed] == ["files_private"]
-        banner = window.storage_ui.notices.notices["privacy_check"]
-        assert "8 of 9 checks pass" in banner.label.text()
-        assert "What Candor holds…" in banner.action_buttons
-        banner.action_buttons["What Candor holds…"].click()
+        note = window.storage_ui.privacy_note
+        assert note.isVisible()
+        assert "8 of 9 checks pass" in note.text()
+        assert "privacy_check" not in window.storage_ui.notices.notices  # no banner: no focus
+        note.linkActivated.emit("holdings")  # what clicking the link does
         view = window.storage_ui.transparency
         box = window.storage_ui.privacy_box
         assert view.isVisible()
@@ -85,7 +86,7 @@ def test_a_broken_promise_is_shown_with_what_to_do_and_clears_when_mended(
         box.again_button.click()
         qtbot.waitUntil(lambda: box.summary.text().startswith("9 of 9 checks pass"),
                         timeout=30000)
-        assert "privacy_check" not in window.storage_ui.notices.notices
+        assert not note.isVisible()
         view.close()
     finally:
         window.close()
