@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -52,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Every file and folder Candor creates is private to the user (`candor privacy check`
+    # promises 0600/0700); under the usual umask 022 the consent ledger, the key lock and the
+    # log file of a fresh profile were created readable by others.
+    os.umask(0o077)
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(args_list)
