@@ -5,6 +5,7 @@ consent ledger, real OpenDP noise, the real `candor` command."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -14,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from app.contribution import pending
 from app.contribution.aggregate import DEFAULT_K, aggregate, read_meetings
 from app.contribution.pairs import Pair, meeting_pairs
 from app.privacy.redact import Redactor
 from app.privacy.vocabulary_names import vocabulary_names
-from app.storage import open_store
+from app.storage import crypto, open_store
 from tests.contribution.corrected_meetings import (
     BELOW_K,
     PLANTED_STRINGS,
@@ -100,16 +102,40 @@ def test_the_preview_is_the_exported_file_with_no_identifier_and_its_privacy_sta
     assert files_containing(candor_home, [b"kubernetes", b"metformin", b"netties"]) == []
 
 
-def test_the_preview_shows_one_draw_until_the_corrections_or_epsilon_change(planted):
-    first = candor("contribute", "preview", "--json", "--epsilon", "2")
-    again = candor("contribute", "preview", "--json", "--epsilon", "2")
+def test_preview_and_export_use_one_kept_draw_sealed_and_erased_with_everything(
+        planted, candor_home, tmp_path):
+    first = candor("contribute", "preview", "--json", "--epsilon", "10")
+    again = candor("contribute", "preview", "--json", "--epsilon", "10")
     assert first.returncode == again.returncode == 0
     assert first.stdout == again.stdout
+    # The kept draw is what preview and export show, not a fresh one: replace it (sealed, for
+    # the same corrections and ε) and both show the replacement.
+    kept_path = candor_home / pending.PENDING_NAME
+    with open_store() as store:
+        master = store.master_key(create=False)
+        blob = base64.b64decode(kept_path.read_text())
+        kept = json.loads(crypto.open_text(master, "contribution", "release", None, blob))
+        assert kept["text"] == first.stdout
+        marked = first.stdout.replace('"about": "', '"about": "MARKED ')
+        assert marked != first.stdout
+        pending.keep(candor_home, master, kept["fingerprint"], marked)
+    assert candor("contribute", "preview", "--json", "--epsilon", "10").stdout == marked
+    assert candor("consent", "grant", "contribution", "--yes").returncode == 0
+    out = tmp_path / "c.json"
+    assert candor("contribute", "export", str(out), "--epsilon", "10").returncode == 0
+    assert out.read_text(encoding="utf-8") == marked
+    # another ε is another draw
+    other = candor("contribute", "preview", "--json", "--epsilon", "9")
+    assert json.loads(other.stdout)["privacy"]["epsilon"] == pytest.approx(9.0)
+
     human = candor("contribute", "preview", "--epsilon", "2")
     assert human.returncode == 0
     assert "epsilon 2" in human.stdout
     assert "k 3" in human.stdout
     assert "writes exactly this" in human.stdout
+    # the kept draw goes with everything else
+    assert candor("data", "erase", "--yes").returncode == 0
+    assert not kept_path.exists()
 
 
 def test_the_default_epsilon_is_at_most_one_and_shares_nothing_this_rare(planted):
