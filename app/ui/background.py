@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,21 @@ class TaskRunner(QObject):
         self._running: set[Task] = set()
 
     def start(self, work: Callable[[Task], object]) -> Task:
+        """The task, started from the event loop right after this returns: callers connect
+        to its signals after start(), and a task that failed at once (an export to a folder
+        that cannot be made) used to signal before anyone listened, leaving its progress
+        dialog up for good."""
         task = Task(work)
         self._running.add(task)
         task.signals.finished.connect(lambda: self._running.discard(task))
-        self.pool.start(task)
+        QTimer.singleShot(0, self, lambda: self._launch(task))
         return task
+
+    def _launch(self, task: Task) -> None:
+        if task.cancelled:  # cancelled before it began: it never runs, and says it is over
+            task.signals.finished.emit()
+            return
+        self.pool.start(task)
 
     @property
     def busy(self) -> bool:
