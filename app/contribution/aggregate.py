@@ -5,7 +5,7 @@ Promise: each meeting counts at most once per pair and for at most MAX_PAIRS_PER
 (its own most frequent ones), so adding or removing one meeting changes at most that many counts
 by at most one; a pair seen in fewer than `k` meetings is not in the aggregate at all. Only the
 pairs and their counts leave this module, with the number of meetings that were read and the
-model names: never a meeting id, a time or a sentence.
+model names in use: never a meeting id, a time or a sentence.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class Aggregate:
     k: int
     meetings_read: int
     meetings_with_pairs: int
-    models: tuple[str, ...]
+    models: tuple[str, ...]  # the models in use (configured_models), not read from meetings
 
 
 def catalogue_names() -> tuple[str, ...]:
@@ -61,16 +61,23 @@ def aggregate(meetings: Iterable[Meeting], redactor: Redactor, *, k: int = DEFAU
     names = tuple(catalogue) if catalogue is not None else catalogue_names()
     counts: Counter[Pair] = Counter()
     read = with_pairs = 0
-    models: set[str] = set()
     for meeting in meetings:
         read += 1
         pairs = meeting_pairs(meeting, redactor)[:MAX_PAIRS_PER_MEETING]
         if pairs:
             with_pairs += 1
             counts.update(pairs)
-            models.add(model_label(meeting.summary.model, names))
     kept = {pair: n for pair, n in sorted(counts.items()) if n >= k}
-    return Aggregate(kept, k, read, with_pairs, tuple(sorted(models)))
+    return Aggregate(kept, k, read, with_pairs, configured_models(names))
+
+
+def configured_models(catalogue: Iterable[str]) -> tuple[str, ...]:
+    """The models chosen now for live captions and saved transcripts. From the settings, not
+    from the meetings: a model name taken from the data would be a fact about the meetings
+    released without noise."""
+    from app.transcription.model_choice import USES, chosen
+
+    return tuple(sorted({model_label(chosen(use).model, catalogue) for use in USES}))
 
 
 def read_meetings(store: MeetingStore) -> list[Meeting]:

@@ -116,7 +116,7 @@ class Release:
             "format": FORMAT,
             "app": "Candor",
             "app_version": __version__,
-            "models": list(self.models),
+            "models": list(self.models),  # chosen for live captions and saved transcripts
             "privacy": {
                 "epsilon": self.epsilon,
                 "delta": self.delta,
