@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "privacy_cmd",
     "keys_cmd",
     "vocabulary_cmd",
+    "contribute_cmd",
 )
 
 log = logging.getLogger(__name__)

@@ -137,17 +137,22 @@ def review_status(
     )
 
 
-def review_statuses(gate: ConsentGate, now: datetime, period: ReviewPeriod) -> list[ReviewStatus]:
-    """Every given (not single-use) permission, in the purpose table's order."""
-    gate.refresh()
+def review_statuses(gate: ConsentGate, now: datetime, period: ReviewPeriod,
+                    *, refresh: bool = True) -> list[ReviewStatus]:
+    """Every given (not single-use) permission, in the purpose table's order. `refresh=False`
+    for a caller that reacts to the gate's change signal (a refresh would signal again) and
+    whose gate is kept fresh by `start_watching`."""
+    if refresh:
+        gate.refresh()
     found = (review_status(gate, now, period, s.purpose) for s in gate.states())
     return [s for s in found if s is not None]
 
 
-def due_for_review(gate: ConsentGate, now: datetime, period: ReviewPeriod) -> list[ReviewStatus]:
+def due_for_review(gate: ConsentGate, now: datetime, period: ReviewPeriod,
+                   *, refresh: bool = True) -> list[ReviewStatus]:
     """The permissions the window's banner lists: given for longer than the period without a
     review. Empty when the period is "never"."""
-    return [s for s in review_statuses(gate, now, period) if s.due]
+    return [s for s in review_statuses(gate, now, period, refresh=refresh) if s.due]
 
 
 def keep(gate: ConsentGate, purposes: Iterable[str], via: str) -> list[LedgerRecord]:

@@ -148,11 +148,8 @@ class Redactor:
 
 
 def known_names(extra: Iterable[str] = ()) -> list[str]:
-    """Names Candor knows and always redacts: those the user names for this export.
-
-    At merge this also takes the vocabulary's terms marked as names (app/vocabulary) and the
-    meeting's speaker labels (app/segments); until then the caller passes them in `extra`.
-    """
+    """Names Candor knows and always redacts: those the user names for this export and those
+    the caller passes in `extra` (the vocabulary's names, app/privacy/vocabulary_names.py)."""
     return [n.strip() for n in extra if n and n.strip()]
 
 

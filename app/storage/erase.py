@@ -77,6 +77,9 @@ def erase_everything(
             _remove(path, result)
         _remove(root / SETTINGS_FILE, result)
         _remove(root / SETTINGS_NAME, result)  # the window's preferences: a fresh start
+        from app.contribution.pending import PENDING_NAME  # sealed under the master key
+
+        _remove(root / PENDING_NAME, result)
         logs = root / "logs"
         if logs.is_dir():
             for path in sorted(logs.iterdir()):

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,14 @@ class TaskRunner(QObject):
         if finished is not None:
             task.signals.finished.connect(finished)
         task.signals.finished.connect(lambda: self._running.discard(task))
-        self.pool.start(task)
+        QTimer.singleShot(0, self, lambda: self._launch(task))
         return task
+
+    def _launch(self, task: Task) -> None:
+        if task.cancelled:  # cancelled before it began: it never runs, and says it is over
+            task.signals.finished.emit()
+            return
+        self.pool.start(task)
 
     @property
     def busy(self) -> bool:

@@ -35,6 +35,7 @@ from app.storage import MeetingSummary, SearchHit, StorageError
 from app.storage.export import ExportError, save_transcript
 from app.ui.background import Task
 from app.ui.confirm import confirm_destructive
+from app.ui.redaction_dialog import RedactionDialog
 from app.ui.storage_text import clock, duration, local_time, plural, title_of
 from app.ui.transcript_save import ask_transcript_path
 from app.ui.window_storage import WindowStorage
@@ -146,6 +147,15 @@ class HistoryView(QWidget):
             "vocabulary' given, Candor learns the names and terms you correct"
         )
         self.correct_button.clicked.connect(self.correct_selected)
+        self.export_redacted_button = QPushButton("Export re&dacted…", self)
+        self.export_redacted_button.setAccessibleName("Export redacted")
+        self.export_redacted_button.setAccessibleDescription(
+            "Preview the selected meeting with names, e-mail addresses, phone numbers, long "
+            "numbers and web addresses replaced; adjust, then save. The stored meeting is kept "
+            "as it is"
+        )
+        self.export_redacted_button.clicked.connect(self.export_redacted_selected)
+        self.redaction_dialog: RedactionDialog | None = None
         self.rename_button.clicked.connect(self.rename_selected)
         self.export_button.clicked.connect(self.export_selected)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -166,6 +176,7 @@ class HistoryView(QWidget):
         buttons.addWidget(self.rename_button)
         buttons.addWidget(self.correct_button)
         buttons.addWidget(self.export_button)
+        buttons.addWidget(self.export_redacted_button)
         buttons.addStretch(1)
         buttons.addWidget(self.delete_button)
         layout = QVBoxLayout(self)
@@ -180,7 +191,8 @@ class HistoryView(QWidget):
             (self.meetings, self.rename_button),
             (self.rename_button, self.correct_button),
             (self.correct_button, self.export_button),
-            (self.export_button, self.delete_button),
+            (self.export_button, self.export_redacted_button),
+            (self.export_redacted_button, self.delete_button),
             (self.delete_button, self.transcript),
         ):
             QWidget.setTabOrder(first, second)
@@ -283,6 +295,7 @@ class HistoryView(QWidget):
     def _update_buttons(self) -> None:
         has = self.selected_id is not None
         for button in (self.rename_button, self.correct_button, self.export_button,
+                       self.export_redacted_button,
                        self.delete_button):
             button.setEnabled(has)
 
@@ -514,3 +527,28 @@ class HistoryView(QWidget):
             return None
         self._set_status(f"Saved “{title_of(summary)}” as {fmt.upper()} to {path}.")
         return path
+
+    def export_redacted_selected(self) -> RedactionDialog | None:
+        """The redaction preview of the selected meeting; it saves the file itself."""
+        from app.privacy.redact import Redactor, redact_meeting
+        from app.privacy.vocabulary_names import vocabulary_names
+
+        summary = self._selected_summary()
+        if summary is None:
+            return None
+        try:
+            store = self.storage.store
+            redacted = redact_meeting(store.get(summary.id), Redactor(vocabulary_names(store)))
+        except StorageError as err:
+            QMessageBox.warning(self, "Export redacted",
+                                f"The meeting cannot be exported: {err}")
+            return None
+        if self.redaction_dialog is not None:
+            self.redaction_dialog.close()
+            self.redaction_dialog.deleteLater()
+        dialog = RedactionDialog(redacted, _file_stem(summary), self)
+        dialog.accepted.connect(lambda: self._set_status(
+            f"Saved “{title_of(summary)}”, redacted, to {dialog.saved_to}."))
+        self.redaction_dialog = dialog
+        dialog.show()
+        return dialog

@@ -17,6 +17,8 @@ from app.storage import InstanceLock, MeetingStore, open_store
 from app.ui.confirm import confirm_destructive
 from app.ui.consent_dialog import ask_for_purposes
 from app.ui.consent_panel import ConsentPanel
+from app.ui.consent_review_view import ConsentReview
+from app.ui.contribution_dialog import ContributionDialog, open_contribution_dialog
 from app.ui.file_transcription import VIA as FILE_TRANSCRIPTION_VIA
 from app.ui.file_transcription import FileTranscriptionWindow
 from app.ui.gate_bridge import GateBridge
@@ -138,6 +140,17 @@ class MainWindow(QMainWindow):
         self.storage_ui = StorageUi(self, self.storage, self.bridge,
                                     privacy_menu=self.privacy_menu, toolbar=self.toolbar)
         self.history_view = self.storage_ui.history
+        self.share_action = QAction("Share anonymised &corrections…", self)
+        self.share_action.setToolTip(
+            "Preview and save an anonymised, aggregated file of your corrections; Candor never "
+            "sends it")
+        self.share_action.triggered.connect(self.share_corrections)
+        self.privacy_menu.addAction(self.share_action)
+        self.contribution_dialog: ContributionDialog | None = None
+        self.consent_review = ConsentReview(
+            self.gate, self.bridge, self.settings, self.storage_ui.notices,
+            self.open_consent_panel, clock=lambda: self.storage.clock(), parent=self)
+        self.consent_review.refresh()
         # True while a meeting's transcript exists only in memory.
         self.has_unsaved_transcript: Callable[[], bool] = self.meeting.has_unsaved_transcript
         self.meeting.ended.connect(lambda _transcript: self.storage.notify_changed())
@@ -146,6 +159,7 @@ class MainWindow(QMainWindow):
         self._update_save_transcript()
         self._close_confirmed = False
         self.storage.start()
+        self.storage_ui.privacy_checks.start()  # in the background: the window is not held up
         # --- end stored meetings ----------------------------------------------------------
 
         # Withdrawals made elsewhere (another window, `candor consent revoke`) stop work here too.
@@ -179,6 +193,13 @@ class MainWindow(QMainWindow):
         self.models_window.show()
         self.models_window.raise_()
         return self.models_page
+
+    def share_corrections(self) -> ContributionDialog:
+        if self.contribution_dialog is not None:
+            self.contribution_dialog.close()
+            self.contribution_dialog.deleteLater()
+        self.contribution_dialog = open_contribution_dialog(self.storage, self.gate, self)
+        return self.contribution_dialog
 
     # -- transcribing a file, saving a transcript ----------------------------------------------
     def _ask_audio_file(self) -> str:

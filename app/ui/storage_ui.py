@@ -6,6 +6,7 @@ status-bar note of what the retention clock erased.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -24,9 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.privacy.results import PrivacyReport
 from app.ui.confirm import confirm_destructive
 from app.ui.gate_bridge import GateBridge
 from app.ui.history_view import HistoryView
+from app.ui.privacy_checks_view import PrivacyChecks, PrivacyChecksBox, attach, failure_note
 from app.ui.transcript_editor import TranscriptEditor
 from app.ui.transparency_view import TransparencyView
 from app.ui.vocabulary_view import VocabularyView
@@ -200,6 +203,28 @@ class StorageUi(QObject):
         storage.problem.connect(self._problem)
         storage.retention_erased.connect(self._retention_note)
 
+        # The privacy self-check: started with the window (main_window), shown in What Candor
+        # holds; a failure is also named in the status bar, a link to it.
+        self.privacy_checks = PrivacyChecks(storage, self)
+        self.privacy_box: PrivacyChecksBox | None = None
+        self.privacy_note = QLabel(window)
+        self.privacy_note.setObjectName("privacy_check_status")
+        self.privacy_note.setTextFormat(Qt.TextFormat.RichText)
+        self.privacy_note.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.privacy_note.linkActivated.connect(lambda _link: self.open_transparency())
+        self.privacy_note.hide()
+        window.statusBar().addPermanentWidget(self.privacy_note)
+        self.privacy_checks.finished.connect(self._privacy_checked)
+
+    def _privacy_checked(self, report: object) -> None:
+        if not isinstance(report, PrivacyReport):
+            return
+        text = failure_note(report)
+        self.privacy_note.setText(f'⚠ <a href="holdings">{html.escape(text)}</a>' if text
+                                  else "")
+        self.privacy_note.setAccessibleName(text)
+        self.privacy_note.setVisible(bool(text))
+
     def _problem(self, key: str, text: str) -> None:
         self.notices.set_notice(key, text)
         notice = self.notices.notices.get(key)
@@ -284,6 +309,7 @@ class StorageUi(QObject):
     def open_transparency(self) -> TransparencyView:
         if self.transparency is None:
             self.transparency = TransparencyView(self.storage, self.bridge, self.window)
+            self.privacy_box = attach(self.transparency, self.privacy_checks)
         self.transparency.refresh()
         self.transparency.show()
         self.transparency.raise_()

@@ -323,10 +323,11 @@ def test_keyboard_find_opens_history_and_tab_order_is_sensible(window, stored, q
     assert window.storage_ui.history_dock.isVisible()
     qtbot.waitUntil(history.search_box.hasFocus)
     order = [history.search_box]
-    for _ in range(6):
+    for _ in range(7):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         order.append(QApplication.focusWidget())
     assert order == [
         history.search_box, history.meetings, history.rename_button, history.correct_button,
-        history.export_button, history.delete_button, history.transcript,
+        history.export_button, history.export_redacted_button, history.delete_button,
+        history.transcript,
     ]

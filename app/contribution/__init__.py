@@ -1,0 +1,1 @@
+"""Anonymised, aggregated, differentially private contribution files of correction statistics."""
