@@ -171,7 +171,35 @@ def _stored_meetings_shots(app: object, window: object, out: Path) -> None:
     app.processEvents()
     view.grab().save(str(out / "what-candor-holds.png"))
     view.close()
+    _correcting_shots(app, window, out)
     _damaged_database_shot(app, out)
+
+
+def _correcting_shots(app: object, window: object, out: Path) -> None:
+    """The transcript editor with one corrected segment, What Candor learned, and the models."""
+    gate = window.gate
+    gate.grant("vocabulary_learning", via="screenshots")
+    history = window.storage_ui.show_history()
+    history.search("")
+    _pump(app, 5, lambda: history.meetings.topLevelItemCount() > 0)
+    history.meetings.setCurrentItem(history.meetings.topLevelItem(0))
+    editor = window.storage_ui.open_editor(history.selected_id)
+    first = editor.meeting.segments[0].text if editor.meeting and editor.meeting.segments else ""
+    if first:  # as a user's edit does: the table's text changes, the editor stores it
+        editor.table.item(0, 1).setText(first + " Kowalczyk agrees.")
+    editor.table.setCurrentCell(0, 1)
+    app.processEvents()
+    window.storage_ui.editor_window.grab().save(str(out / "correct-transcript.png"))
+    window.storage_ui.editor_window.close()
+    learned = window.storage_ui.open_vocabulary()
+    app.processEvents()
+    learned.grab().save(str(out / "what-candor-learned.png"))
+    learned.close()
+    window.open_models_page()
+    window.models_window.resize(1100, 460)
+    app.processEvents()
+    window.models_window.grab().save(str(out / "speech-models.png"))
+    window.models_window.close()
 
 
 def _damaged_database_shot(app: object, out: Path) -> None:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.consent import ConsentGate, ConsentRequired
 from app.consent.purposes import MODEL_DOWNLOAD
 from app.transcription.catalogue import CatalogueEntry, delete_model, list_catalogue
+from app.transcription.manifest import AccuracyFigure
 from app.transcription.model_choice import USE_TITLES, Use
 from app.ui.background import Task, TaskRunner
 from app.ui.confirm import confirm_destructive
@@ -66,9 +67,16 @@ def _used_for(entry: CatalogueEntry) -> str:
     return " and ".join(USE_TITLES[u] for u in ("live", "final") if u in entry.used_for) or "—"
 
 
+def _figure(f: AccuracyFigure) -> str:
+    """As the catalogue states it: "WER %" figures are percentages already."""
+    if f.metric.endswith("%"):
+        return f"{f.metric[:-1].strip()} {f.value:g} %"
+    return f"{f.metric} {f.value:g}"
+
+
 def _accuracy_text(entry: CatalogueEntry) -> str:
     """The published figures with where they come from: a class alone would be a claim."""
-    lines = [f"{f.metric} {100 * f.value:.1f} % on {f.dataset} ({f.source}: {f.url})"
+    lines = [f"{_figure(f)} on {f.dataset} ({f.source}: {f.url})"
              + (f", {f.note}" if f.note else "") for f in entry.accuracy]
     if entry.accuracy_note:
         lines.append(entry.accuracy_note)
@@ -199,12 +207,12 @@ class ModelsPage(QWidget):
         if e is None:
             self.details.clear()
             return
-        parts = [f"<b>{e.name}</b>: {e.description}."]
+        parts = [f"<b>{e.name}</b>: {e.description.rstrip('.')}."]
         if e.license:
             parts.append(f"Licence: {e.license}.")
         if e.accuracy:
             parts.append("Published accuracy: " + "; ".join(
-                f"{f.metric} {100 * f.value:.1f} % on {f.dataset} ({f.source})"
+                f"{_figure(f)} on {f.dataset} ({f.source})"
                 for f in e.accuracy) + ".")
         if not e.fits_memory:
             parts.append(f"It needs about {e.memory_mb:,} MB of memory, more than is free now.")

@@ -53,7 +53,10 @@ def test_every_catalogue_model_is_listed_with_its_facts_and_sourced_accuracy(pag
     assert spec is not None
     assert spec.accuracy
     # a published figure is shown with the source it comes from, not as a bare claim
-    assert spec.accuracy[0].source in page.details.text()
+    figure = spec.accuracy[0]
+    assert figure.source in page.details.text()
+    assert f"WER {figure.value:g} % on {figure.dataset}" in page.details.text(), \
+        "the figure as published, not scaled"
     assert page.download_button.isEnabled()
     assert not page.delete_button.isEnabled(), "nothing to delete before a download"
     page.select("tiny.en")
