@@ -138,6 +138,47 @@ def test_swapped_segment_rows_fail_authentication(candor_home):
     store.close()
 
 
+def test_relabelling_the_others_words_as_yours_fails_authentication(candor_home):
+    """Who spoke is part of what is sealed: editing the database cannot put the others' words
+    in the user's mouth (or the reverse) without it showing as damage."""
+    from app.segments import Segment
+    from app.storage.sink import StoredMeetingSink
+
+    gate = granted_gate()
+    store = open_store()
+    sink = StoredMeetingSink(store, gate, source="listen", title="Call", device="Virtual mic",
+                             model="tiny.en", language="en")
+    sink.on_final(Segment(0.0, 2.0, "I will send the contract", source="microphone"))
+    sink.on_final(Segment(2.0, 4.0, "we never agreed to that", source="system"))
+    store.finish(sink.meeting_id)
+    mid = sink.meeting_id
+    assert [(s.source, s.text) for s in store.get(mid).segments] == [
+        ("microphone", "I will send the contract"), ("system", "we never agreed to that")]
+    raw = sqlite3.connect(data_dir_db())
+    raw.execute("UPDATE segments SET source = 'microphone' WHERE meeting_id = ? AND seq = 1",
+                (mid,))
+    raw.commit()
+    raw.close()
+    meeting = store.get(mid)
+    assert [s.text for s in meeting.segments] == ["I will send the contract",
+                                                  DAMAGED_SEGMENT_TEXT]
+    assert meeting.damaged == (1,)
+    store.close()
+
+
+def test_a_value_sealed_before_sources_were_bound_still_opens():
+    key = crypto.new_key()
+    legacy = crypto.seal_text(key, "m", "segment", 3, "old words")
+    assert crypto.open_spoken(key, "m", "segment", 3, "microphone", legacy) == "old words"
+    bound = crypto.seal_spoken(key, "m", "segment", 3, "system", "new words")
+    assert crypto.open_spoken(key, "m", "segment", 3, "system", bound) == "new words"
+    with pytest.raises(crypto.DecryptionFailed):
+        crypto.open_spoken(key, "m", "segment", 3, "microphone", bound)
+    downgraded = b"\x01" + bound[1:]  # claiming the unbound format does not drop the binding
+    with pytest.raises(crypto.DecryptionFailed):
+        crypto.open_spoken(key, "m", "segment", 3, "system", downgraded)
+
+
 def test_a_title_moved_to_another_meeting_fails_authentication(candor_home):
     gate = granted_gate()
     store = open_store()

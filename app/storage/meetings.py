@@ -224,7 +224,7 @@ class MeetingStore:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [
                         (meeting_id, seq, float(s.start), float(s.end),
-                         crypto.seal_text(key, meeting_id, _TEXT, seq, s.text), s.source)
+                         crypto.seal_spoken(key, meeting_id, _TEXT, seq, s.source, s.text), s.source)
                         for seq, s in enumerate(complete)
                     ],
                 )
@@ -266,7 +266,8 @@ class MeetingStore:
                 "INSERT INTO segments (meeting_id, seq, start, end, text, source) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (meeting_id, seq, float(segment.start), float(segment.end),
-                 crypto.seal_text(key, meeting_id, _TEXT, seq, segment.text), segment.source),
+                 crypto.seal_spoken(key, meeting_id, _TEXT, seq, segment.source, segment.text),
+                 segment.source),
             )
         return int(seq)
 
@@ -281,7 +282,7 @@ class MeetingStore:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     (meeting_id, seq, float(s.start), float(s.end),
-                     crypto.seal_text(key, meeting_id, _TEXT, seq, s.text), s.source)
+                     crypto.seal_spoken(key, meeting_id, _TEXT, seq, s.source, s.text), s.source)
                     for seq, s in enumerate(segments)
                 ],
             )
@@ -448,14 +449,15 @@ class MeetingStore:
             heard: dict[int, str] = {}
             for position, (seq, start, end, blob, sealed, source) in enumerate(rows):
                 try:
-                    text = crypto.open_text(key, meeting_id, _TEXT, seq, blob)
+                    text = crypto.open_spoken(key, meeting_id, _TEXT, seq, source, blob)
                 except (crypto.DecryptionFailed, UnicodeDecodeError):
                     damaged.append(position)
                     text = DAMAGED_SEGMENT_TEXT
                 segments.append(Segment(start, end, text, True, source))
                 if sealed is not None and position not in damaged:
                     try:
-                        heard[position] = crypto.open_text(key, meeting_id, _HEARD, seq, sealed)
+                        heard[position] = crypto.open_spoken(key, meeting_id, _HEARD, seq, source,
+                                                              sealed)
                     except (crypto.DecryptionFailed, UnicodeDecodeError):
                         damaged.append(position)
         if damaged:
@@ -542,14 +544,14 @@ class MeetingStore:
                 )
             seq = seqs[index]
             key = self._meeting_key(meeting_id)
-            blob, sealed_heard = self._conn.execute(
-                "SELECT text, heard FROM segments WHERE meeting_id = ? AND seq = ?",
+            blob, sealed_heard, source = self._conn.execute(
+                "SELECT text, heard, source FROM segments WHERE meeting_id = ? AND seq = ?",
                 (meeting_id, seq),
             ).fetchone()
             try:
-                before = crypto.open_text(key, meeting_id, _TEXT, seq, blob)
-                heard = (before if sealed_heard is None
-                         else crypto.open_text(key, meeting_id, _HEARD, seq, sealed_heard))
+                before = crypto.open_spoken(key, meeting_id, _TEXT, seq, source, blob)
+                heard = (before if sealed_heard is None else
+                         crypto.open_spoken(key, meeting_id, _HEARD, seq, source, sealed_heard))
             except crypto.DecryptionFailed as err:
                 raise DataDamaged(str(err)) from err
             restored = text == heard
@@ -557,8 +559,9 @@ class MeetingStore:
                 "UPDATE segments SET text = ?, heard = ?, corrected = ? "
                 "WHERE meeting_id = ? AND seq = ?",
                 (
-                    crypto.seal_text(key, meeting_id, _TEXT, seq, text),
-                    None if restored else crypto.seal_text(key, meeting_id, _HEARD, seq, heard),
+                    crypto.seal_spoken(key, meeting_id, _TEXT, seq, source, text),
+                    None if restored
+                    else crypto.seal_spoken(key, meeting_id, _HEARD, seq, source, heard),
                     None if restored else to_iso(datetime.now(UTC)),
                     meeting_id,
                     seq,
