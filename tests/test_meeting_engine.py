@@ -231,3 +231,36 @@ def test_keeping_the_transcript_mid_meeting_keeps_the_meeting_so_far(candor_home
     engine.stop()
     assert late.finals == first.finals, "the late sink got the captions before it too"
     gate.close()
+
+
+def test_a_stored_meeting_names_the_model_that_made_its_final_transcript(candor_home, tmp_path):
+    """Live captions by tiny.en, the final pass by the model chosen for saved transcripts: the
+    stored meeting says which model made the text it keeps."""
+    from app.cli import main
+    from tests.support.model_server import copy_bundled_model
+
+    folder = copy_bundled_model(tmp_path / "my-whisper")
+    with (folder / "config.json").open("a") as handle:  # not the catalogue's tiny.en any more
+        handle.write("\n")
+    assert main(["models", "use", str(folder), "--for", "final"]) == 0
+    gate = granted_gate((*MEETING, "transcript_storage"))
+    store = open_store()
+    source = ScriptedSource(chunks_of(jfk()), speed=3.0)
+    engine = MeetingEngine(gate, open_source=scripted({"microphone": source}))
+    stored = StoredMeetingSink(store, gate, source="window", model="tiny.en",
+                               final_model=lambda: engine.final_model)
+    engine.attach(stored)
+    engine.start()
+    engine.set_feature("live_captions", True).result()
+    engine.set_feature("microphone", True).result()
+    wait_for(lambda: source.exhausted)
+    engine.stop()
+    assert engine.live_model is not None
+    assert engine.live_model.location.name == "tiny.en"
+    assert stored.final_pass_stored
+    meeting = store.get(stored.meeting_id)
+    assert meeting.summary.model == "my-whisper"
+    assert "what you can do for your country" in normalise(" ".join(s.text for s in
+                                                                    meeting.segments))
+    store.close()
+    gate.close()

@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         gate.close()
 
 
-def _storage_sink(gate: Any, stack: Any, model: str, language: str | None) -> Any:
+def _storage_sink(gate: Any, stack: Any, engine: Any, model: str, language: str | None) -> Any:
     """The store's sink when `transcript_storage` is given; otherwise None (memory only)."""
     if not gate.allowed("transcript_storage"):
         _stderr("the transcript is not saved: transcript_storage has not been given "
@@ -186,7 +186,8 @@ def _storage_sink(gate: Any, stack: Any, model: str, language: str | None) -> An
 
     store = stack.enter_context(cli_store("listen", create=True))
     return StoredMeetingSink(store, gate, source="listen", model=model, language=language,
-                             on_storage_stopped=_stderr)
+                             on_storage_stopped=_stderr,
+                             final_model=lambda: engine.final_model)
 
 
 def _listen(args: argparse.Namespace, gate: Any) -> int:
@@ -229,7 +230,7 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
         printer = _Printer(args.json, engine.elapsed)
         # The store comes first: a caption is committed to disk before it is printed, so a hard
         # kill can never lose a caption the user already saw.
-        storage = _storage_sink(gate, stack, live.name, args.language)
+        storage = _storage_sink(gate, stack, engine, live.name, args.language)
         if storage is not None:
             engine.attach(storage)
         engine.attach(printer)

@@ -145,6 +145,7 @@ class WindowMeeting:
                     device=engine.channels["microphone"].device_name,
                     model=model or "tiny.en", language="en", started=engine.started_at,
                     on_storage_stopped=lambda m: self.events.on_problem("storage", m),
+                    final_model=lambda: engine.final_model,
                 )
             except Exception as err:
                 self.events.on_problem(SAVE_TRANSCRIPT, str(err))

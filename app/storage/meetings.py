@@ -224,7 +224,8 @@ class MeetingStore:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [
                         (meeting_id, seq, float(s.start), float(s.end),
-                         crypto.seal_spoken(key, meeting_id, _TEXT, seq, s.source, s.text), s.source)
+                         crypto.seal_spoken(key, meeting_id, _TEXT, seq, s.source, s.text),
+                         s.source)
                         for seq, s in enumerate(complete)
                     ],
                 )
@@ -271,11 +272,16 @@ class MeetingStore:
             )
         return int(seq)
 
-    def replace_segments(self, meeting_id: str, segments: Sequence[Segment], gate: Gate) -> int:
-        """Swap all stored segments for `segments` (the final whole-audio pass) atomically."""
+    def replace_segments(self, meeting_id: str, segments: Sequence[Segment], gate: Gate, *,
+                         model: str | None = None) -> int:
+        """Swap all stored segments for `segments` (the final whole-audio pass) atomically;
+        `model`, when given, is the model that made them and becomes the meeting's."""
         with gate.guard(TRANSCRIPT_STORAGE), self._write("saving the final transcript"):
             self._require_meeting(meeting_id)
             key = self._meeting_key(meeting_id)
+            if model is not None:
+                self._conn.execute("UPDATE meetings SET model = ? WHERE id = ?",
+                                   (model, meeting_id))
             self._conn.execute("DELETE FROM segments WHERE meeting_id = ?", (meeting_id,))
             self._conn.executemany(
                 "INSERT INTO segments (meeting_id, seq, start, end, text, source) "

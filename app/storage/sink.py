@@ -86,8 +86,12 @@ class StoredMeetingSink:
         started: datetime | None = None,
         on_storage_stopped: Callable[[str], None] | None = None,
         retention: RetentionSettings | None = None,
+        final_model: Callable[[], str | None] | None = None,
     ) -> None:
         self.store = store
+        # The model that made the final pass is known only at its end (the final-pass model
+        # may differ from the live one, or fall back to it): the stored meeting names it.
+        self._final_model = final_model
         self.gate = gate
         self._on_stopped = on_storage_stopped
         self._retention = retention
@@ -186,7 +190,9 @@ class StoredMeetingSink:
             retry = self.reason == "disk_full"
             if final and (self.reason is None or retry):
                 try:
-                    self.store.replace_segments(self.meeting_id, final, self.gate)
+                    self.store.replace_segments(
+                        self.meeting_id, final, self.gate,
+                        model=self._final_model() if self._final_model else None)
                     self.stored = self.received = len(final)
                     self.final_pass_stored = True
                     if retry:
