@@ -177,8 +177,73 @@ def test_a_damaged_page_is_detected_and_the_file_kept(candor_home):
     path.write_bytes(bytes(data))
     with open_store() as store:  # no Candor running: it takes the lock for the repair
         assert store.recovery is not None
-        assert store.recovery.moved[0].read_bytes() == bytes(data)
+        assert store.recovery.moved[0].read_bytes() == bytes(data)  # the set-aside file as it was
+        # The damaged page (page 4) is the root of meeting_keys: without their keys no meeting
+        # can be read, so none is brought back, and the user is told why.
         assert store.list_meetings() == []
+        assert "None of its 30 meeting(s) could be read back" in store.recovery.message
+
+
+def test_a_damaged_segments_page_costs_only_the_rows_on_it(candor_home):
+    """Many meetings, one damaged leaf of the segments table: every meeting comes back, each
+    with its key and consent links (withdrawing with deletion finds it), and only the segments
+    that were on the damaged page are missing."""
+    gate = granted_gate()
+    texts = {}
+    with open_store() as store:
+        for i in range(12):
+            lines = [f"meeting {i} sentence {j} " + "words " * 30 for j in range(25)]
+            texts[record_meeting(store, gate, lines, title=f"Meeting {i}")] = lines
+    path = data_dir() / DB_NAME
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    leaves = _leaf_pages_of(raw, "segments")
+    raw.close()
+    assert len(leaves) > 10
+    data = bytearray(path.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    victim = leaves[len(leaves) // 2]
+    data[(victim - 1) * page_size : (victim - 1) * page_size + 100] = b"\xff" * 100
+    path.write_bytes(bytes(data))
+    with open_store() as store:
+        assert store.recovery is not None
+        assert "12 meeting(s)" in store.recovery.message
+        kept = 0
+        for summary in store.list_meetings():
+            meeting = store.get(summary.id)
+            got = [s.text for s in meeting.segments]
+            assert set(got) <= set(texts[summary.id]), "nothing from another meeting or place"
+            kept += len(got)
+        total = sum(len(t) for t in texts.values())
+        assert total - 3 * (total // len(leaves)) <= kept < total
+        deleted = store.delete_produced_under(
+            {r for m in store.list_meetings() for r in m.consent["transcript_storage"]})
+        assert deleted == 12
+        assert store.list_meetings() == []
+
+
+def _leaf_pages_of(conn: sqlite3.Connection, table: str) -> list[int]:
+    """Page numbers of the table's b-tree leaves, walked from its root page (no dbstat here)."""
+    (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?",
+                           (table,)).fetchone()
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    data = Path(path).read_bytes()
+    leaves, todo = [], [root]
+    while todo:
+        number = todo.pop()
+        page = data[(number - 1) * page_size : number * page_size]
+        head = 100 if number == 1 else 0
+        kind = page[head]
+        if kind in (0x0A, 0x0D):
+            leaves.append(number)
+            continue
+        cells = int.from_bytes(page[head + 3 : head + 5], "big")
+        todo.append(int.from_bytes(page[head + 8 : head + 12], "big"))  # the right-most child
+        for i in range(cells):
+            at = int.from_bytes(page[head + 12 + 2 * i : head + 14 + 2 * i], "big")
+            todo.append(int.from_bytes(page[at : at + 4], "big"))
+    return sorted(leaves)
 
 
 def test_cli_tells_the_user_about_a_damaged_database(candor_home):

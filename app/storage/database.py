@@ -25,7 +25,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -105,13 +105,17 @@ class Recovery:
 
     moved: list[Path] = field(default_factory=list)
     reason: str = ""
+    salvaged: str = ""  # what was read back from it into the new database (Salvage.summary)
 
     @property
     def message(self) -> str:
         main = self.moved[0] if self.moved else "(nothing)"
+        started = ("a new one was started" if self.salvaged and not
+                   self.salvaged.startswith("Nothing") else "a new, empty one was started")
         return (
             f"The meeting database was damaged ({self.reason}). It was moved aside to {main} "
-            "and a new, empty one was started. Nothing was deleted: the old file is still "
+            f"and {started}. {self.salvaged + ' ' if self.salvaged else ''}Nothing was "
+            "deleted: the old file is still "
             "there, and still encrypted with your key, for recovery. Until you act on it, "
             "Candor reminds you: `candor data set-aside erase --yes` removes it, "
             "`candor data set-aside keep` keeps it and stops the reminder."
@@ -327,6 +331,11 @@ def _open_database(
                 temporary.release()
     try:
         migrate(conn)
+        if recovery is not None and recovery.moved:
+            from app.storage.salvage import salvage_into
+
+            salvage = salvage_into(recovery.moved[0], conn)
+            recovery = replace(recovery, salvaged=salvage.summary)
     except BaseException:
         conn.close()
         raise
