@@ -68,6 +68,10 @@ def run_once(mic: VirtualMic, home: Path, you: Path, others: Path, seconds: floa
         line = process.stderr.readline()
     started = time.monotonic()
     players = [mic.play_system(others), mic.play(you)]
+    samples: list[tuple[float, float]] = []  # (seconds since start, RSS MB)
+    sampler = threading.Thread(target=_sample_rss, args=(process.pid, started, samples),
+                               daemon=True)
+    sampler.start()
     # The meeting ends when --seconds is up; the players are cut there. wait4 gives this one
     # process's own peak RSS and CPU (RUSAGE_CHILDREN would mix every child so far).
     assert process.stdout is not None
@@ -88,16 +92,32 @@ def run_once(mic: VirtualMic, home: Path, you: Path, others: Path, seconds: floa
     if process.returncode != 0:
         raise RuntimeError(f"candor listen failed ({process.returncode}): {err[-2000:]}")
     cpu = usage.ru_utime + usage.ru_stime
+    live = [mb for at, mb in samples if at < seconds]
     records = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
     finals = [r for r in records if r.get("type") == "final"]
     return {
         "peak_rss_mb": usage.ru_maxrss / 1024,
+        # sampled every 0.5 s: the live meeting's own peak, before the final pass begins
+        "live_peak_rss_mb": max(live) if live else float("nan"),
         "cpu_cores": cpu / (ended - started),
         "wall_s": ended - started,
         "after_meeting_s": (ended - started) - seconds,
         "captions": {s: sum(1 for r in finals if r["source"] == s) for s in ("microphone",
                                                                               "system")},
     }
+
+
+def _sample_rss(pid: int, started: float, into: list[tuple[float, float]]) -> None:
+    status = Path(f"/proc/{pid}/status")
+    while True:
+        try:
+            text = status.read_text()
+        except OSError:
+            return
+        for line in text.splitlines():
+            if line.startswith("VmRSS:"):
+                into.append((time.monotonic() - started, int(line.split()[1]) / 1024))
+        time.sleep(0.5)
 
 
 def main() -> None:
@@ -115,9 +135,11 @@ def main() -> None:
                                                    seconds)})
     load = os.getloadavg()
     print(json.dumps({"meeting_seconds": seconds, "loadavg": load, "runs": results}, indent=2))
-    print(f"\n{'run':>3} {'peak MB':>8} {'cores':>6} {'after s':>8} {'you':>4} {'others':>6}")
+    print(f"\n{'run':>3} {'peak MB':>8} {'live MB':>8} {'cores':>6} {'after s':>8} {'you':>4} "
+          f"{'others':>6}")
     for r in results:
-        print(f"{r['run']:>3} {r['peak_rss_mb']:>8.0f} {r['cpu_cores']:>6.2f} "
+        print(f"{r['run']:>3} {r['peak_rss_mb']:>8.0f} {r['live_peak_rss_mb']:>8.0f} "
+              f"{r['cpu_cores']:>6.2f} "
               f"{r['after_meeting_s']:>8.1f} {r['captions']['microphone']:>4} "
               f"{r['captions']['system']:>6}")
     cores = [r["cpu_cores"] for r in results]

@@ -222,9 +222,11 @@ def test_a_lost_device_pauses_its_source_and_continues_on_the_same_timeline(cand
 def test_keeping_the_transcript_mid_meeting_keeps_the_meeting_so_far(candor_home):
     gate = granted_gate((*MEETING, "transcript_storage"))
     first = Sink()
-    source = ScriptedSource(chunks_of(jfk()), speed=3.0)
+    # paced like a device: fed at 3x real time, a loaded machine skipped audio for live captions
+    # and a second caption never came
+    source = ScriptedSource(chunks_of(jfk()), speed=1.25)
     engine = meeting(gate, source, first)
-    wait_for(lambda: len(first.finals) >= 2)
+    wait_for(lambda: len(first.finals) >= 1)
     late = Sink()
     engine.attach(late, replay=True)
     wait_for(lambda: source.exhausted)
