@@ -198,12 +198,10 @@ class WhisperEngine:
             for seg in segments:
                 if cancel is not None and cancel.is_set():
                     raise TranscriptionCancelled()
-                if on_progress:
-                    on_progress(min(1.0, (offset + seg.end) / duration))
-                if _is_hallucination(seg) or not over_speech(seg.start, seg.end, regions):
-                    continue
+                result = None
                 text = seg.text.strip()
-                if text:
+                if text and not _is_hallucination(seg) and over_speech(seg.start, seg.end,
+                                                                       regions):
                     result = Segment(start=offset + float(seg.start),
                                      end=offset + float(seg.end), text=text)
                     if self.vocabulary is not None:
@@ -212,6 +210,11 @@ class WhisperEngine:
                             Decoded(text, float(seg.avg_logprob), float(seg.compression_ratio)),
                             self._redecoder(model, piece, float(seg.start), float(seg.end)),
                         )
+                # Progress counts a segment once all its work is done (its biased pass too):
+                # 100 % before the last segment's vocabulary pass would be a lie.
+                if on_progress:
+                    on_progress(min(1.0, (offset + seg.end) / duration))
+                if result is not None:
                     yield result
             del piece
         if cancel is not None and cancel.is_set():
