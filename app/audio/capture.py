@@ -211,13 +211,24 @@ class _Session:
         expected: int | None = None
         resampler: Any = None
         segment_start = self.t0
-        produced = 0
+        fed = 0  # device frames given to this segment's resampler
+        produced = 0  # output samples emitted for them
+
+        def emit(out: np.ndarray) -> None:
+            nonlocal produced
+            # soxr's flushed tail rounds up: a segment of n device frames came out as
+            # ceil(n * target / rate) samples, the last one reaching up to a sample past the
+            # captured audio (7 us measured at 44.1 kHz), i.e. into a mute or a gap that
+            # follows. Chunks never extend past what the device delivered.
+            out = out[: max(0, fed * owner._target_rate // self.rate - produced)]
+            if len(out):
+                owner._emit(out, segment_start + produced / owner._target_rate)
+                produced += len(out)
 
         def flush() -> None:
             nonlocal resampler
             if resampler is not None:
-                tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
-                owner._emit(tail, segment_start + produced / owner._target_rate)
+                emit(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
                 resampler = None
 
         try:
@@ -232,13 +243,11 @@ class _Session:
                         flush()
                         resampler = owner._new_resampler(self.rate)
                         segment_start = self.t0 + first / self.rate
-                        produced = 0
+                        fed = produced = 0
                     expected = first + len(samples)
                     owner._level = block_level(samples)
-                    out = samples if resampler is None else resampler.resample_chunk(samples)
-                    if len(out):
-                        owner._emit(out, segment_start + produced / owner._target_rate)
-                        produced += len(out)
+                    fed += len(samples)
+                    emit(samples if resampler is None else resampler.resample_chunk(samples))
                     continue
                 if owner._muted:
                     owner._level = (SILENCE_DBFS, SILENCE_DBFS)
