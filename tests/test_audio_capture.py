@@ -156,6 +156,34 @@ def test_unloading_the_device_raises_device_lost_and_keeps_the_audio(virtual_mic
     assert max_normalised_correlation(heard, captured) > 0.9
 
 
+def test_a_removed_microphone_is_lost_although_the_server_moves_the_stream_to_the_speakers(
+    virtual_mic, shared_data
+):
+    """A USB headset unplugged: PulseAudio moves the recording to another source (here the
+    monitor of the speakers, which play the call) instead of ending it. Candor must report the
+    loss and stop recording, not go on capturing the others as the user's microphone."""
+    capture, _ = started_capture(gate_with("microphone"))
+    try:
+        virtual_mic.play(shared_data / "speech" / "jfk.wav")
+        collect(capture, 1.5)
+        unplugged_at = capture.position
+        virtual_mic.unload_sink()
+        virtual_mic.play_system(shared_data / "speech" / "harvard9_concat.wav")
+        rest, lost = read_until_lost(capture, timeout=1.5)
+        assert lost is not None, "no device-lost error within 1.5 s of unplugging"
+        assert "was disconnected" in str(lost)
+        assert "switched the recording to" in str(lost), "the user is not told where it went"
+        assert "Pick another microphone" in str(lost)
+        # What the device delivered up to the unplugging is kept; nothing later was handed out.
+        assert all(c.end <= unplugged_at + 0.25 for c in rest), "audio after the loss arrived"
+        deadline = time.monotonic() + 5
+        while capture.stream_open or source_outputs(virtual_mic):
+            assert time.monotonic() < deadline, "Candor went on recording from the speakers"
+            time.sleep(0.02)
+    finally:
+        capture.stop()
+
+
 def test_stalled_sound_server_is_caught_by_the_watchdog(virtual_mic):
     capture, _ = started_capture(gate_with("microphone"))
     try:

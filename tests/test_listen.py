@@ -145,6 +145,34 @@ def test_withdrawing_transcription_mid_listen_stops_the_captions(virtual_mic, sh
     assert "jump the fence" not in spoken, "captions stopped long before the recording ended"
 
 
+def test_an_unplugged_microphone_ends_listen_and_the_speakers_are_never_captioned_as_you(
+    virtual_mic, shared_data
+):
+    """The headset is unplugged mid-meeting and the sound server moves the recording to the
+    monitor of the speakers, which go on playing the call: listen ends with what was captured
+    and never captions the call's sound as the user's."""
+    grant("microphone", "transcription")
+    listener = Listener(virtual_mic, "--seconds", "90")
+    listener.wait_until_listening()
+    virtual_mic.play(shared_data / "speech" / "jfk.wav")
+    assert listener.first_final.wait(60), "no caption before the microphone went away"
+    virtual_mic.unload_sink()
+    virtual_mic.play_system(shared_data / "speech" / "harvard9_concat.wav")
+    code, err = listener.wait(timeout=120)
+    assert code == 1, err
+    [told] = [line for line in err.splitlines() if "the microphone stopped delivering" in line]
+    assert "was disconnected" in told, "the user is not told the device went away"
+    assert "switched the recording to" in told
+    assert "the meeting ended with what was captured" in told
+    said = normalise(" ".join(f["text"] for f in listener.finals()))
+    last = listener.lines[-1]
+    assert last["type"] == "transcript", "the final transcript of what was captured is printed"
+    said += " " + normalise(" ".join(s["text"] for s in last["segments"]))
+    assert "fellow americans" in said
+    for phrase in ("small dog", "figures", "air is pure", "thin stripe", "sunday"):
+        assert phrase not in said, f"the speakers' {phrase!r} was captioned as the microphone"
+
+
 def test_sigint_ends_the_meeting_cleanly_and_saves_it(virtual_mic, shared_data):
     grant("microphone", "transcription", "transcript_storage")
     listener = Listener(virtual_mic)

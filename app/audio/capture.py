@@ -11,7 +11,9 @@ drop every block and the worker close the stream within POLL_SECONDS, drops ever
 buffered, and `read()` hands out frames only inside `gate.guard("microphone")`, so no frame is
 delivered after the withdrawal was recorded.
 
-Device lost: the stream finished without our `stop()`, or no callback for `WATCHDOG_SECONDS`.
+Device lost: the stream finished without our `stop()`, no callback for `WATCHDOG_SECONDS`, or
+the sound-server source it was opened on went away (app/audio/source_watch.py: PulseAudio then
+moves the stream to another source, perhaps the monitor of the speakers, instead of ending it).
 Everything captured before stays readable; then `read()` raises DeviceLostError until
 `switch_device()` continues the same timeline on another device.
 """
@@ -38,6 +40,7 @@ from app.audio.errors import (
     NoInputDeviceError,
     UnsupportedRateError,
 )
+from app.audio.source_watch import ClientsBefore, SourceWatch
 from app.consent.purposes import MICROPHONE
 
 log = logging.getLogger(__name__)
@@ -156,6 +159,10 @@ class _Session:
         self.stopping = False  # our stop(): a finished stream is then not a lost device
         self.stream_stopped = False  # stream.stop() returned: no callback will push again
         self.finished = False
+        # Set by the source watch when the source this stream was opened on went away: what the
+        # callback receives after that comes from a source the user did not pick.
+        self.source_gone: str | None = None
+        self.watch: SourceWatch | None = None
         self.ended = threading.Event()
         self.worker: threading.Thread | None = None
 
@@ -166,7 +173,7 @@ class _Session:
         self.callbacks += 1
         if status and status.input_overflow:
             self.overflows += 1
-        if self.abort:
+        if self.abort or self.source_gone is not None:
             # Dropped, and the worker stops the stream within POLL_SECONDS. Not CallbackAbort:
             # a stream aborted from its callback made Pa_StopStream and Pa_CloseStream block
             # for more than 5 s in PulseAudio's ALSA plugin (measured with the virtual
@@ -182,6 +189,14 @@ class _Session:
     def on_finished(self) -> None:
         self.finished = True
 
+    def on_source_gone(self, reason: str) -> None:
+        self.source_gone = reason
+
+    def stop_watch(self) -> None:
+        watch, self.watch = self.watch, None
+        if watch is not None:
+            watch.stop()
+
     @property
     def end_time(self) -> float:
         return self.t0 + self.frames_seen / self.rate
@@ -196,13 +211,24 @@ class _Session:
         expected: int | None = None
         resampler: Any = None
         segment_start = self.t0
-        produced = 0
+        fed = 0  # device frames given to this segment's resampler
+        produced = 0  # output samples emitted for them
+
+        def emit(out: np.ndarray) -> None:
+            nonlocal produced
+            # soxr's flushed tail rounds up: a segment of n device frames came out as
+            # ceil(n * target / rate) samples, the last one reaching up to a sample past the
+            # captured audio (7 us measured at 44.1 kHz), i.e. into a mute or a gap that
+            # follows. Chunks never extend past what the device delivered.
+            out = out[: max(0, fed * owner._target_rate // self.rate - produced)]
+            if len(out):
+                owner._emit(out, segment_start + produced / owner._target_rate)
+                produced += len(out)
 
         def flush() -> None:
             nonlocal resampler
             if resampler is not None:
-                tail = resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
-                owner._emit(tail, segment_start + produced / owner._target_rate)
+                emit(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
                 resampler = None
 
         try:
@@ -217,13 +243,11 @@ class _Session:
                         flush()
                         resampler = owner._new_resampler(self.rate)
                         segment_start = self.t0 + first / self.rate
-                        produced = 0
+                        fed = produced = 0
                     expected = first + len(samples)
                     owner._level = block_level(samples)
-                    out = samples if resampler is None else resampler.resample_chunk(samples)
-                    if len(out):
-                        owner._emit(out, segment_start + produced / owner._target_rate)
-                        produced += len(out)
+                    fed += len(samples)
+                    emit(samples if resampler is None else resampler.resample_chunk(samples))
                     continue
                 if owner._muted:
                     owner._level = (SILENCE_DBFS, SILENCE_DBFS)
@@ -239,7 +263,9 @@ class _Session:
                     last_count = self.callbacks
                     last_change = now
                 reason = None
-                if self.finished:
+                if self.source_gone is not None:
+                    reason = self.source_gone
+                elif self.finished:
                     reason = "the device went away"
                 elif last_count == 0 and now - opened_at > FIRST_BLOCK_SECONDS:
                     reason = f"no audio arrived within {FIRST_BLOCK_SECONDS:g} s of opening it"
@@ -263,6 +289,7 @@ class _Session:
                 owner._cond.notify_all()
 
     def close_stream(self) -> None:
+        self.stop_watch()
         with self.stream_lock:
             stream, self.stream = self.stream, None
             if stream is None:
@@ -288,6 +315,8 @@ class AudioCapture:
     """
 
     purpose: str = PURPOSE
+    # Watch the sound-server source the stream records from (app/audio/source_watch.py).
+    watch_source: bool = True
 
     def __init__(
         self,
@@ -545,6 +574,7 @@ class AudioCapture:
 
     def _finish(self, session: _Session) -> None:
         session.stopping = True
+        session.stop_watch()  # our own stop is not a lost source
         with session.stream_lock:
             stream = session.stream
             if stream is not None:
@@ -569,6 +599,17 @@ class AudioCapture:
 
     def _open(self, device: int | str | None, t0: float) -> None:
         info = self._resolve(device)
+        # An injected stream is no sound-server stream: nothing to watch.
+        watched = self.watch_source and self._stream_factory is None
+        before = ClientsBefore.take() if watched else None
+        try:
+            self._open_on(info, t0, before)
+        finally:
+            if before is not None:
+                before.close()
+
+    def _open_on(self, info: _devices.InputDevice, t0: float,
+                 before: ClientsBefore | None) -> None:
         factory = self._stream_factory or self._default_stream_factory()
         rates: list[int] = []
         for rate in (round(info.default_rate), *FALLBACK_RATES):
@@ -601,6 +642,8 @@ class AudioCapture:
                 if _classify(err, info) == "rate":
                     continue
                 raise _user_error(err, info) from err
+            if before is not None:
+                session.watch = before.watch(session.on_source_gone)
             session.worker = threading.Thread(
                 target=session.run, name=f"candor-capture-{info.index}", daemon=True
             )

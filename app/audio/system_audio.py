@@ -202,6 +202,8 @@ class SystemAudioCapture(AudioCapture):
     `list_system_sources()` (index, id or name), None for the default output's monitor."""
 
     purpose = SYSTEM_AUDIO
+    # soundcard opens the monitor by name and _LoopbackStream checks that it still exists.
+    watch_source = False
 
     def __init__(self, gate: Any, device: int | str | None = None, **kwargs: Any) -> None:
         super().__init__(gate, device, **kwargs)

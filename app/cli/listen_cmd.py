@@ -270,6 +270,8 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
             _stderr(f"{ERASED_ELSEWHERE}: captions stopped at once and the model is released; "
                     "nothing more is printed or stored")
         withdrawn = erased or engine.transcription_withdrawn
+        # read before stop(): closing the channel clears its `lost`
+        microphone_lost = engine.channels["microphone"].lost
         progress = None if args.json else StderrPercent("candor: final transcript", step=10)
         engine.stop(final_pass=not withdrawn, on_progress=progress)
         if progress is not None:
@@ -285,9 +287,11 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
     if ended_by == "microphone":
         _stderr("the microphone permission was withdrawn: the meeting ended")
         return EXIT_CONSENT
-    if ended_by is not None or engine.channels["microphone"].lost:
-        _stderr(f"the microphone stopped delivering sound ({ended_by or 'device lost'}); the "
-                "meeting ended with what was captured")
+    if ended_by is not None or microphone_lost:
+        lost = engine.channels["microphone"].lost_error
+        why = ended_by or (lost.reason if lost is not None else "device lost")
+        _stderr(f"the microphone stopped delivering sound ({why}); the meeting ended with what "
+                "was captured")
         return EXIT_FAILURE
     return EXIT_OK
 

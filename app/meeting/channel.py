@@ -70,6 +70,7 @@ class Channel:
         self.denoiser: Any = None
         self.level: tuple[float, float] = SILENT
         self.lost = False
+        self.lost_error: DeviceLostError | None = None  # the last loss, kept after close()
         self.muted = False
         self.ended_by: str | None = None  # "microphone"/"system_audio" (withdrawn), an error
         self.chunks = 0
@@ -100,6 +101,7 @@ class Channel:
         self.capture = capture
         self.offset = None
         self.lost = False
+        self.lost_error = None
         self.ended_by = None
         self._stop_reading = threading.Event()
         self._reader = threading.Thread(target=self._read_loop, args=(capture,),
@@ -141,7 +143,7 @@ class Channel:
                 try:
                     chunk = capture.read(timeout=0.1)
                 except DeviceLostError as err:
-                    self.lost = True
+                    self.lost, self.lost_error = True, err
                     if not told_lost:
                         told_lost = True
                         self._on_lost(self.source, err)

@@ -54,10 +54,6 @@ def test_withdrawing_the_microphone_closes_it_during_a_meeting(window, qtbot, vi
     assert outputs == "", "the microphone stream is still open in the sound server"
 
 
-@pytest.mark.xfail(reason="regression from the meeting-engine merge, to fix first: with the "
-                   "virtual speakers sink present, PulseAudio moves the window's microphone "
-                   "stream to the speakers' monitor when the room's sink goes, so the loss is "
-                   "never reported in the window (issue 11 note)", strict=False)
 def test_a_lost_microphone_is_explained_in_the_window(window, qtbot, virtual_mic, shared_data):
     window.gate.grant("microphone", via="test")
     _start(window, qtbot, "microphone")
