@@ -1,13 +1,17 @@
 """Microphone capture: PortAudio stream -> bounded ring -> worker -> 16 kHz chunks for `read()`.
 
-The PortAudio callback only copies each block into a preallocated ring and counts overflows; it
-takes no lock and allocates nothing. A worker thread per stream drains the ring, meters the level,
-resamples to the target rate with soxr (streaming, so block joins stay continuous) and queues
-`AudioChunk`s. Every chunk carries its position on the capture timeline, so gaps (mute, overflow,
-a device switch) never shift later audio.
+The PortAudio callback only copies each block into a preallocated ring, counts overflows and
+wakes the worker (`threading.Event.set()`: its lock is held by the worker for microseconds only,
+never across work); it allocates nothing. A worker thread per stream sleeps until a block, the
+end of the stream, a stop, a mute, a withdrawal, a lost source or a watchdog deadline wakes it -
+no polling: the 10 ms sleep loop it replaced woke ~95 times a second per source, idle or not
+(benchmarks/capture_idle.py) - then drains the ring, meters the level, resamples to the target
+rate with soxr (streaming, so block joins stay continuous) and queues `AudioChunk`s. Every chunk
+carries its position on the capture timeline, so gaps (mute, overflow, a device switch) never
+shift later audio.
 
 Consent: `start()` requires `microphone`; a withdrawal (gate.on_withdrawn) makes the callback
-drop every block and the worker close the stream within POLL_SECONDS, drops everything
+drop every block and wakes the worker, which closes the stream at once, drops everything
 buffered, and `read()` hands out frames only inside `gate.guard("microphone")`, so no frame is
 delivered after the withdrawal was recorded.
 
@@ -55,7 +59,9 @@ WATCHDOG_SECONDS = 1.0
 # stream of a fresh PulseAudio server), so the watchdog is armed only after the first callback.
 FIRST_BLOCK_SECONDS = 5.0
 RING_SECONDS = 8.0
-POLL_SECONDS = 0.01
+# The longest the worker sleeps without being woken: the watchdog's deadlines are computed from
+# the injected clock, which need not be the wall's, so they are re-checked at least this often.
+MAX_WAIT_SECONDS = 0.25
 
 # PortAudio error codes (portaudio.h) that change what we tell the user.
 _PA_INVALID_SAMPLE_RATE = -9997
@@ -164,6 +170,8 @@ class _Session:
         self.source_gone: str | None = None
         self.watch: SourceWatch | None = None
         self.ended = threading.Event()
+        # A block, the end of the stream, a stop, a mute, a withdrawal, a lost source.
+        self.wake = threading.Event()
         self.worker: threading.Thread | None = None
 
     # --- PortAudio's thread: copy and count, nothing else ---------------------------------
@@ -174,7 +182,7 @@ class _Session:
         if status and status.input_overflow:
             self.overflows += 1
         if self.abort or self.source_gone is not None:
-            # Dropped, and the worker stops the stream within POLL_SECONDS. Not CallbackAbort:
+            # Dropped, and the woken worker stops the stream. Not CallbackAbort:
             # a stream aborted from its callback made Pa_StopStream and Pa_CloseStream block
             # for more than 5 s in PulseAudio's ALSA plugin (measured with the virtual
             # microphone), keeping the device open in the sound server all that time.
@@ -185,12 +193,15 @@ class _Session:
             return
         if not self.ring.push(indata, first):
             self.overflows += 1
+        self.wake.set()
 
     def on_finished(self) -> None:
         self.finished = True
+        self.wake.set()
 
     def on_source_gone(self, reason: str) -> None:
         self.source_gone = reason
+        self.wake.set()
 
     def stop_watch(self) -> None:
         watch, self.watch = self.watch, None
@@ -233,6 +244,9 @@ class _Session:
 
         try:
             while True:
+                # Cleared before the ring is looked at: a block pushed after this wakes the
+                # wait below at once.
+                self.wake.clear()
                 if self.abort:
                     self.ring.clear()
                     return
@@ -256,7 +270,7 @@ class _Session:
                     flush()
                     return
                 if self.stopping:
-                    time.sleep(POLL_SECONDS)
+                    self.wake.wait(MAX_WAIT_SECONDS)
                     continue
                 now = clock()
                 if self.callbacks != last_count:
@@ -277,7 +291,10 @@ class _Session:
                     owner._device_lost(self, DeviceLostError(self.device.name, reason))
                     self.close_stream()
                     return
-                time.sleep(POLL_SECONDS)
+                deadline = (opened_at + FIRST_BLOCK_SECONDS if last_count == 0
+                            else last_change + WATCHDOG_SECONDS)
+                # A hair past the deadline, so the check after waking finds it passed.
+                self.wake.wait(min(MAX_WAIT_SECONDS, max(0.0, deadline - now) + 0.001))
         except Exception:
             log.exception("audio worker failed")
             owner._device_lost(self, DeviceLostError(self.device.name, "an internal error"))
@@ -410,7 +427,8 @@ class AudioCapture:
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         return None
-                    self._cond.wait(POLL_SECONDS * 10 if remaining is None else remaining)
+                    # Every change read() waits for notifies _cond; the timeout is a safety net.
+                    self._cond.wait(MAX_WAIT_SECONDS if remaining is None else remaining)
                 withdrawn = self._withdrawn
             if withdrawn:
                 self._gate.require(self.purpose)  # raises the gate's ConsentRequired
@@ -451,6 +469,9 @@ class AudioCapture:
     @muted.setter
     def muted(self, value: bool) -> None:
         self._muted = bool(value)
+        session = self._session
+        if session is not None:
+            session.wake.set()  # the worker delivers what came before the mute now
 
     @property
     def level(self) -> tuple[float, float]:
@@ -571,9 +592,11 @@ class AudioCapture:
         if session is not None:
             session.abort = True
             session.ring.clear()
+            session.wake.set()
 
     def _finish(self, session: _Session) -> None:
         session.stopping = True
+        session.wake.set()
         session.stop_watch()  # our own stop is not a lost source
         with session.stream_lock:
             stream = session.stream
@@ -583,6 +606,7 @@ class AudioCapture:
                 except Exception:
                     log.warning("stopping the audio stream failed", exc_info=True)
         session.stream_stopped = True
+        session.wake.set()
         if session.worker is not None:
             session.worker.join(timeout=5)
         session.close_stream()

@@ -15,7 +15,8 @@ has a recording stream is the ALSA plug-in's (one client per PortAudio stream, k
 plug-in re-creates its stream, e.g. after an overrun). A thread then sleeps in libpulse's event
 loop (no polling) until a source or recording stream changes, and looks again: the source gone
 means the device is lost; the stream moved while its source still exists means the user moved
-it (a system mixer), and that source is followed from then on.
+it (a system mixer), and that source is followed from then on. (Such a move through the ALSA
+plug-in pauses the stream for about 1 s here, so the capture watchdog may still call it lost.)
 
 Where there is no pulse server (Windows, macOS, ALSA alone) or the stream cannot be told apart,
 nothing is watched: the capture's own checks (a finished stream, the watchdog) still apply.
