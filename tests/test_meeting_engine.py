@@ -231,3 +231,24 @@ def test_keeping_the_transcript_mid_meeting_keeps_the_meeting_so_far(candor_home
     engine.stop()
     assert late.finals == first.finals, "the late sink got the captions before it too"
     gate.close()
+
+
+def test_a_stored_meeting_ends_when_capture_stops_not_when_the_final_pass_is_done(candor_home):
+    """Issue 13, defect 6: the final pass (up to a minute here) is not part of the meeting."""
+    from datetime import UTC, datetime
+
+    gate = granted_gate((*MEETING, "transcript_storage"))
+    sink = Sink()
+    source = ScriptedSource(chunks_of(jfk()), speed=3.0)
+    with open_store() as store:
+        stored = StoredMeetingSink(store, gate, source="listen", model="tiny.en")
+        engine = meeting(gate, source, sink, stored)
+        wait_for(lambda: source.exhausted)
+        progress_at: list[datetime] = []
+        engine.stop(on_progress=lambda fraction: progress_at.append(datetime.now(UTC)))
+        assert stored.outcome.final_pass_stored
+        assert progress_at, "the final pass reported its progress"
+        summary = store.summary(stored.meeting_id)
+        assert summary.ended is not None
+        assert summary.ended <= progress_at[0], "the end is before the final pass began"
+    gate.close()

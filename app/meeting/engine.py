@@ -545,6 +545,7 @@ class MeetingEngine:
         for source in SOURCES:
             self._close(source)
         self._stop_denoiser()
+        self.sinks.capture_ended()  # the meeting ends now, not when the final pass does
         stretches = [st for ch in self.channels.values() for st in ch.stretches]
         for channel in self.channels.values():
             channel.stretch = None
