@@ -99,6 +99,25 @@ def test_opening_a_meeting_shows_its_transcript_with_timestamps(window, stored, 
     assert history.open_id == stored["Budget review"][0]
 
 
+def test_a_meeting_with_the_others_reads_as_a_conversation_of_you_and_others(window, gate,
+                                                                              qtbot):
+    """Both sources of one meeting, in the order spoken, each block labelled by who spoke."""
+    said = [Segment(0.0, 2.0, "Shall we start with the budget?", True, "microphone"),
+            Segment(2.5, 5.0, "Yes, the numbers came in this morning.", True, "system"),
+            Segment(5.5, 8.0, "Good, share them please.", True, "microphone")]
+    sink = StoredMeetingSink(window.storage.store, gate, source="window", title="Call")
+    for segment in said:
+        sink.on_final(segment)
+    sink.on_finished(said)
+    history = window.storage_ui.show_history()
+    qtbot.waitUntil(lambda: history.meetings.topLevelItemCount() == 1)
+    history.meetings.setCurrentItem(history.meetings.topLevelItem(0))
+    assert _conversation(history) == [
+        ("You", "00:00:00", "Shall we start with the budget?"),
+        ("Others", "00:00:02", "Yes, the numbers came in this morning."),
+        ("You", "00:00:05", "Good, share them please.")]
+
+
 def test_a_meeting_stored_while_the_window_is_open_appears_on_refresh(window, gate, qtbot):
     history = window.storage_ui.show_history()
     assert _rows(history) == []

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from app.storage import open_store
 from app.ui.file_transcription import FileTranscriptionWindow
@@ -250,3 +250,29 @@ def test_settings_show_the_models_and_switch_the_theme_and_back(window, qtbot):
     review.setCurrentIndex(index)
     review.activated.emit(index)
     assert load_period(Settings()) == "12m"
+
+
+def test_every_feature_of_main_is_reached_from_a_page_of_the_shell(window, qtbot):
+    """Settings opens Speech models and says what protects the keys (and how to add a
+    passphrase); History reaches Correct… and Export redacted…; Privacy reaches What Candor
+    learned and Share anonymised corrections."""
+    settings = window.show_page("settings")
+    assert settings is window.settings_page
+    assert window.settings_page.models_button.isVisible()
+    qtbot.mouseClick(window.settings_page.models_button, Qt.MouseButton.LeftButton)
+    assert window.models_window is not None
+    qtbot.waitUntil(window.models_window.isVisible)
+    window.models_window.close()
+    protection = window.settings_page.protection.text()
+    assert protection.startswith("What protects your keys:")
+    assert "What remains at risk" in protection
+    assert any("candor keys passphrase set" in label.text() and label.isVisible()
+               for label in window.settings_page.findChildren(QLabel))
+    window.show_page("history")
+    for button in (window.history_view.correct_button,
+                   window.history_view.export_redacted_button):
+        assert button.isVisible()
+        assert button.window() is window
+    actions = [a.text() for a in window.privacy_menu.actions()]
+    assert "What Candor &learned…" in actions
+    assert "Share anonymised &corrections…" in actions
