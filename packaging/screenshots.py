@@ -112,16 +112,17 @@ def _file_transcription_shot(app: object, window: object, path: Path) -> None:
 
 
 SAMPLE_MEETINGS = (
+    # Lines starting "> " were said by the others (system audio), the rest by you.
     ("Design review: consent panel", 3, 52, [
         "Let's start with the withdraw button on the consent panel.",
-        "It should take no more clicks than giving consent did.",
+        "> It should take no more clicks than giving consent did.",
         "Agreed. And the count of items it deletes has to be exact.",
-        "The history tab already shows the ledger's head hash.",
+        "> The history tab already shows the ledger's head hash.",
         "Next: what the transparency report says about keys.",
     ]),
     ("Weekly sync", 9, 31, [
         "Quick round: the audio capture work is merged.",
-        "Captions run on this machine with the tiny English model.",
+        "> Captions run on this machine with the tiny English model.",
         "Retention defaults to thirty days for transcripts.",
     ]),
     ("Call with the accessibility reviewers", 26, 44, [
@@ -148,12 +149,14 @@ def _stored_meetings_shots(app: object, window: object, out: Path) -> None:
         sink = StoredMeetingSink(store, gate, source="window", title=title, started=started,
                                  device="USB microphone", model="tiny.en", language="en")
         for i, line in enumerate(lines):
-            sink.on_final(Segment(i * 41.5, i * 41.5 + 6.0, line))
+            others = line.startswith("> ")
+            sink.on_final(Segment(i * 41.5, i * 41.5 + 6.0, line.removeprefix("> "), True,
+                                  "system" if others else "microphone"))
         store.finish(sink.meeting_id, ended=started + timedelta(minutes=minutes))
     window.storage.notify_changed()
     window.resize(1280, 760)
     history = window.storage_ui.show_history()
-    history.meetings.setCurrentItem(history.meetings.topLevelItem(1))
+    history.meetings.setCurrentItem(history.meetings.topLevelItem(0))
     app.processEvents()
     window.grab().save(str(out / "meeting-history.png"))
     history.search("consent")

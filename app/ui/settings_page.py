@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -89,7 +90,10 @@ class SettingsPage(QScrollArea):
         self.models_button.clicked.connect(self.models_requested)
         hint = QLabel(MODEL_HINT, models)
         hint.setWordWrap(True)
-        form.addRow(self.models_button)
+        button_row = QHBoxLayout()  # the button at its own width, not the form's
+        button_row.addWidget(self.models_button)
+        button_row.addStretch(1)
+        form.addRow(button_row)
         form.addRow(hint)
 
         keys = QGroupBox("Keys and passphrase", body)
