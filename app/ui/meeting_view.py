@@ -335,6 +335,8 @@ class MeetingView(QWidget):
             return
         if kind == "final":
             self.captions.add_final(segment)
+        elif kind == "gap":
+            self.captions.add_gap(segment)
         else:
             self.captions.set_partial(segment)
 
