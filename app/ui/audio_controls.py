@@ -117,10 +117,13 @@ class AudioControls(QWidget):
     def _others_mute_toggled(self, muted: bool) -> None:
         self.others_mute.setText("Unmute others" if muted else "Mute others")
         self.others_mute.setAccessibleName(self.others_mute.text())
+        if muted:
+            self.others_meter.setValue(METER_FLOOR_DBFS)
+            self.others_meter.setToolTip("muted: nothing the computer plays is processed")
         self.others_mute_toggled.emit(muted)
 
     def set_source_level(self, source: str, rms_dbfs: float, peak_dbfs: float) -> None:
-        if source == "system":
+        if source == "system" and not self.others_mute.isChecked():
             self.others_meter.setValue(int(max(METER_FLOOR_DBFS, min(0.0, rms_dbfs))))
             self.others_meter.setToolTip(f"level {rms_dbfs:.0f} dBFS, peak {peak_dbfs:.0f} dBFS")
 
@@ -144,9 +147,18 @@ class AudioControls(QWidget):
     def _mute_toggled(self, muted: bool) -> None:
         self.mute.setText("Unmute" if muted else "Mute")
         self.mute.setAccessibleName("Unmute" if muted else "Mute")
+        if muted:
+            # Muted, no sound is processed: the meter says so instead of freezing at its last
+            # level (issue 13, defect 5).
+            self.meter.setValue(METER_FLOOR_DBFS)
+            self.meter.setToolTip("muted: no sound reaches any processing")
+        self.meter.setAccessibleDescription(
+            "Muted: no sound reaches any processing" if muted else "The microphone's level")
         self.mute_toggled.emit(muted)
 
     def set_level(self, rms_dbfs: float, peak_dbfs: float) -> None:
+        if self.mute.isChecked():
+            return  # a level measured just before the mute, arriving after it
         self.meter.setValue(int(max(METER_FLOOR_DBFS, min(0.0, rms_dbfs))))
         self.meter.setToolTip(f"level {rms_dbfs:.0f} dBFS, peak {peak_dbfs:.0f} dBFS")
 

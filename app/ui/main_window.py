@@ -271,7 +271,8 @@ class MainWindow(QMainWindow):
     def _show_status(self) -> None:
         state = self.meeting.state()
         text = status_sentence(running=self.meeting.running, ending=self.meeting.ending,
-                               capturing=state.capturing, ai_activity=self._ai_text)
+                               capturing=state.capturing, ai_activity=self._ai_text,
+                               muted=state.sources["microphone"].muted)
         self.status_line.setText(text)
         self.status_line.setAccessibleName(f"What Candor is doing: {text}")
 

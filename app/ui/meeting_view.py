@@ -267,9 +267,12 @@ class MeetingView(QWidget):
             self.switches.turn_off(feature)
             return
         missing = self.switches.missing(feature)
-        if missing and not ask_for_purposes(self.gate, missing, via="meeting_toolbar", parent=self):
+        if missing:
+            # Off while its permission is asked: a switch looks on only once it is on
+            # (issue 13, defect 2); turning it on below shows it on.
             self._show_feature(feature, False)
-            return
+            if not ask_for_purposes(self.gate, missing, via="meeting_toolbar", parent=self):
+                return
         try:
             self.switches.turn_on(feature)
         except ConsentRequired:  # withdrawn meanwhile (another window, the CLI)
@@ -307,7 +310,9 @@ class MeetingView(QWidget):
         self.meeting_button.setEnabled(not ending)
         if running:
             parts = []
-            parts.append("microphone on" if state.capturing else "microphone off")
+            muted = state.sources["microphone"].muted
+            parts.append("microphone muted" if state.capturing and muted
+                         else "microphone on" if state.capturing else "microphone off")
             if state.captions == "loading":
                 parts.append("loading the speech model…")
             if state.storing:

@@ -93,6 +93,24 @@ def test_allow_records_exactly_one_grant_for_that_purpose(window, qtbot):
     assert window.meeting_view.toggles["save_transcript"].isChecked()
 
 
+def test_a_toggle_looks_on_only_once_it_is_allowed(window, qtbot):
+    """Issue 13, defect 2: behind the open permission dialog the toggle is still off."""
+    toggle = window.meeting_view.toggles["save_transcript"]
+    while_asked: list[bool] = []
+
+    def look_then_allow(dialog) -> None:
+        while_asked.append(toggle.isChecked())
+        dialog.allow_button.click()
+
+    answers = DialogAnswerer([look_then_allow])
+    qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert answers.errors == []
+    assert while_asked == [False], "the toggle looked on before the user allowed it"
+    assert toggle.isChecked()
+    assert "Now on." in toggle.accessibleDescription()
+
+
 def test_captions_ask_for_microphone_and_transcription_separately(window, qtbot):
     answers = DialogAnswerer(["allow", "allow"])
     qtbot.mouseClick(window.meeting_view.toggles["live_captions"], Qt.MouseButton.LeftButton)

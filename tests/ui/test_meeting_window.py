@@ -42,6 +42,30 @@ def test_microphone_only_meeting_moves_the_meter_and_runs_no_ai(
     assert not window.has_unsaved_transcript()
 
 
+def test_mute_drops_the_meter_and_every_status_says_muted(window, qtbot, virtual_mic,
+                                                           shared_data):
+    """Issue 13, defect 5: muted, the meter falls to the floor while speech plays on, and the
+    meeting line and the status bar say "muted", not "on"."""
+    from app.ui.audio_controls import METER_FLOOR_DBFS
+
+    window.gate.grant("microphone", via="test")
+    _start(window, qtbot, "microphone")
+    view = window.meeting_view
+    qtbot.waitUntil(lambda: window.meeting.state().capturing, timeout=5000)
+    player = virtual_mic.play(shared_data / "speech" / "real_concat.wav")
+    qtbot.waitUntil(lambda: view.audio.meter.value() > -35, timeout=10000)
+    qtbot.mouseClick(view.audio.mute, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "muted" in view.meeting_status.text(), timeout=3000)
+    assert "microphone on" not in view.meeting_status.text()
+    qtbot.waitUntil(lambda: "microphone is muted" in window.status_line.text(), timeout=3000)
+    qtbot.wait(1000)  # speech goes on playing into the muted microphone
+    assert view.audio.meter.value() == METER_FLOOR_DBFS, "the meter froze at its last level"
+    qtbot.mouseClick(view.audio.mute, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.audio.meter.value() > -35, timeout=10000)
+    assert "microphone on" in view.meeting_status.text()
+    player.kill()
+
+
 def test_withdrawing_the_microphone_closes_it_during_a_meeting(window, qtbot, virtual_mic):
     window.gate.grant("microphone", via="test")
     _start(window, qtbot, "microphone")
