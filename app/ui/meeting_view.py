@@ -22,6 +22,7 @@ from app.ui.captions_view import CaptionsView
 from app.ui.consent_dialog import ask_for_purposes
 from app.ui.gate_bridge import GateBridge
 from app.ui.meeting_controller import MeetingController
+from app.ui.status_text import start_plan
 
 DESCRIPTIONS = {
     "microphone": "Capture your microphone for this meeting. Asks for permission the first time.",
@@ -175,6 +176,10 @@ class MeetingView(QWidget):
         self.meeting_button.clicked.connect(self._meeting_clicked)
         self.meeting_status = QLabel("No meeting in progress.", self)
         self.meeting_status.setObjectName("meeting_status")
+        # Before each start, what it will open and run (the switches keep the last meeting's).
+        self.start_plan = QLabel(self)
+        self.start_plan.setObjectName("start_plan")
+        self.start_plan.setWordWrap(True)
         meeting_bar = QHBoxLayout()
         meeting_bar.addWidget(self.meeting_button)
         meeting_bar.addWidget(self.meeting_status, 1)
@@ -218,6 +223,7 @@ class MeetingView(QWidget):
         layout.addWidget(self.problem_banner)
         layout.addWidget(self.participants_banner)
         layout.addLayout(meeting_bar)
+        layout.addWidget(self.start_plan)
         layout.addLayout(toolbar)
         layout.addWidget(self.audio)
         layout.addWidget(self.captions, 1)
@@ -291,6 +297,15 @@ class MeetingView(QWidget):
         button.setAccessibleDescription(f"{DESCRIPTIONS[feature]} Now {state}.")
         if feature == "noise_suppression":
             self.audio.set_noise_controls_enabled(on)
+        self._show_start_plan()
+
+    def _show_start_plan(self) -> None:
+        plan = start_plan(f for f in self.toggles if self.switches.is_on(f))
+        self.start_plan.setText(plan)
+        self.start_plan.setAccessibleName(plan)
+        self.start_plan.setVisible(not self.controller.running)
+        self.meeting_button.setAccessibleDescription(
+            plan if not self.controller.running else "End the meeting")
 
     # -- the meeting -----------------------------------------------------------------------
     def _meeting_clicked(self) -> None:
@@ -331,6 +346,7 @@ class MeetingView(QWidget):
             self._continuing = False
             self.problem_banner.hide()
         self.set_ai_activity(state.ai_activity() if running else "")
+        self._show_start_plan()
 
     def _caption(self, kind: str, segment: Segment) -> None:
         # Captions reach this thread queued: one sent just before the user withdrew consent (or

@@ -66,6 +66,27 @@ def test_mute_drops_the_meter_and_every_status_says_muted(window, qtbot, virtual
     player.kill()
 
 
+def test_what_the_next_start_opens_is_said_before_it_starts(window, qtbot, virtual_mic):
+    """Issue 13, defect 12: the switches keep the last meeting's state, so before each start the
+    page says what Start meeting will open and run; during a meeting the line is gone."""
+    window.gate.grant("microphone", via="test")
+    view = window.meeting_view
+    assert view.start_plan.isVisible()
+    assert "captures nothing" in view.start_plan.text()
+    _start(window, qtbot, "microphone")
+    qtbot.waitUntil(lambda: window.meeting.state().capturing, timeout=5000)
+    assert not view.start_plan.isVisible()
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.meeting.running and not window.meeting.ending,
+                    timeout=10000)
+    assert view.toggles["microphone"].isChecked(), "the switch kept its state"
+    qtbot.waitUntil(view.start_plan.isVisible, timeout=3000)
+    assert view.start_plan.text() == "At Start meeting: the microphone opens."
+    assert view.meeting_button.accessibleDescription() == view.start_plan.text()
+    qtbot.mouseClick(view.toggles["microphone"], Qt.MouseButton.LeftButton)
+    assert "captures nothing" in view.start_plan.text()
+
+
 def test_withdrawing_the_microphone_closes_it_during_a_meeting(window, qtbot, virtual_mic):
     window.gate.grant("microphone", via="test")
     _start(window, qtbot, "microphone")
