@@ -283,8 +283,9 @@ def test_a_stretch_live_captions_skip_is_reported_as_a_gap_and_kept_by_the_final
     engine.set_feature("live_captions", True).result()
     engine.set_feature("microphone", True).result()
     wait_for(lambda: source.exhausted)
+    # The captions worker meets the backlog at its next pass (later on a busy machine).
+    wait_for(lambda: bool(events.gaps))
     transcript = engine.stop()
-    assert events.gaps, "nothing was reported as skipped"
     for gap in events.gaps:
         assert gap.source == "microphone"
         assert 0.0 <= gap.start < gap.end <= 11.5
