@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -75,17 +76,25 @@ class AudioControls(QWidget):
         self.status.setObjectName("audio_status")
         self.status.hide()
         self.device_label = QLabel("Microphone:", self)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        # Two rows: the microphone (device, level, mute), then noise and the others. One row
+        # was wider than the meeting page at 1000 px with "No microphone found" shown, and the
+        # page scrolled sideways.
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        layout = QHBoxLayout()
+        second = QHBoxLayout()
+        rows.addLayout(layout)
+        rows.addLayout(second)
         layout.addWidget(self.device_label)
         layout.addWidget(self.device, 2)
         layout.addWidget(self.refresh)
         layout.addWidget(self.status)
         layout.addWidget(self.meter, 1)
         layout.addWidget(self.mute)
-        layout.addWidget(QLabel("Noise:", self))
-        layout.addWidget(self.strength)
-        layout.addWidget(self.learn)
+        second.addWidget(QLabel("Noise:", self))
+        second.addWidget(self.strength)
+        second.addWidget(self.learn)
+        second.addStretch(1)
         # The others (system audio): their own meter and mute, shown while they are heard.
         self.others_label = QLabel("Others:", self)
         self.others_meter = QProgressBar(self)
@@ -104,9 +113,9 @@ class AudioControls(QWidget):
         self.others_mute.setAccessibleDescription(
             "While muted, nothing the computer plays reaches any processing")
         self.others_mute.toggled.connect(self._others_mute_toggled)
-        layout.addWidget(self.others_label)
-        layout.addWidget(self.others_meter, 1)
-        layout.addWidget(self.others_mute)
+        second.addWidget(self.others_label)
+        second.addWidget(self.others_meter, 1)
+        second.addWidget(self.others_mute)
         self.set_others_visible(False)
         self.set_noise_controls_enabled(False)
 

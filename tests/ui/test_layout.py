@@ -49,6 +49,7 @@ def test_no_control_is_clipped_or_overlapping_on_any_page(look, qtbot, gate):
                        started=now - timedelta(hours=3), ended=now - timedelta(hours=2))
     window = open_window(qtbot, gate)
     window.meeting_view.welcome.show()  # the first-run card, the longest meeting page
+    window.meeting_view.audio.set_devices([], None)  # "No microphone found": the widest strip
     problems: list[str] = []
     scale, _theme = look
     for width, height in ([SMALLEST] if scale == 1.0 else []) + SIZES:
