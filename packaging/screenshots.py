@@ -1,5 +1,5 @@
-"""Render the main window, the opt-in dialog, the consent panel, the meeting history and
-"What Candor holds" to PNG (offscreen).
+"""Render every page of the window (Meeting, History, Privacy & consent, What Candor holds,
+Settings), the opt-in dialog and the file window to PNG (offscreen), light and one dark.
 
     .venv/bin/python packaging/screenshots.py [OUT_DIR]
 
@@ -49,14 +49,13 @@ def main() -> int:
     window.switches.turn_on("live_captions")
     _live_meeting_shot(app, window, out / "meeting-view.png")
     _file_transcription_shot(app, window, out / "file-transcription.png")
-    panel = window.open_consent_panel()
-    panel.resize(780, 900)
+    window.resize(1100, 760)
+    window.open_consent_panel("permissions")
     app.processEvents()
-    panel.grab().save(str(out / "consent-panel.png"))
-    panel.tabs.setCurrentIndex(1)
+    window.grab().save(str(out / "consent-panel.png"))
+    window.open_consent_panel("history")
     app.processEvents()
-    panel.grab().save(str(out / "consent-history.png"))
-    panel.close()
+    window.grab().save(str(out / "consent-history.png"))
     _stored_meetings_shots(app, window, out)
     for name in sorted(p.name for p in out.glob("*.png")):
         print(out / name)
@@ -113,16 +112,17 @@ def _file_transcription_shot(app: object, window: object, path: Path) -> None:
 
 
 SAMPLE_MEETINGS = (
+    # Lines starting "> " were said by the others (system audio), the rest by you.
     ("Design review: consent panel", 3, 52, [
         "Let's start with the withdraw button on the consent panel.",
-        "It should take no more clicks than giving consent did.",
+        "> It should take no more clicks than giving consent did.",
         "Agreed. And the count of items it deletes has to be exact.",
-        "The history tab already shows the ledger's head hash.",
+        "> The history tab already shows the ledger's head hash.",
         "Next: what the transparency report says about keys.",
     ]),
     ("Weekly sync", 9, 31, [
         "Quick round: the audio capture work is merged.",
-        "Captions run on this machine with the tiny English model.",
+        "> Captions run on this machine with the tiny English model.",
         "Retention defaults to thirty days for transcripts.",
     ]),
     ("Call with the accessibility reviewers", 26, 44, [
@@ -149,11 +149,14 @@ def _stored_meetings_shots(app: object, window: object, out: Path) -> None:
         sink = StoredMeetingSink(store, gate, source="window", title=title, started=started,
                                  device="USB microphone", model="tiny.en", language="en")
         for i, line in enumerate(lines):
-            sink.on_final(Segment(i * 41.5, i * 41.5 + 6.0, line))
+            others = line.startswith("> ")
+            sink.on_final(Segment(i * 41.5, i * 41.5 + 6.0, line.removeprefix("> "), True,
+                                  "system" if others else "microphone"))
         store.finish(sink.meeting_id, ended=started + timedelta(minutes=minutes))
     window.storage.notify_changed()
     window.resize(1280, 760)
     history = window.storage_ui.show_history()
+    history.meetings.setCurrentItem(history.meetings.topLevelItem(0))
     app.processEvents()
     window.grab().save(str(out / "meeting-history.png"))
     history.search("consent")
@@ -167,12 +170,29 @@ def _stored_meetings_shots(app: object, window: object, out: Path) -> None:
             history.meetings.setCurrentItem(first.child(0))
     app.processEvents()
     window.grab().save(str(out / "meeting-search.png"))
-    view = window.storage_ui.open_transparency()
+    history.search("")
+    window.storage_ui.open_transparency()
     app.processEvents()
-    view.grab().save(str(out / "what-candor-holds.png"))
-    view.close()
+    window.grab().save(str(out / "what-candor-holds.png"))
+    window.show_page("settings")
+    app.processEvents()
+    window.grab().save(str(out / "settings.png"))
+    _dark_shot(app, window, out / "meeting-history-dark.png")
     _correcting_shots(app, window, out)
     _damaged_database_shot(app, out)
+
+
+def _dark_shot(app: object, window: object, path: Path) -> None:
+    """The History page in the dark palette (Settings → Theme → Dark)."""
+    from app.ui.theme import apply_theme
+
+    apply_theme("dark")
+    history = window.storage_ui.show_history()
+    history.meetings.setCurrentItem(history.meetings.topLevelItem(0))
+    app.processEvents()
+    window.grab().save(str(path))
+    apply_theme("system")
+    app.processEvents()
 
 
 def _correcting_shots(app: object, window: object, out: Path) -> None:

@@ -59,7 +59,8 @@ def test_main_window_has_title_meeting_area_consent_entry_and_status(qtbot):
     qtbot.waitExposed(window)
     assert window.windowTitle() == "Candor"
     assert window.meeting_area.isVisible()
-    assert window.statusBar().currentMessage()
+    assert window.status_line.isVisible()
+    assert window.status_line.text().startswith("Nothing is running")
     with qtbot.waitSignal(window.consent_panel_requested, timeout=1000):
         window.consent_action.trigger()
 

@@ -259,10 +259,72 @@ def test_a_stored_meeting_names_the_model_that_made_its_final_transcript(candor_
     engine.stop()
     assert engine.live_model is not None
     assert engine.live_model.location.name == "tiny.en"
-    assert stored.final_pass_stored
+    assert stored.outcome.final_pass_stored
     meeting = store.get(stored.meeting_id)
     assert meeting.summary.model == "my-whisper"
     assert "what you can do for your country" in normalise(" ".join(s.text for s in
                                                                     meeting.segments))
     store.close()
+    gate.close()
+
+
+def test_a_stored_meeting_ends_when_capture_stops_not_when_the_final_pass_is_done(candor_home):
+    """Issue 13, defect 6: the final pass (up to a minute here) is not part of the meeting."""
+    from datetime import UTC, datetime
+
+    gate = granted_gate((*MEETING, "transcript_storage"))
+    sink = Sink()
+    source = ScriptedSource(chunks_of(jfk()), speed=3.0)
+    with open_store() as store:
+        stored = StoredMeetingSink(store, gate, source="listen", model="tiny.en")
+        engine = meeting(gate, source, sink, stored)
+        wait_for(lambda: source.exhausted)
+        progress_at: list[datetime] = []
+        engine.stop(on_progress=lambda fraction: progress_at.append(datetime.now(UTC)))
+        assert stored.outcome.final_pass_stored
+        assert progress_at, "the final pass reported its progress"
+        summary = store.summary(stored.meeting_id)
+        assert summary.ended is not None
+        assert summary.ended <= progress_at[0], "the end is before the final pass began"
+    gate.close()
+
+
+class GapEvents(Events):
+    def __init__(self) -> None:
+        super().__init__()
+        self.gaps: list[Segment] = []
+
+    def on_caption(self, kind: str, segment: Segment) -> None:
+        if kind == "gap":
+            self.gaps.append(segment)
+
+
+def test_a_stretch_live_captions_skip_is_reported_as_a_gap_and_kept_by_the_final_pass(
+        candor_home):
+    """Issue 13, defect 1: behind by more than max_lag, live captions skip audio; the skipped
+    stretch reaches the events (the window shows it) and the final pass still covers it."""
+    from app.meeting.engine import MeetingOptions
+    from app.transcription.streaming import StreamingConfig
+
+    gate = granted_gate(MEETING)
+    events = GapEvents()
+    sink = Sink()
+    # Audio 12x faster than real time with at most 1 s of lag allowed: it must skip.
+    source = ScriptedSource(chunks_of(jfk()), speed=12.0)
+    engine = MeetingEngine(gate, events=events, open_source=scripted({"microphone": source}),
+                           options=MeetingOptions(streaming=StreamingConfig(max_lag=1.0)))
+    engine.attach(sink)
+    engine.start()
+    engine.set_feature("live_captions", True).result()
+    engine.set_feature("microphone", True).result()
+    wait_for(lambda: source.exhausted)
+    # The captions worker meets the backlog at its next pass (later on a busy machine).
+    wait_for(lambda: bool(events.gaps))
+    transcript = engine.stop()
+    for gap in events.gaps:
+        assert gap.source == "microphone"
+        assert 0.0 <= gap.start < gap.end <= 11.5
+        assert gap.text == ""
+    assert all(s.text for s in sink.finals), "a gap is not handed to the sinks as a caption"
+    assert "country" in normalise(" ".join(s.text for s in transcript))
     gate.close()

@@ -282,7 +282,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("title", metavar="TITLE")
     p.set_defaults(func=cmd_rename)
 
-    p = sub.add_parser("search", help="find meetings whose title or transcript contains TEXT")
+    p = sub.add_parser(
+        "search", help="find meetings whose title or transcript holds every word of TEXT",
+        description="Every word of TEXT must occur, in any order, ignoring case (a word may be "
+        "part of a longer one: 'sun' finds 'Sunday'). Lines holding all the words are listed; "
+        "when the words are spread over several lines, each line holding one is listed.",
+    )
     p.add_argument("text", metavar="TEXT")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_search)

@@ -55,7 +55,9 @@ ModelUse = Literal["live", "final"]
 
 
 class EngineEvents(Protocol):
-    def on_caption(self, kind: str, segment: Segment) -> None: ...
+    def on_caption(self, kind: str, segment: Segment) -> None:
+        """`kind` "partial" or "final"; or "gap": live captions skipped `segment`'s stretch
+        (empty text) to catch up; the final pass still covers it."""
 
     def on_state(self) -> None: ...
 
@@ -453,6 +455,11 @@ class MeetingEngine:
 
         def lag(report: LagReport) -> None:
             state.lag = float(report.lag)
+            if report.gap is not None and holder[0].active:
+                # Not a caption: only the live view shows it; the final pass covers it.
+                start, end = report.gap
+                self.events.on_caption("gap", Segment(start + offset, end + offset, "", False,
+                                                      source))
 
         transcriber = LiveTranscriber(self.gate, model, on_caption=caption, on_lag=lag,
                                       config=self.options.streaming)
@@ -545,6 +552,7 @@ class MeetingEngine:
         for source in SOURCES:
             self._close(source)
         self._stop_denoiser()
+        self.sinks.capture_ended()  # the meeting ends now, not when the final pass does
         stretches = [st for ch in self.channels.values() for st in ch.stretches]
         for channel in self.channels.values():
             channel.stretch = None

@@ -77,6 +77,15 @@ class SinkSet:
     def retracted(self, source: Source) -> None:
         self._each(lambda sink: sink.on_retracted(source), "a deletion")
 
+    def capture_ended(self) -> None:
+        """Capture stopped: the meeting's end. Optional for a sink (only the store needs it:
+        the final pass that follows is not part of the meeting, issue 13 defect 6)."""
+        def call(sink: SegmentSink) -> None:
+            hook = getattr(sink, "capture_ended", None)
+            if callable(hook):
+                hook()
+        self._each(call, "the meeting's end")
+
     def _each(self, call: Callable[[SegmentSink], None], what: str) -> None:
         for sink in self.members():
             try:

@@ -55,6 +55,7 @@ from app.storage.models import (
     to_iso,
 )
 from app.storage.schema import schema_version
+from app.storage.search_terms import Query, matching_lines
 
 log = logging.getLogger(__name__)
 
@@ -473,7 +474,8 @@ class MeetingStore:
         return Meeting(summary, segments, heard, damaged=tuple(damaged))
 
     def search(self, text: str) -> SearchResult:
-        """Case-insensitive search of titles and transcripts, decrypted in memory only; what
+        """Every word of `text`, in any order, case-insensitive (app.storage.search_terms), in
+        titles and transcripts decrypted in memory only; what
         could not be searched (damaged segments, unreadable meetings) is counted in it."""
         result = SearchResult()
         result.hits.extend(self.iter_search(text, skipped=result))
@@ -485,8 +487,8 @@ class MeetingStore:
         held per meeting, not for the whole search: captions keep being stored meanwhile.
         A damaged segment is skipped (never matched against its placeholder), an unreadable
         meeting too; both are counted in `skipped` when given."""
-        needle = text.casefold().strip()
-        if not needle:
+        query = Query.parse(text)
+        if not query:
             return
         for summary in self.list_meetings():
             if summary.error:
@@ -503,14 +505,11 @@ class MeetingStore:
                 continue
             if meeting.damaged and skipped is not None:
                 skipped.damaged_segments[meeting.id] = len(meeting.damaged)
-            broken = set(meeting.damaged)
-            matches = [
-                (i, s) for i, s in enumerate(meeting.segments)
-                if i not in broken and needle in s.text.casefold()
-            ]
-            title_match = needle in (summary.title or "").casefold()
-            if title_match or matches:
-                yield SearchHit(summary, title_match, matches)
+            found = matching_lines(query, summary.title or "",
+                                   [s.text for s in meeting.segments], skip=meeting.damaged)
+            if found is not None:
+                title_match, lines = found
+                yield SearchHit(summary, title_match, [(i, meeting.segments[i]) for i in lines])
 
     # -- correcting -------------------------------------------------------------------------
 

@@ -105,6 +105,9 @@ class StoredMeetingSink:
         self.finished = False
         self.erased_at_end = False
         self._received_by: dict[Source, int] = {}
+        # When capture stopped: the meeting's end. The final pass that follows can take a
+        # minute on a 2-core machine and is not part of the meeting (issue 13, defect 6).
+        self.capture_ended_at: datetime | None = None
         self.meeting_id = store.begin(
             gate, source=source, title=title, device=device, model=model,
             language=language, started=started,
@@ -164,6 +167,13 @@ class StoredMeetingSink:
     def on_partial(self, segment: Segment) -> None:
         """Partial captions change until final; they are shown, never stored."""
 
+    def capture_ended(self, at: datetime | None = None) -> None:
+        """The microphone closed (now, or `at`): that moment is stored as the meeting's end,
+        whenever the final pass finishes. The first call counts."""
+        with self._lock:
+            if self.capture_ended_at is None:
+                self.capture_ended_at = at or datetime.now(UTC)
+
     def on_final(self, segment: Segment) -> None:
         with self._lock:
             if self.finished:
@@ -211,7 +221,7 @@ class StoredMeetingSink:
             if self.reason == "meeting_deleted":
                 return
             try:
-                self.store.finish(self.meeting_id)
+                self.store.finish(self.meeting_id, ended=self.capture_ended_at)
                 self.ended_recorded = True
                 self.erased_at_end = erase_if_end_of_meeting(
                     self.store, self.meeting_id, settings=self._retention

@@ -88,6 +88,9 @@ class Caption:
 class LagReport:
     lag: float  # seconds of audio received but not yet covered by a pass
     skipped: float = 0.0  # seconds of audio skipped for live captions so far
+    # The stretch (stream seconds, from, to) skipped by the pass that made this report: shown
+    # in the captions as a gap, never silently lost (issue 13, defect 1).
+    gap: tuple[float, float] | None = None
 
 
 @dataclass(slots=True)
@@ -128,6 +131,7 @@ class StreamingPolicy:
         self._tracker = SpeechTracker(threshold=self.config.vad_threshold,
                                       min_silence=self.config.min_silence)
         self._audio = np.zeros(0, dtype=np.float32)  # the rolling buffer
+        self._gap: tuple[float, float] | None = None  # skipped by the current process()
         self._buf_start = 0.0  # stream time of _audio[0]
         self._received = 0  # samples received in total
         self._last_pass_end = 0.0  # stream time covered by the last pass
@@ -354,7 +358,9 @@ class StreamingPolicy:
         if lag <= self.config.max_lag:
             return 0.0
         skip_to = self.stream_time - self.config.step
-        skipped = skip_to - max(self._last_pass_end, self._buf_start)
+        skip_from = max(self._last_pass_end, self._buf_start)
+        skipped = skip_to - skip_from
+        self._gap = (skip_from, skip_to) if skipped > 0 else None
         log.warning("live captions fell %.1f s behind; skipping %.1f s", lag, skipped)
         self.stats.skipped_seconds += skipped
         self._pending_ends = [e for e in self._pending_ends if e > skip_to]
@@ -363,7 +369,8 @@ class StreamingPolicy:
         return skipped
 
     def _report(self, skipped: float) -> LagReport:
-        return LagReport(lag=self.lag, skipped=self.stats.skipped_seconds)
+        gap, self._gap = (self._gap if skipped > 0 else None), None
+        return LagReport(lag=self.lag, skipped=self.stats.skipped_seconds, gap=gap)
 
     def flush(self) -> list[Caption]:
         """End of the stream: commit whatever is still open, with one last pass."""

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -75,17 +76,25 @@ class AudioControls(QWidget):
         self.status.setObjectName("audio_status")
         self.status.hide()
         self.device_label = QLabel("Microphone:", self)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        # Two rows: the microphone (device, level, mute), then noise and the others. One row
+        # was wider than the meeting page at 1000 px with "No microphone found" shown, and the
+        # page scrolled sideways.
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        layout = QHBoxLayout()
+        second = QHBoxLayout()
+        rows.addLayout(layout)
+        rows.addLayout(second)
         layout.addWidget(self.device_label)
         layout.addWidget(self.device, 2)
         layout.addWidget(self.refresh)
         layout.addWidget(self.status)
         layout.addWidget(self.meter, 1)
         layout.addWidget(self.mute)
-        layout.addWidget(QLabel("Noise:", self))
-        layout.addWidget(self.strength)
-        layout.addWidget(self.learn)
+        second.addWidget(QLabel("Noise:", self))
+        second.addWidget(self.strength)
+        second.addWidget(self.learn)
+        second.addStretch(1)
         # The others (system audio): their own meter and mute, shown while they are heard.
         self.others_label = QLabel("Others:", self)
         self.others_meter = QProgressBar(self)
@@ -104,9 +113,9 @@ class AudioControls(QWidget):
         self.others_mute.setAccessibleDescription(
             "While muted, nothing the computer plays reaches any processing")
         self.others_mute.toggled.connect(self._others_mute_toggled)
-        layout.addWidget(self.others_label)
-        layout.addWidget(self.others_meter, 1)
-        layout.addWidget(self.others_mute)
+        second.addWidget(self.others_label)
+        second.addWidget(self.others_meter, 1)
+        second.addWidget(self.others_mute)
         self.set_others_visible(False)
         self.set_noise_controls_enabled(False)
 
@@ -117,10 +126,13 @@ class AudioControls(QWidget):
     def _others_mute_toggled(self, muted: bool) -> None:
         self.others_mute.setText("Unmute others" if muted else "Mute others")
         self.others_mute.setAccessibleName(self.others_mute.text())
+        if muted:
+            self.others_meter.setValue(METER_FLOOR_DBFS)
+            self.others_meter.setToolTip("muted: nothing the computer plays is processed")
         self.others_mute_toggled.emit(muted)
 
     def set_source_level(self, source: str, rms_dbfs: float, peak_dbfs: float) -> None:
-        if source == "system":
+        if source == "system" and not self.others_mute.isChecked():
             self.others_meter.setValue(int(max(METER_FLOOR_DBFS, min(0.0, rms_dbfs))))
             self.others_meter.setToolTip(f"level {rms_dbfs:.0f} dBFS, peak {peak_dbfs:.0f} dBFS")
 
@@ -144,9 +156,18 @@ class AudioControls(QWidget):
     def _mute_toggled(self, muted: bool) -> None:
         self.mute.setText("Unmute" if muted else "Mute")
         self.mute.setAccessibleName("Unmute" if muted else "Mute")
+        if muted:
+            # Muted, no sound is processed: the meter says so instead of freezing at its last
+            # level (issue 13, defect 5).
+            self.meter.setValue(METER_FLOOR_DBFS)
+            self.meter.setToolTip("muted: no sound reaches any processing")
+        self.meter.setAccessibleDescription(
+            "Muted: no sound reaches any processing" if muted else "The microphone's level")
         self.mute_toggled.emit(muted)
 
     def set_level(self, rms_dbfs: float, peak_dbfs: float) -> None:
+        if self.mute.isChecked():
+            return  # a level measured just before the mute, arriving after it
         self.meter.setValue(int(max(METER_FLOOR_DBFS, min(0.0, rms_dbfs))))
         self.meter.setToolTip(f"level {rms_dbfs:.0f} dBFS, peak {peak_dbfs:.0f} dBFS")
 

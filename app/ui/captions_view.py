@@ -1,5 +1,6 @@
 """Live captions: final text in the normal colour, the caption in progress dimmed, following the
-newest line unless the user scrolled up to read, and a lag indicator."""
+newest line unless the user scrolled up to read, and a lag indicator. A stretch live captions
+skipped to catch up shows as a gap on its own line, never silently (issue 13, defect 1)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ class CaptionsView(QWidget):
         self._partial = ""
         self._partials: dict[Source | None, str] = {}
         self.finals: list[Segment] = []
+        self.gaps: list[Segment] = []  # stretches not captioned live
+        self._after_gap = False
         # "You" / "Others": shown once the others are heard, so it reads as one conversation
         self.labels: dict[Source, str] = dict(SOURCE_LABELS)
         self._conversation = False
@@ -42,6 +45,9 @@ class CaptionsView(QWidget):
         self._final_format = QTextCharFormat()
         self._partial_format = QTextCharFormat()
         self._partial_format.setForeground(QColor("#8a8a8a"))
+        self._gap_format = QTextCharFormat()
+        self._gap_format.setForeground(QColor("#8a8a8a"))
+        self._gap_format.setFontItalic(True)
 
     def _following(self) -> bool:
         bar = self.text.verticalScrollBar()
@@ -83,9 +89,45 @@ class CaptionsView(QWidget):
             speaker_changed = True
         shown = self._labelled(segment, text) if speaker_changed else text
         self._last_source = segment.source
-        separator = "" if self._final_end == 0 else ("\n" if speaker_changed else " ")
+        fresh_line = self._final_end == 0 or self._after_gap
+        separator = "" if fresh_line else ("\n" if speaker_changed else " ")
+        self._after_gap = False
         self._partials.pop(segment.source, None)
         self._rewrite_tail(separator + shown, self._partial_tail())
+
+    def add_gap(self, segment: Segment) -> None:
+        """Live captions skipped `segment`'s stretch to catch up: say so where it happened."""
+        seconds = max(1, round(segment.end - segment.start))
+        who = f"{self.labels[segment.source]}: " if (
+            self._conversation and segment.source is not None) else ""
+        line = (f"[{who}{seconds} s not captioned live — it will be in the final "
+                "transcript]")
+        self.gaps.append(segment)
+        self._partials.pop(segment.source, None)  # its words were skipped with it
+        following = self._following()
+        bar = self.text.verticalScrollBar()
+        kept = bar.value()
+        cursor = QTextCursor(self.text.document())
+        cursor.setPosition(self._final_end)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.insertText(("\n" if self._final_end else "") + line, self._gap_format)
+        cursor.insertText("\n", self._final_format)
+        self._final_end = cursor.position()
+        self._last_source = None  # the next caption says again who speaks
+        self._after_gap = True  # it starts the next line
+        self.text.setAccessibleDescription(
+            f"{line}. Confirmed captions in normal text; the words still being recognised "
+            "are dimmed")
+        if following:
+            bar.setValue(bar.maximum())
+        else:
+            bar.setValue(kept)
+        self._rewrite_tail("", self._partial_tail())
+
+    def gap_lines(self) -> list[str]:
+        return [line for line in self.text.toPlainText().splitlines()
+                if "not captioned live" in line]
 
     def set_partial(self, segment: Segment | None) -> None:
         source = segment.source if segment else None
@@ -100,7 +142,7 @@ class CaptionsView(QWidget):
 
     def _partial_tail(self) -> str:
         text = " ".join(p for p in self._partials.values() if p)
-        return (" " + text) if text and self._final_end else text
+        return (" " + text) if text and self._final_end and not self._after_gap else text
 
     def partial_text(self) -> str:
         return self._partial.strip()
@@ -111,6 +153,8 @@ class CaptionsView(QWidget):
     def clear(self) -> None:
         self.text.clear()
         self.finals.clear()
+        self.gaps.clear()
+        self._after_gap = False
         self._final_end = 0
         self._partial = ""
         self._partials.clear()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -82,6 +83,12 @@ class OptInDialog(QDialog):
         self.text.setTabChangesFocus(True)
         QWidget.setTabOrder(self.text, self.deny_button)
         QWidget.setTabOrder(self.deny_button, self.allow_button)
+        self.text.setFocus()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Again once shown: a window that was just activated may have moved focus meanwhile,
+        # and the notice, not a button, must be what a keyboard user meets first.
         self.text.setFocus()
 
 

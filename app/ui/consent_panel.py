@@ -1,14 +1,18 @@
-"""Privacy & consent: every permission with its state, and the ledger's history.
+"""Privacy & consent, a page of the window: every permission with its state, and the
+ledger's history in plain words (the ledger's ids and hashes behind "Show details").
 
 Giving from here takes two clicks ("Give…", then "Allow" in the notice); withdrawing takes one.
-"Withdraw and delete" says how many items will go and asks once.
+"Withdraw and delete" is offered only when something would be deleted, names what goes ("the
+transcript of 'Weekly sync', 1 Dec, 12 min") and asks once, Cancel being the default.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -35,6 +39,29 @@ from app.private_files import write_private
 from app.ui.confirm import confirm_destructive
 from app.ui.consent_dialog import ask_for_purposes
 from app.ui.gate_bridge import GateBridge
+from app.ui.theme import accents
+
+EVENT_TEXT = {
+    "given": "Given",
+    "withdrawn": "Withdrawn",
+    "reconsent_needed": "Notice changed: asked again",
+    "expired": "Ended (used once)",
+    "data_erased": "Everything erased",
+    "reviewed": "Looked at again and kept",
+    "participants_informed": "You confirmed the others were told",
+    "participant_objected": "Someone objected; their captions were deleted",
+}
+WHERE_TEXT = {
+    "cli": "Command line",
+    "dialog": "Permission dialog",
+    "panel": "Privacy & consent",
+    "meeting_toolbar": "Meeting page",
+    "file_transcription": "Transcribe a file",
+    "first_run": "First start",
+    "system": "Candor itself",
+    "test": "Test",
+}
+MAX_NAMED = 5  # items named in a deletion question; more are counted
 
 STATE_TEXT = {
     GIVEN: "Given",
@@ -44,7 +71,14 @@ STATE_TEXT = {
 
 
 def _when(iso: str | None) -> str:
-    return f"{iso[:16].replace('T', ' ')} UTC" if iso else ""
+    return _local(iso) if iso else ""
+
+
+def _local(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
 
 
 class NoticeViewer(QDialog):
@@ -141,11 +175,12 @@ class PurposeRow(QFrame):
         else:
             self.action_button.setText("Give…")
             action_description = f"Read the notice for {notice.title} and decide"
+        # Offered only when there is something to delete: "(0 items)" would promise nothing.
         has_owner = self.purpose in PRODUCING
-        self.delete_button.setVisible(has_owner and (state.granted or derived > 0))
+        self.delete_button.setVisible(has_owner and derived > 0)
         label = "Withdraw and delete" if state.granted else "Delete what it produced"
-        self.delete_button.setText(f"{label} ({derived} item{'' if derived == 1 else 's'})")
-        self.delete_button.setEnabled(state.granted or derived > 0)
+        self.delete_button.setText(f"{label} ({derived} item{'' if derived == 1 else 's'})…")
+        self.delete_button.setEnabled(derived > 0)
         self._describe(notice, state, derived, action_description)
 
     def _describe(
@@ -161,12 +196,14 @@ class PurposeRow(QFrame):
         )
         self.delete_button.setAccessibleName(f"{self.delete_button.text()} — {notice.title}")
         self.delete_button.setAccessibleDescription(
-            f"Withdraw {notice.title} and delete the {derived} item(s) produced under it"
+            f"Withdraw {notice.title} and delete the "
+            f"{derived} item{'' if derived == 1 else 's'} produced under it, after asking once"
         )
 
 
 class HistoryTab(QWidget):
-    COLUMNS = ("#", "Time (UTC)", "Permission", "Event", "Where", "Notice", "Deletion asked")
+    COLUMNS = ("When", "Permission", "What happened", "Where", "Data deleted")
+    DETAIL_COLUMNS = ("#", "Permission id", "Notice version", "Record id")
 
     def __init__(self, gate: ConsentGate, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -178,12 +215,28 @@ class HistoryTab(QWidget):
         self.head.setWordWrap(True)
         self.head.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.head.setAccessibleName("Ledger head hash")
-        self.table = QTableWidget(0, len(self.COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.head.hide()
+        columns = self.COLUMNS + self.DETAIL_COLUMNS
+        self.table = QTableWidget(0, len(columns), self)
+        self.table.setHorizontalHeaderLabels(columns)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setAccessibleName("Consent history")
-        self.table.setAccessibleDescription("Every record of the consent ledger, oldest first")
+        self.table.setAccessibleDescription(
+            "Every record of the consent ledger, oldest first: when, which permission, what "
+            "happened, where, and whether deleting its data was asked"
+        )
+        self.details_button = QPushButton("Show &details", self)
+        self.details_button.setCheckable(True)
+        self.details_button.setAccessibleName("Show technical details")
+        self.details_button.setAccessibleDescription(
+            "Show the ledger's record numbers, permission ids, notice versions, record ids "
+            "and head hash"
+        )
+        self.details_button.toggled.connect(self.show_details)
         self.verify_button = QPushButton("Verify now", self)
         self.verify_button.setAccessibleName("Verify the consent ledger")
         self.verify_button.setAccessibleDescription("Check that no record was changed or removed")
@@ -197,6 +250,7 @@ class HistoryTab(QWidget):
         self.choose_export_path: Callable[[], str] = self._ask_export_path
         buttons = QHBoxLayout()
         buttons.addWidget(self.verify_button)
+        buttons.addWidget(self.details_button)
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
         layout = QVBoxLayout(self)
@@ -204,29 +258,46 @@ class HistoryTab(QWidget):
         layout.addWidget(self.head)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        self.show_details(False)
         self.refresh()
+
+    def show_details(self, shown: bool) -> None:
+        first = len(self.COLUMNS)
+        for column in range(first, first + len(self.DETAIL_COLUMNS)):
+            self.table.setColumnHidden(column, not shown)
+        self.head.setVisible(shown)
+        self.details_button.setText("Hide &details" if shown else "Show &details")
+
+    def _title(self, purpose: str) -> str:
+        try:
+            return self.gate.notices.current(purpose).title
+        except Exception:  # "*" (an erase of everything) or a purpose no notice knows
+            return "Every permission" if purpose == "*" else purpose
 
     def refresh(self) -> None:
         result = self.gate.ledger.verify()
         if result.ok:
             self.integrity.setText(
-                f"✓ The ledger verifies: {result.checked} record(s), none changed or removed."
+                f"✓ The consent history is intact: {result.checked} "
+                f"record{'' if result.checked == 1 else 's'}, none changed or removed."
             )
         else:
-            self.integrity.setText(f"✗ The ledger does not verify: {result.describe()}")
+            self.integrity.setText(f"✗ The consent history does not verify: {result.describe()}")
         self.integrity.setAccessibleName(self.integrity.text())
         self.head.setText(f"Head hash: {result.head_hash or '—'}")
         records = self.gate.ledger.records()
         self.table.setRowCount(len(records))
         for row, r in enumerate(records):
             values = (
+                _local(r.event_time),
+                self._title(r.purpose),
+                EVENT_TEXT.get(r.state, r.state.replace("_", " ")),
+                WHERE_TEXT.get(r.collection_method, r.collection_method.replace("_", " ")),
+                {True: "Yes", False: "No", None: ""}[r.delete_data_requested],
                 str(r.seq),
-                r.event_time[:19].replace("T", " "),
                 r.purpose,
-                r.state.replace("_", " "),
-                r.collection_method.replace("_", " "),
                 f"v{r.notice_version}" if r.notice_version else "",
-                {True: "yes", False: "no", None: ""}[r.delete_data_requested],
+                r.record_id,
             )
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
@@ -260,9 +331,33 @@ class HistoryTab(QWidget):
 
 
 DataCounter = Callable[[str, Sequence[str]], int]  # (purpose, grant record ids) -> items
+# (purpose, grant record ids) -> what deleting would erase, one line per item, in plain words
+DataDescriber = Callable[[str, Sequence[str]], list[str]]
+ConsentTab = Literal["permissions", "history"]
+TABS: tuple[ConsentTab, ...] = ("permissions", "history")
 
 
-class ConsentPanel(QDialog):
+def _no_descriptions(_purpose: str, _record_ids: Sequence[str]) -> list[str]:
+    return []
+
+
+def deletion_text(title: str, count: int, items: Sequence[str], *, granted: bool) -> str:
+    """The question before "withdraw and delete": it names what goes, not "N item(s)"."""
+    if items:
+        named = list(items[:MAX_NAMED])
+        rest = count - len(named)
+        if rest > 0:
+            named.append(f"{rest} more")
+        what = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    else:
+        what = f"{count} item{'' if count == 1 else 's'} produced under it"
+    text = f"{what} will be deleted for good. This cannot be undone."
+    if granted:
+        return f"{title} will be withdrawn and {text}"
+    return text[:1].upper() + text[1:]
+
+
+class ConsentPanel(QWidget):
     def __init__(
         self,
         gate: ConsentGate,
@@ -271,17 +366,17 @@ class ConsentPanel(QDialog):
         *,
         count_data: DataCounter = count_derived,
         delete_data: DataCounter = delete_derived,
+        describe_data: DataDescriber = _no_descriptions,
     ) -> None:
         super().__init__(parent)
         self.gate = gate
-        # The window passes its open store's counter and deleter (see MainWindow).
+        # The window passes its open store's counter, describer and deleter (see MainWindow).
         self.count_data = count_data
         self.delete_data = delete_data
-        self.setWindowTitle("Privacy & consent — Candor")
+        self.describe_data = describe_data
         self.setObjectName("consent_panel")
         self.setAccessibleName("Privacy and consent")
         self.setAccessibleDescription("Every permission Candor uses, and the consent history")
-        self.resize(760, 640)
         intro = QLabel(
             "Everything Candor does runs on this device. Each permission below is separate; "
             "nothing is on until you give it, and withdrawing stops it at once.",
@@ -291,7 +386,9 @@ class ConsentPanel(QDialog):
         self.banner = QLabel(self)
         self.banner.setObjectName("reconsent_banner")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("background: #fff4ce; color: #3b2f00; padding: 6px;")
+        colours = accents(self.palette())
+        self.banner.setStyleSheet(f"background: {colours.warning_background}; "
+                                  f"color: {colours.warning_text}; padding: 6px;")
         self.rows: dict[str, PurposeRow] = {}
         rows_widget = QWidget(self)
         rows_layout = QVBoxLayout(rows_widget)
@@ -313,15 +410,10 @@ class ConsentPanel(QDialog):
         self.tabs.addTab(scroll, "Permissions")
         self.tabs.addTab(self.history, "History")
         self.tabs.setAccessibleName("Privacy and consent sections")
-        close = QPushButton("Close", self)
-        close.setAccessibleName("Close Privacy and consent")
-        close.setAccessibleDescription("Close this window; nothing changes")
-        close.clicked.connect(self.accept)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
         bridge.changed.connect(self.refresh)
         self.refresh()
 
@@ -341,6 +433,9 @@ class ConsentPanel(QDialog):
         self.banner.setAccessibleName(self.banner.text())
         self.history.refresh()
 
+    def show_tab(self, tab: ConsentTab) -> None:
+        self.tabs.setCurrentIndex(TABS.index(tab))
+
     def give(self, purpose: str) -> None:
         ask_for_purposes(self.gate, [purpose], via="panel", parent=self)
 
@@ -350,19 +445,25 @@ class ConsentPanel(QDialog):
     def withdraw_and_delete(self, purpose: str) -> None:
         ids = self.gate.grant_record_ids(purpose)
         count = self.count_data(purpose, ids)
+        if count == 0:
+            self.refresh()  # deleted meanwhile (the history, the CLI): nothing to ask about
+            return
         title = self.gate.notices.current(purpose).title
+        granted = self.gate.state(purpose).granted
+        action = "Withdraw and delete" if granted else "Delete"
         if not self.confirm(
-            f"Withdraw {title} and delete?",
-            f"{title} will be withdrawn and {count} item(s) produced under it will be deleted "
-            "for good. This cannot be undone.",
+            f"Withdraw {title} and delete?" if granted else f"Delete what {title} produced?",
+            deletion_text(title, count, self.describe_data(purpose, ids), granted=granted),
+            action,
         ):
             return
-        self.gate.withdraw(purpose, via="panel", delete_data=True)
+        if granted:
+            self.gate.withdraw(purpose, via="panel", delete_data=True)
         self.delete_data(purpose, ids)
         self.refresh()
 
-    def confirm(self, title: str, text: str) -> bool:
-        return confirm_destructive(self, title, text, "Withdraw and delete")
+    def confirm(self, title: str, text: str, action: str = "Withdraw and delete") -> bool:
+        return confirm_destructive(self, title, text, action)
 
     def view_notice(self, purpose: str) -> None:
         viewer = NoticeViewer(self.gate.notices.current(purpose), self)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -129,6 +129,20 @@ class FileTranscriptionWindow(QWidget):
             "Store this transcript, encrypted on this device, with your meetings"
         )
         self.keep_button.clicked.connect(self.keep_in_history)
+        self.close_button = QPushButton("Close", self)
+        self.close_button.setObjectName("file_close")
+        self.close_button.setAccessibleName("Close Transcribe a file")
+        self.close_button.setAccessibleDescription(
+            "Close this window (Esc or Ctrl+W); a transcription in progress is cancelled and "
+            "nothing is kept"
+        )
+        self.close_button.clicked.connect(self.close)
+        # Esc and Ctrl+W close it like any window of the desktop (issue 13, defect 7).
+        # (One shortcut per key: two for the same key would be ambiguous and neither would act.)
+        for keys in (QKeySequence(Qt.Key.Key_Escape), QKeySequence("Ctrl+W")):
+            shortcut = QShortcut(keys, self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(self.close)
 
         top = QHBoxLayout()
         top.addWidget(self.progress, 1)
@@ -137,6 +151,7 @@ class FileTranscriptionWindow(QWidget):
         actions.addStretch(1)
         actions.addWidget(self.keep_button)
         actions.addWidget(self.save_button)
+        actions.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.file_label)
         layout.addLayout(top)

@@ -1,5 +1,6 @@
-"""Meeting history: the stored meetings, one open with its timed transcript, search across all of
-them (off the GUI thread, results shown as they are found), rename, delete and export.
+"""The History page: the stored meetings beside the open one at full size (its transcript as a
+conversation, find-in-transcript), search across all of them (every word, any order; off the
+GUI thread, results shown as they are found), rename, delete and export.
 
 The view only shows and forwards: reading, searching, renaming, deleting and rendering exports
 are the store's (app.storage); dialogs are attributes so tests can answer them.
@@ -7,23 +8,20 @@ are the store's (app.storage); dialogs are attributes so tests can answer them.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
-    QTextBrowser,
+    QSplitter,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -33,10 +31,20 @@ from PySide6.QtWidgets import (
 
 from app.storage import MeetingSummary, SearchHit, StorageError
 from app.storage.export import ExportError, save_transcript
+from app.storage.search_terms import Query
 from app.ui.background import Task
 from app.ui.confirm import confirm_destructive
 from app.ui.redaction_dialog import RedactionDialog
-from app.ui.storage_text import clock, duration, local_time, plural, title_of
+from app.ui.storage_text import (
+    clock,
+    duration,
+    has_default_title,
+    local_time,
+    plural,
+    title_of,
+    what_goes,
+)
+from app.ui.stored_meeting_page import StoredMeetingPage
 from app.ui.transcript_save import ask_transcript_path
 from app.ui.window_storage import WindowStorage
 
@@ -51,26 +59,9 @@ EMPTY_TEXT = (
 
 def _file_stem(summary: MeetingSummary) -> str:
     title = re.sub(r"[^\w\- ]+", "", title_of(summary)).strip() or "meeting"
+    if has_default_title(summary):  # "Meeting 2026-12-01 2158", not the date twice
+        return title[:60]
     return f"{title[:60]} {summary.started.astimezone().strftime('%Y-%m-%d %H%M')}"
-
-
-def _highlight(text: str, needle: str) -> str:
-    """`text` as HTML with each case-insensitive occurrence of `needle` marked."""
-    if not needle:
-        return html.escape(text)
-    folded, wanted = text.casefold(), needle.casefold()
-    if len(folded) != len(text):  # casefolding changed lengths (ß → ss): mark nothing
-        return html.escape(text)
-    parts, pos = [], 0
-    while (found := folded.find(wanted, pos)) >= 0:
-        parts.append(html.escape(text[pos:found]))
-        parts.append(
-            f'<span style="background:#fff1a8;color:#000">'
-            f"{html.escape(text[found:found + len(wanted)])}</span>"
-        )
-        pos = found + len(wanted)
-    parts.append(html.escape(text[pos:]))
-    return "".join(parts)
 
 
 class HistoryView(QWidget):
@@ -127,65 +118,42 @@ class HistoryView(QWidget):
             "to read its transcript. Delete asks before deleting; F2 renames."
         )
 
-        self.rename_button = QPushButton("Re&name…", self)
-        self.rename_button.setAccessibleName("Rename meeting")
-        self.rename_button.setAccessibleDescription("Give the selected meeting a new title")
-        self.export_button = QPushButton("E&xport…", self)
-        self.export_button.setAccessibleName("Export meeting")
-        self.export_button.setAccessibleDescription(
-            "Save the selected meeting's transcript as text, SRT, WebVTT, JSON or Markdown"
-        )
-        self.delete_button = QPushButton("&Delete…", self)
-        self.delete_button.setAccessibleName("Delete meeting")
-        self.delete_button.setAccessibleDescription(
-            "Delete the selected meeting and destroy its key, after asking once"
-        )
-        self.correct_button = QPushButton("&Correct…", self)
-        self.correct_button.setAccessibleName("Correct transcript")
-        self.correct_button.setAccessibleDescription(
-            "Edit the selected meeting's transcript segment by segment; with 'Learn my "
-            "vocabulary' given, Candor learns the names and terms you correct"
-        )
+        self.page = StoredMeetingPage(self)
+        self.rename_button = self.page.rename_button
+        self.export_button = self.page.export_button
+        self.delete_button = self.page.delete_button
+        self.correct_button = self.page.correct_button
+        self.export_redacted_button = self.page.export_redacted_button
         self.correct_button.clicked.connect(self.correct_selected)
-        self.export_redacted_button = QPushButton("Export re&dacted…", self)
-        self.export_redacted_button.setAccessibleName("Export redacted")
-        self.export_redacted_button.setAccessibleDescription(
-            "Preview the selected meeting with names, e-mail addresses, phone numbers, long "
-            "numbers and web addresses replaced; adjust, then save. The stored meeting is kept "
-            "as it is"
-        )
         self.export_redacted_button.clicked.connect(self.export_redacted_selected)
         self.redaction_dialog: RedactionDialog | None = None
+        self.transcript_title = self.page.heading
+        self.transcript = self.page.transcript
         self.rename_button.clicked.connect(self.rename_selected)
         self.export_button.clicked.connect(self.export_selected)
         self.delete_button.clicked.connect(self.delete_selected)
 
-        self.transcript_title = QLabel(self)
-        self.transcript_title.setObjectName("transcript_title")
-        self.transcript_title.setWordWrap(True)
-        self.transcript_title.setTextFormat(Qt.TextFormat.PlainText)
-        self.transcript = QTextBrowser(self)
-        self.transcript.setObjectName("history_transcript")
-        self.transcript.setOpenLinks(False)
-        self.transcript.setAccessibleName("Transcript")
-        self.transcript.setAccessibleDescription(
-            "The selected meeting's transcript, each line with its time from the meeting's start"
-        )
-
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.rename_button)
-        buttons.addWidget(self.correct_button)
-        buttons.addWidget(self.export_button)
-        buttons.addWidget(self.export_redacted_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.delete_button)
+        side = QWidget(self)
+        side.setObjectName("history_side")
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.search_box)
+        side_layout.addWidget(self.status)
+        side_layout.addWidget(self.meetings, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("history_splitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(side)
+        self.splitter.addWidget(self.page)
+        # The list takes a little over half the page at any width (at 1280 px ~600 px: a
+        # 50-character title and the hits are not cut), the open meeting the rest; the user
+        # may drag the handle.
+        self.splitter.setStretchFactor(0, 6)
+        self.splitter.setStretchFactor(1, 5)
+        self._user_split = False  # once the user drags the handle, their split is kept
+        self.splitter.splitterMoved.connect(lambda _pos, _index: self._split_by_user())
         layout = QVBoxLayout(self)
-        layout.addWidget(self.search_box)
-        layout.addWidget(self.status)
-        layout.addWidget(self.meetings, 2)
-        layout.addLayout(buttons)
-        layout.addWidget(self.transcript_title)
-        layout.addWidget(self.transcript, 3)
+        layout.addWidget(self.splitter)
         for first, second in (
             (self.search_box, self.meetings),
             (self.meetings, self.rename_button),
@@ -193,7 +161,8 @@ class HistoryView(QWidget):
             (self.correct_button, self.export_button),
             (self.export_button, self.export_redacted_button),
             (self.export_redacted_button, self.delete_button),
-            (self.delete_button, self.transcript),
+            (self.delete_button, self.page.find_box),
+            (self.page.find_box, self.transcript),
         ):
             QWidget.setTabOrder(first, second)
 
@@ -216,6 +185,16 @@ class HistoryView(QWidget):
         self.open_id: str | None = None
         storage.changed.connect(self.refresh)
         self.refresh()
+
+    def _split_by_user(self) -> None:
+        self._user_split = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._user_split:
+            # Stretch factors only share out growth; the first split is set here, 6 : 5.
+            width = self.splitter.width()
+            self.splitter.setSizes([width * 6 // 11, width - width * 6 // 11])
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.meetings and event.type() == QEvent.Type.KeyPress:
@@ -293,11 +272,7 @@ class HistoryView(QWidget):
         self.status.setAccessibleName(text)
 
     def _update_buttons(self) -> None:
-        has = self.selected_id is not None
-        for button in (self.rename_button, self.correct_button, self.export_button,
-                       self.export_redacted_button,
-                       self.delete_button):
-            button.setEnabled(has)
+        self.page.set_actions_enabled(self.selected_id is not None)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -311,8 +286,7 @@ class HistoryView(QWidget):
 
     def _show_nothing(self) -> None:
         self.open_id = None
-        self.transcript_title.setText("")
-        self.transcript.clear()
+        self.page.show_nothing()
 
     def open_meeting(self, meeting_id: str, segment: int | None = None) -> None:
         """Show a meeting's transcript, scrolled to `segment` when given."""
@@ -320,27 +294,12 @@ class HistoryView(QWidget):
             meeting = self.storage.store.get(meeting_id)
         except StorageError as err:
             self.open_id = None
-            self.transcript_title.setText("This meeting cannot be shown")
-            self.transcript.setPlainText(str(err))
+            self.page.show_nothing("This meeting cannot be shown", str(err))
             return
-        s = meeting.summary
         self.open_id = meeting_id
-        facts = [local_time(s.started), duration(s), plural(len(meeting.segments), "segment")]
-        if s.model:
-            facts.append(f"model {s.model}")
-        self.transcript_title.setText(f"{meeting.title} — {' · '.join(facts)}")
-        self.transcript_title.setAccessibleName(self.transcript_title.text())
-        lines = []
-        for index, seg in enumerate(meeting.segments):
-            lines.append(
-                f'<p><a name="seg-{index}"></a><span style="color:#555">'
-                f"[{clock(seg.start)}]</span> {_highlight(seg.text.strip(), self._needle)}</p>"
-            )
-        self.transcript.setHtml(
-            "".join(lines) or "<p><i>No captions were stored for this meeting.</i></p>"
-        )
+        self.page.show_meeting(meeting, Query.parse(self._needle))
         if segment is not None:
-            self.transcript.scrollToAnchor(f"seg-{segment}")
+            self.page.scroll_to(segment)
         self.meeting_opened.emit(meeting_id)
 
     # -- search ----------------------------------------------------------------------------
@@ -480,11 +439,9 @@ class HistoryView(QWidget):
         if summary is None:
             return
         recording = summary.id in self.storage.store.active_meetings
-        text = (
-            f"“{title_of(summary)}” of {local_time(summary.started)} "
-            f"({plural(summary.segments, 'segment')}) will be deleted and its key destroyed. "
-            "This cannot be undone."
-        )
+        what = what_goes(summary)
+        text = (f"{what[:1].upper()}{what[1:]} will be deleted and its key destroyed. "
+                "This cannot be undone.")
         if recording:
             text += " It is being recorded now: the rest of it will not be stored."
         if not confirm_destructive(self, "Delete this meeting?", text, "Delete"):

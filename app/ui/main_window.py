@@ -1,4 +1,9 @@
-"""The main window: the meeting view, the way to Privacy & consent, and a status bar."""
+"""The main window: a shell of named pages (Meeting, History, Privacy & consent, What Candor
+holds, Settings; app.ui.pages), the menus, and a status bar that says in a sentence what runs.
+
+Every page follows the state it shows at once: a withdrawal, a deletion, an erase or a save
+re-reads what each page displays (issue 13, defect 4).
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,32 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from app.consent import ConsentGate, open_gate
 from app.meeting.binding import WindowMeeting
 from app.meeting.features import FeatureSwitches
 from app.settings import Settings
-from app.storage import InstanceLock, MeetingStore, open_store
+from app.storage import InstanceLock, MeetingStore, UnknownMeeting, open_store
 from app.ui.confirm import confirm_destructive
 from app.ui.consent_dialog import ask_for_purposes
-from app.ui.consent_panel import ConsentPanel
+from app.ui.consent_panel import ConsentPanel, ConsentTab
 from app.ui.consent_review_view import ConsentReview
 from app.ui.contribution_dialog import ContributionDialog, open_contribution_dialog
+from app.ui.elided_label import ElidedLabel
 from app.ui.file_transcription import VIA as FILE_TRANSCRIPTION_VIA
 from app.ui.file_transcription import FileTranscriptionWindow
 from app.ui.gate_bridge import GateBridge
 from app.ui.meeting_controller import MeetingController
 from app.ui.meeting_view import MeetingView
 from app.ui.models_page import ModelsPage
+from app.ui.page_frame import fitted
+from app.ui.pages import PAGE_BY_ID, PAGES, PageId
+from app.ui.settings_page import SettingsPage, noise_strength
+from app.ui.shell import Shell
+from app.ui.status_text import IDLE, status_sentence
 from app.ui.storage_ui import StorageUi
+from app.ui.theme import apply_saved_theme
 from app.ui.transcript_save import (
     PathChooser,
     ask_transcript_path,
@@ -35,10 +47,14 @@ from app.ui.transcript_save import (
 from app.ui.window_storage import WindowStorage
 
 WINDOW_TITLE = "Candor"
-IDLE_STATUS = "Nothing is running. Candor processes nothing until you allow it, and only here."
+IDLE_STATUS = IDLE
 ERASED_NOTICE = "erased_elsewhere"
 ERASED_TEXT = ("All data was erased from another Candor window or command: the meeting and its "
                "captions are gone, and every permission is back to not given.")
+# Qt adds " — Candor" (the display name) to a title that does not already end with it, so the
+# name goes last, once: "● Transcribing on this device — Candor".
+TITLE_SEPARATOR = " — "
+MIN_WIDTH, MIN_HEIGHT = 640, 480  # the smallest size every page was checked at (tests/ui)
 AUDIO_FILTER = (
     "Recordings (*.wav *.mp3 *.m4a *.ogg *.oga *.opus *.flac *.aac *.wma *.webm *.mp4 *.mkv "
     "*.mov);;All files (*)"
@@ -64,9 +80,11 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self.bridge = GateBridge(self.gate, self)
         self.switches = FeatureSwitches(self.gate)
-        self.consent_panel: ConsentPanel | None = None
+        self._ai_text = ""
         self.setWindowTitle(WINDOW_TITLE)
-        self.resize(960, 640)
+        self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
+        self.resize(1000, 680)
+        apply_saved_theme(self.settings)
 
         self.consent_action = QAction("Privacy && consent…", self)
         self.consent_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
@@ -109,14 +127,7 @@ class MainWindow(QMainWindow):
         privacy_menu = self.menuBar().addMenu("&Privacy")
         privacy_menu.addAction(self.consent_action)
         self.privacy_menu = privacy_menu
-        settings_menu = self.menuBar().addMenu("&Settings")
-        settings_menu.addAction(self.models_action)
-
-        toolbar = QToolBar("Main", self)
-        toolbar.setObjectName("main_toolbar")
-        toolbar.addAction(self.consent_action)
-        self.addToolBar(toolbar)
-        self.toolbar = toolbar
+        self.shell = Shell(self)
 
         # The store is looked up when each meeting starts: erasing everything replaces it.
         self.meeting = MeetingController(
@@ -126,19 +137,22 @@ class MainWindow(QMainWindow):
             self.gate, self.bridge, self.switches, self.settings, self.meeting, self
         )
         self.meeting_area = self.meeting_view
+        # The AI indicator and the meeting's consent buttons lead to the permissions (defect 13).
         self.meeting_view.consent_panel_requested.connect(self.consent_panel_requested)
         self.meeting_view.ai_activity_changed.connect(self._show_ai_activity)
-        self.setCentralWidget(self.meeting_view)
-        self.consent_panel_requested.connect(self.open_consent_panel)
+        self.consent_panel_requested.connect(lambda: self.open_consent_panel("permissions"))
 
-        self.statusBar().showMessage(IDLE_STATUS)
+        self.status_line = ElidedLabel(IDLE_STATUS, self)
+        self.status_line.setObjectName("status_line")
+        self.status_line.setAccessibleName("What Candor is doing")
+        self.statusBar().addWidget(self.status_line, 3)
 
         # --- stored meetings (issue 7): history, What Candor holds, notices, retention -------
         # The meeting session calls `self.storage.store` at each meeting's start (erasing
         # everything replaces the store) and `self.storage.notify_changed()` once it is stored.
         self.storage = WindowStorage(store or open_store(), self.gate, lock=lock, parent=self)
         self.storage_ui = StorageUi(self, self.storage, self.bridge,
-                                    privacy_menu=self.privacy_menu, toolbar=self.toolbar)
+                                    privacy_menu=self.privacy_menu, go_to=self.show_page)
         self.history_view = self.storage_ui.history
         self.share_action = QAction("Share anonymised &corrections…", self)
         self.share_action.setToolTip(
@@ -147,6 +161,49 @@ class MainWindow(QMainWindow):
         self.share_action.triggered.connect(self.share_corrections)
         self.privacy_menu.addAction(self.share_action)
         self.contribution_dialog: ContributionDialog | None = None
+        # Withdraw-and-delete goes through the open store, so a meeting being recorded under
+        # the withdrawn consent stops being stored at once.
+        self.consent_panel = ConsentPanel(
+            self.gate, self.bridge,
+            count_data=self.storage.count_for_purpose,
+            delete_data=self.storage.delete_for_purpose,
+            describe_data=self.storage.describe_for_purpose,
+        )
+        self.settings_page = SettingsPage(self.settings, self.storage)
+        self.settings_page.noise_strength_chosen.connect(self.meeting.set_noise_strength)
+        self.settings_page.models_requested.connect(self.open_models_page)
+        self.meeting.set_noise_strength(noise_strength(self.settings))
+        self.storage_ui.transparency.retention_requested.connect(
+            lambda: self.show_page("settings"))
+        pages: dict[PageId, QWidget] = {
+            "meeting": self.meeting_view,
+            "history": self.history_view,
+            "privacy": self.consent_panel,
+            "holdings": self.storage_ui.transparency,
+            "settings": self.settings_page,
+        }
+        go_menu = self.menuBar().addMenu("&Go")
+        self.go_menu = go_menu
+        self.page_actions: dict[PageId, QAction] = {}
+        self.pages = pages
+        for spec in PAGES:
+            self.shell.add_page(spec, fitted(pages[spec.id]))
+            action = QAction(spec.title.replace("&", "&&"), self)
+            action.setShortcut(QKeySequence(spec.shortcut))
+            action.setToolTip(spec.description)
+            action.triggered.connect(lambda _c=False, page=spec.id: self.show_page(page))
+            go_menu.addAction(action)
+            self.page_actions[spec.id] = action
+        go_menu.addSeparator()
+        go_menu.addAction(self.models_action)
+        self.shell.page_shown.connect(self._page_shown)
+        self.setCentralWidget(self.shell)
+        self.show_page("meeting")
+        # Every page re-reads at once whatever changed what it shows.
+        self.storage.changed.connect(self.consent_panel.refresh)
+        self.storage.changed.connect(self._follow_stored_meeting)
+        self.bridge.changed.connect(self._follow_stored_meeting)
+        self.meeting.state_changed.connect(self._show_status)
         self.consent_review = ConsentReview(
             self.gate, self.bridge, self.settings, self.storage_ui.notices,
             self.open_consent_panel, clock=lambda: self.storage.clock(), parent=self)
@@ -166,19 +223,20 @@ class MainWindow(QMainWindow):
         self.bridge.withdrawn.connect(self._erased_elsewhere)
         self.gate.start_watching()
 
-    def open_consent_panel(self) -> ConsentPanel:
-        if self.consent_panel is None:
-            # Withdraw-and-delete goes through the open store, so a meeting being recorded
-            # under the withdrawn consent stops being stored at once.
-            self.consent_panel = ConsentPanel(
-                self.gate, self.bridge, self,
-                count_data=self.storage.count_for_purpose,
-                delete_data=self.storage.delete_for_purpose,
-            )
+    # -- pages -----------------------------------------------------------------------------
+    def show_page(self, page: PageId) -> QWidget:
+        self.shell.show_page(page)
+        return self.pages[page]
+
+    def _page_shown(self, page: str) -> None:
+        if page == "settings":
+            self.settings_page.refresh()
+        self._show_title()
+
+    def open_consent_panel(self, tab: ConsentTab = "permissions") -> ConsentPanel:
+        self.show_page("privacy")
+        self.consent_panel.show_tab(tab)
         self.consent_panel.refresh()
-        self.consent_panel.show()
-        self.consent_panel.raise_()
-        self.consent_panel.activateWindow()
         return self.consent_panel
 
     def open_models_page(self) -> ModelsPage:
@@ -200,6 +258,46 @@ class MainWindow(QMainWindow):
             self.contribution_dialog.deleteLater()
         self.contribution_dialog = open_contribution_dialog(self.storage, self.gate, self)
         return self.contribution_dialog
+
+    def _show_title(self) -> None:
+        parts = []
+        if self._ai_text:
+            parts.append(f"● {self._ai_text}")
+        page = self.shell.current
+        if page is not None and page != "meeting":
+            parts.append(PAGE_BY_ID[page].title)
+        self.setWindowTitle(TITLE_SEPARATOR.join([*parts, WINDOW_TITLE]))
+
+    def _show_status(self) -> None:
+        state = self.meeting.state()
+        text = status_sentence(running=self.meeting.running, ending=self.meeting.ending,
+                               capturing=state.capturing, ai_activity=self._ai_text,
+                               muted=state.sources["microphone"].muted)
+        self.status_line.setText(text)
+        self.status_line.setAccessibleName(f"What Candor is doing: {text}")
+
+    def _follow_stored_meeting(self) -> None:
+        """The last meeting's stored transcript was deleted (withdraw and delete, the history,
+        erase everything, the CLI): the meeting page no longer shows it nor says it is kept,
+        and its copy in memory goes with it."""
+        last = self.meeting.last
+        if last is None or self.meeting.ending or not last.saved or not self.storage.is_open:
+            return
+        meeting_id = last.state.stored_meeting_id
+        if meeting_id is None:
+            return
+        try:
+            self.storage.store.summary(meeting_id)
+            return
+        except UnknownMeeting:
+            pass
+        self.meeting.last = None
+        self.meeting_view.captions.clear()
+        self.meeting_view.meeting_status.setText(
+            "Meeting ended. Its transcript was deleted; nothing of it is kept.")
+        self.meeting_view.meeting_status.setAccessibleName(
+            self.meeting_view.meeting_status.text())
+        self._update_save_transcript()
 
     # -- transcribing a file, saving a transcript ----------------------------------------------
     def _ask_audio_file(self) -> str:
@@ -237,6 +335,8 @@ class MainWindow(QMainWindow):
         self._update_save_transcript()
         self.storage_ui.notices.set_notice(ERASED_NOTICE, ERASED_TEXT)
         self.storage.notify_changed()
+        self.status_line.setText(ERASED_TEXT)
+        self.status_line.setAccessibleName(f"What Candor is doing: {ERASED_TEXT}")
         self.statusBar().showMessage(ERASED_TEXT)
 
     def _ended_meeting(self) -> WindowMeeting | None:
@@ -250,6 +350,7 @@ class MainWindow(QMainWindow):
         # meeting no longer counts as ending.
         self.meeting.wait_ended(1.0)
         self._update_save_transcript()
+        self._show_status()
 
     def _update_save_transcript(self) -> None:
         self.save_transcript_action.setEnabled(self._ended_meeting() is not None)
@@ -267,12 +368,17 @@ class MainWindow(QMainWindow):
                                    file_stem(meeting.title or "", "Meeting transcript"),
                                    self.choose_transcript_path, meeting.save_to_file)
         if saved is not None:
+            # The meeting page said it would be discarded: it no longer is (defect 4).
+            text = f"Meeting ended. Its transcript was saved to {saved}."
+            self.meeting_view.meeting_status.setText(text)
+            self.meeting_view.meeting_status.setAccessibleName(text)
             self.statusBar().showMessage(f"Saved the meeting's transcript to {saved}.", 10000)
         return saved
 
     def _show_ai_activity(self, text: str) -> None:
-        self.setWindowTitle(f"{WINDOW_TITLE} — ● {text}" if text else WINDOW_TITLE)
-        self.statusBar().showMessage(f"● {text}" if text else IDLE_STATUS)
+        self._ai_text = text
+        self._show_title()
+        self._show_status()
 
     def confirm_discard_transcript(self) -> bool:
         """Asked on closing while a transcript exists only in memory."""

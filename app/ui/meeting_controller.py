@@ -133,6 +133,7 @@ class MeetingController(QObject):
     def set_muted(self, muted: bool, source: Source = "microphone") -> None:
         if self.meeting is not None:
             self.meeting.engine.set_muted(source, muted)
+            self.state_changed.emit()  # the status says "muted" at once (issue 13, defect 5)
 
     def choose_device(self, device: int | None) -> None:
         self.device = device

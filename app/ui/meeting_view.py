@@ -22,6 +22,7 @@ from app.ui.captions_view import CaptionsView
 from app.ui.consent_dialog import ask_for_purposes
 from app.ui.gate_bridge import GateBridge
 from app.ui.meeting_controller import MeetingController
+from app.ui.status_text import start_plan
 
 DESCRIPTIONS = {
     "microphone": "Capture your microphone for this meeting. Asks for permission the first time.",
@@ -175,6 +176,10 @@ class MeetingView(QWidget):
         self.meeting_button.clicked.connect(self._meeting_clicked)
         self.meeting_status = QLabel("No meeting in progress.", self)
         self.meeting_status.setObjectName("meeting_status")
+        # Before each start, what it will open and run (the switches keep the last meeting's).
+        self.start_plan = QLabel(self)
+        self.start_plan.setObjectName("start_plan")
+        self.start_plan.setWordWrap(True)
         meeting_bar = QHBoxLayout()
         meeting_bar.addWidget(self.meeting_button)
         meeting_bar.addWidget(self.meeting_status, 1)
@@ -218,6 +223,7 @@ class MeetingView(QWidget):
         layout.addWidget(self.problem_banner)
         layout.addWidget(self.participants_banner)
         layout.addLayout(meeting_bar)
+        layout.addWidget(self.start_plan)
         layout.addLayout(toolbar)
         layout.addWidget(self.audio)
         layout.addWidget(self.captions, 1)
@@ -267,9 +273,12 @@ class MeetingView(QWidget):
             self.switches.turn_off(feature)
             return
         missing = self.switches.missing(feature)
-        if missing and not ask_for_purposes(self.gate, missing, via="meeting_toolbar", parent=self):
+        if missing:
+            # Off while its permission is asked: a switch looks on only once it is on
+            # (issue 13, defect 2); turning it on below shows it on.
             self._show_feature(feature, False)
-            return
+            if not ask_for_purposes(self.gate, missing, via="meeting_toolbar", parent=self):
+                return
         try:
             self.switches.turn_on(feature)
         except ConsentRequired:  # withdrawn meanwhile (another window, the CLI)
@@ -288,6 +297,15 @@ class MeetingView(QWidget):
         button.setAccessibleDescription(f"{DESCRIPTIONS[feature]} Now {state}.")
         if feature == "noise_suppression":
             self.audio.set_noise_controls_enabled(on)
+        self._show_start_plan()
+
+    def _show_start_plan(self) -> None:
+        plan = start_plan(f for f in self.toggles if self.switches.is_on(f))
+        self.start_plan.setText(plan)
+        self.start_plan.setAccessibleName(plan)
+        self.start_plan.setVisible(not self.controller.running)
+        self.meeting_button.setAccessibleDescription(
+            plan if not self.controller.running else "End the meeting")
 
     # -- the meeting -----------------------------------------------------------------------
     def _meeting_clicked(self) -> None:
@@ -307,7 +325,9 @@ class MeetingView(QWidget):
         self.meeting_button.setEnabled(not ending)
         if running:
             parts = []
-            parts.append("microphone on" if state.capturing else "microphone off")
+            muted = state.sources["microphone"].muted
+            parts.append("microphone muted" if state.capturing and muted
+                         else "microphone on" if state.capturing else "microphone off")
             if state.captions == "loading":
                 parts.append("loading the speech model…")
             if state.storing:
@@ -326,6 +346,7 @@ class MeetingView(QWidget):
             self._continuing = False
             self.problem_banner.hide()
         self.set_ai_activity(state.ai_activity() if running else "")
+        self._show_start_plan()
 
     def _caption(self, kind: str, segment: Segment) -> None:
         # Captions reach this thread queued: one sent just before the user withdrew consent (or
@@ -335,6 +356,8 @@ class MeetingView(QWidget):
             return
         if kind == "final":
             self.captions.add_final(segment)
+        elif kind == "gap":
+            self.captions.add_gap(segment)
         else:
             self.captions.set_partial(segment)
 

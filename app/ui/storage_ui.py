@@ -1,7 +1,7 @@
 """The stored-data parts of the main window, attached in one place so main_window.py stays small:
-the Meetings menu and toolbar actions, the meeting-history dock, "What Candor holds", notices
-the user must see (a damaged database set aside, unreadable retention settings) and a discreet
-status-bar note of what the retention clock erased.
+the Meetings menu, the History and "What Candor holds" pages, notices the user must see (a
+damaged database set aside, unreadable retention settings) and a discreet status-bar note of
+what the retention clock erased.
 """
 
 from __future__ import annotations
@@ -20,23 +20,24 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSizePolicy,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from app.privacy.results import PrivacyReport
 from app.ui.confirm import confirm_destructive
+from app.ui.elided_label import ElidedLabel
 from app.ui.gate_bridge import GateBridge
 from app.ui.history_view import HistoryView
+from app.ui.pages import PageId
 from app.ui.privacy_checks_view import PrivacyChecks, PrivacyChecksBox, attach, failure_note
+from app.ui.theme import accents
 from app.ui.transcript_editor import TranscriptEditor
 from app.ui.transparency_view import TransparencyView
 from app.ui.vocabulary_view import VocabularyView
 from app.ui.window_storage import WindowStorage
 
 SET_ASIDE_KEYS = ("recovery", "set_aside")  # notices about a damaged database set aside
-NOTICE_STYLE = "QFrame#notice { background: #fff4ce; color: #3b2f00; }"
 
 
 class Notice(QFrame):
@@ -90,7 +91,9 @@ class NoticeArea(QWidget):
         super().__init__(parent)
         self.setObjectName("storage_notices")
         self.setAccessibleName("Notices about stored data")
-        self.setStyleSheet(NOTICE_STYLE)
+        colours = accents(self.palette())
+        self.setStyleSheet(f"QFrame#notice {{ background: {colours.warning_background}; "
+                           f"color: {colours.warning_text}; }}")
         self.notices: dict[str, Notice] = {}
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._layout = QVBoxLayout(self)
@@ -129,17 +132,16 @@ class StorageUi(QObject):
         bridge: GateBridge,
         *,
         privacy_menu: QMenu,
-        toolbar: QToolBar,
+        go_to: Callable[[PageId], QWidget],
     ) -> None:
         super().__init__(window)
         self.window = window
         self.storage = storage
         self.bridge = bridge
-        self.transparency: TransparencyView | None = None
+        self.go_to = go_to
         self.editor: TranscriptEditor | None = None
         self.editor_window: QWidget | None = None
         self.vocabulary: VocabularyView | None = None
-        self._history_sized = False
 
         self.history_action = QAction("Meeting &history", window)
         self.history_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
@@ -169,20 +171,10 @@ class StorageUi(QObject):
         window.menuBar().insertMenu(privacy_menu.menuAction(), self.meetings_menu)
         privacy_menu.addAction(self.holdings_action)
         privacy_menu.addAction(self.learned_action)
-        toolbar.addAction(self.history_action)
-        toolbar.addAction(self.holdings_action)
 
         self.history = HistoryView(storage)
         self.history.correct_requested.connect(self.open_editor)
-        self.history_dock = QDockWidget("Meeting history", window)
-        self.history_dock.setObjectName("history_dock")
-        self.history_dock.setAccessibleName("Meeting history")
-        self.history_dock.setAllowedAreas(
-            Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea
-        )
-        self.history_dock.setWidget(self.history)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history_dock)
-        self.history_dock.hide()
+        self.transparency = TransparencyView(storage, bridge)
 
         self.notices = NoticeArea()
         self.notice_dock = QDockWidget("Notices", window)
@@ -195,10 +187,10 @@ class StorageUi(QObject):
         self.notice_dock.hide()
         self.notices.changed.connect(self._fit_notices)
 
-        self.status_note = QLabel(window)
+        self.status_note = ElidedLabel("", window)
         self.status_note.setObjectName("retention_status")
         self.status_note.setAccessibleName("Automatic erase")
-        window.statusBar().addPermanentWidget(self.status_note)
+        window.statusBar().addPermanentWidget(self.status_note, 1)
 
         storage.problem.connect(self._problem)
         storage.retention_erased.connect(self._retention_note)
@@ -206,7 +198,7 @@ class StorageUi(QObject):
         # The privacy self-check: started with the window (main_window), shown in What Candor
         # holds; a failure is also named in the status bar, a link to it.
         self.privacy_checks = PrivacyChecks(storage, self)
-        self.privacy_box: PrivacyChecksBox | None = None
+        self.privacy_box: PrivacyChecksBox = attach(self.transparency, self.privacy_checks)
         self.privacy_note = QLabel(window)
         self.privacy_note.setObjectName("privacy_check_status")
         self.privacy_note.setTextFormat(Qt.TextFormat.RichText)
@@ -258,21 +250,13 @@ class StorageUi(QObject):
     def _retention_note(self, text: str) -> None:
         self.status_note.setText(text)
         self.status_note.setToolTip(
-            "Candor erases stored transcripts when their retention period ends (What Candor "
-            "holds… sets it). Only counts are logged, never content."
+            f"{text}. Candor erases stored transcripts when their retention period ends "
+            "(Settings sets it). Only counts are logged, never content."
         )
         self.status_note.setAccessibleName(f"Automatic erase: {text}")
 
     def show_history(self) -> HistoryView:
-        first_time = self.history_dock.isHidden() and not self._history_sized
-        self.history_dock.show()
-        if first_time:
-            # Half the window for the list and transcript; the meeting keeps the rest.
-            self._history_sized = True
-            width = max(self.window.width() * 9 // 20, 40 * self.history.fontMetrics()
-                        .averageCharWidth())
-            self.window.resizeDocks([self.history_dock], [width], Qt.Orientation.Horizontal)
-        self.history_dock.raise_()
+        self.go_to("history")
         self.history.refresh()
         self.history.meetings.setFocus()
         return self.history
@@ -307,11 +291,6 @@ class StorageUi(QObject):
         return self.vocabulary
 
     def open_transparency(self) -> TransparencyView:
-        if self.transparency is None:
-            self.transparency = TransparencyView(self.storage, self.bridge, self.window)
-            self.privacy_box = attach(self.transparency, self.privacy_checks)
+        self.go_to("holdings")
         self.transparency.refresh()
-        self.transparency.show()
-        self.transparency.raise_()
-        self.transparency.activateWindow()
         return self.transparency

@@ -14,11 +14,7 @@ from typing import Any, cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
     QFileDialog,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -33,16 +29,12 @@ from PySide6.QtWidgets import (
 
 from app.storage import (
     AlreadyRunning,
-    RetentionSettings,
-    RetentionSettingsError,
     StorageError,
     build_report,
     export_all,
 )
 from app.storage.export import ExportResult
 from app.storage.report import Report
-from app.storage.retention import CATEGORIES, END_OF_MEETING, PERIOD_LABELS, PERIODS
-from app.storage.retention import expired_meetings as expired_under
 from app.ui.background import Task
 from app.ui.confirm import confirm_destructive
 from app.ui.gate_bridge import GateBridge
@@ -60,11 +52,6 @@ CATEGORY_TITLES = {
     "other_files": "Other files",
 }
 COLUMNS = ("What", "Items", "Size", "Oldest", "Next automatic erase")
-RETENTION_TITLES = {"transcripts": "Keep transcripts", "recordings": "Keep recordings"}
-RETENTION_DESCRIPTIONS = {
-    "transcripts": "How long stored meeting transcripts are kept before Candor erases them",
-    "recordings": "How long meeting audio would be kept; this version never stores audio",
-}
 
 
 def _consent_line(consent: dict[str, Any], title: str) -> str:
@@ -73,7 +60,8 @@ def _consent_line(consent: dict[str, Any], title: str) -> str:
             + (f", ledger record {record}" if record else ""))
 
 
-class TransparencyView(QDialog):
+class TransparencyView(QWidget):
+    retention_requested = Signal()  # the retention periods are chosen in Settings
     export_finished = Signal(object)  # ExportResult, or the exception that stopped it
     erased = Signal(object)  # EraseResult
 
@@ -82,13 +70,11 @@ class TransparencyView(QDialog):
     ) -> None:
         super().__init__(parent)
         self.storage = storage
-        self.setWindowTitle("What Candor holds — Candor")
         self.setObjectName("transparency_view")
         self.setAccessibleName("What Candor holds")
         self.setAccessibleDescription(
             "Everything Candor keeps on this device, where, how it is protected and until when"
         )
-        self._size_to_font()
         self.choose_export_folder: Callable[[], str] = self._ask_export_folder
         self.report: Report = {}
         self.export_task: Task | None = None
@@ -126,27 +112,21 @@ class TransparencyView(QDialog):
             "erase; below each, where it is stored, how it is protected and the consent for it"
         )
 
-        retention_box = QGroupBox("How long Candor keeps things", self)
-        form = QFormLayout(retention_box)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        self.retention: dict[str, QComboBox] = {}
-        for category in CATEGORIES:
-            combo = QComboBox(retention_box)
-            combo.setObjectName(f"retention_{category}")
-            for period in PERIODS:
-                combo.addItem(PERIOD_LABELS[period], period)
-            combo.setAccessibleName(RETENTION_TITLES[category])
-            combo.setAccessibleDescription(RETENTION_DESCRIPTIONS[category])
-            combo.setPlaceholderText("unreadable settings: choose a period")
-            combo.activated.connect(
-                lambda index, c=category, box=combo: self.set_retention(c, box.itemData(index))
-            )
-            form.addRow(RETENTION_TITLES[category] + ":", combo)
-            self.retention[category] = combo
-        self.retention_note = QLabel(retention_box)
-        self.retention_note.setObjectName("retention_note")
-        self.retention_note.setWordWrap(True)
-        form.addRow(self.retention_note)
+        # Where each kind is stored, how it is protected, its consent record: behind Details.
+        self.details_button = QPushButton("Show &details", self)
+        self.details_button.setCheckable(True)
+        self.details_button.setAccessibleName("Show details")
+        self.details_button.setAccessibleDescription(
+            "Show under each kind of data where it is stored, how it is protected, the key and "
+            "the consent it was kept under (or expand one row with the Right arrow key)"
+        )
+        self.details_button.toggled.connect(self._show_details)
+        self.retention_button = QPushButton("Change how long things are &kept…", self)
+        self.retention_button.setAccessibleName("Change how long things are kept")
+        self.retention_button.setAccessibleDescription(
+            "Open Settings, where the retention period of each kind of data is chosen"
+        )
+        self.retention_button.clicked.connect(self.retention_requested)
 
         self.status = QLabel(self)
         self.status.setObjectName("holdings_status")
@@ -168,25 +148,21 @@ class TransparencyView(QDialog):
             "Erase every stored meeting, key, setting and log after asking once; the consent "
             "ledger keeps only the record that an erase happened"
         )
-        self.close_button = QPushButton("Close", self)
-        self.close_button.setAccessibleName("Close What Candor holds")
-        self.close_button.setAccessibleDescription("Close this window; nothing changes")
         self.refresh_button.clicked.connect(self.refresh)
         self.export_button.clicked.connect(self.export_everything)
         self.erase_button.clicked.connect(self.erase_everything)
-        self.close_button.clicked.connect(self.accept)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.refresh_button)
+        buttons.addWidget(self.details_button)
+        buttons.addWidget(self.retention_button)
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.erase_button)
-        buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
-        layout.addWidget(retention_box)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
 
@@ -194,16 +170,12 @@ class TransparencyView(QDialog):
         bridge.changed.connect(self.refresh)
         self.refresh()
 
-    def _size_to_font(self) -> None:
-        """Room for the report's lines at the user's font size (200 % included), within the
-        screen."""
-        metrics = self.fontMetrics()
-        width = max(860, 100 * metrics.averageCharWidth())
-        height = max(680, 34 * metrics.height())
-        screen = self.screen().availableGeometry() if self.screen() else None
-        if screen is not None:
-            width, height = min(width, screen.width()), min(height, screen.height())
-        self.resize(width, height)
+    def _show_details(self, shown: bool) -> None:
+        self.details_button.setText("Hide &details" if shown else "Show &details")
+        if shown:
+            self.table.expandAll()
+        else:
+            self.table.collapseAll()
 
     # -- the report ------------------------------------------------------------------------
 
@@ -230,7 +202,6 @@ class TransparencyView(QDialog):
             self.summary.setText(f"The report cannot be made: {err}")
             return
         self._fill_table()
-        self._fill_retention()
         transcripts = self.category("transcripts") or {}
         self.summary.setText(
             f"Candor holds {plural(int(transcripts.get('count', 0)), 'stored meeting')} "
@@ -277,7 +248,7 @@ class TransparencyView(QDialog):
                 child_item = item.child(row)
                 if child_item is not None:
                     child_item.setFirstColumnSpanned(True)
-            item.setExpanded(True)
+            item.setExpanded(self.details_button.isChecked())
         metrics = self.table.fontMetrics()
         tops = (self.table.topLevelItem(i) for i in range(self.table.topLevelItemCount()))
         names = [top.text(0) for top in tops if top is not None]
@@ -318,70 +289,6 @@ class TransparencyView(QDialog):
             for f in cat.get("files", []):
                 lines.append(f"File: {f['path']} ({human_bytes(int(f['bytes']))})")
         return lines
-
-    def _fill_retention(self) -> None:
-        try:
-            settings: RetentionSettings | None = RetentionSettings.load(self.storage.home)
-            error = None
-        except RetentionSettingsError as err:
-            settings, error = None, str(err)
-        for category, combo in self.retention.items():
-            if settings is None:
-                combo.setCurrentIndex(-1)
-            else:
-                combo.setCurrentIndex(combo.findData(settings.period(category)))
-        if error:
-            self.retention_note.setText(
-                f"⚠ {error} Choosing a period here replaces them (the other category "
-                "goes back to its default)."
-            )
-        else:
-            self.retention_note.setText(
-                "Expired transcripts are erased when Candor starts and while it runs; each "
-                "erase is logged without content. This version never stores meeting audio."
-            )
-        self.retention_note.setAccessibleName(self.retention_note.text())
-
-    # -- retention -------------------------------------------------------------------------
-
-    def set_retention(self, category: str, period: str) -> None:
-        home = self.storage.home
-        try:
-            current = RetentionSettings.load(home)
-            readable = True
-        except RetentionSettingsError:
-            current = RetentionSettings()  # the user is replacing settings that cannot be read
-            readable = False
-        if readable and current.period(category) == period:
-            return
-        new = current.with_period(category, period)
-        if category == "transcripts":
-            store = self.storage.store
-            now = self.storage.clock()
-            already = set(expired_under(store, now, settings=current))
-            going = [m for m in expired_under(store, now, settings=new) if m not in already]
-            if going and not self.confirm(
-                "Erase older transcripts now?",
-                f"Keeping transcripts {PERIOD_LABELS[period]} means "
-                f"{plural(len(going), 'stored meeting')} older than that "
-                f"{'is' if len(going) == 1 else 'are'} erased now, for good. "
-                + ("" if period != END_OF_MEETING else
-                   "From now on each meeting's transcript is erased when the meeting ends. "),
-                f"Erase {len(going)} now",
-            ):
-                self._fill_retention()
-                return
-        try:
-            new.save(home)
-        except OSError as err:
-            QMessageBox.warning(self, "Retention not changed",
-                                f"The setting could not be saved: {err.strerror}.")
-            self._fill_retention()
-            return
-        self.status.setText(f"{RETENTION_TITLES[category]}: {PERIOD_LABELS[period]}.")
-        # The clock re-plans from the new period (and erases what it made expire at once).
-        self.storage.enforce_retention()
-        self.storage.notify_changed()
 
     # -- export everything -----------------------------------------------------------------
 

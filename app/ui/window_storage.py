@@ -169,6 +169,18 @@ class WindowStorage(QObject):
             return 0
         return count_data_for_purpose(purpose, list(record_ids), store=self._store)
 
+    def describe_for_purpose(self, purpose: str, record_ids: Sequence[str]) -> list[str]:
+        """What deleting `purpose`'s data would erase, one meeting per line ("the transcript of
+        'Weekly sync', 1 Dec, 12 min"); [] for data that is not meetings (learned words)."""
+        from app.consent.purposes import VOCABULARY_LEARNING
+        from app.ui.storage_text import what_goes
+
+        if self._store is None or purpose == VOCABULARY_LEARNING or not record_ids:
+            return []
+        store = self._store
+        ids = set(store.produced_under(record_ids))
+        return [what_goes(m) for m in store.list_meetings() if m.id in ids]
+
     def delete_for_purpose(self, purpose: str, record_ids: Sequence[str]) -> int:
         # Through the open store, so a meeting being recorded under these records stops there.
         deleted = delete_data_for_purpose(purpose, list(record_ids), store=self.store)

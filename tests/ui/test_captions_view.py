@@ -61,3 +61,23 @@ def test_lag_indicator_shows_only_when_behind(qtbot):
     view.set_lag(4.2)
     assert view.lag.isVisible()
     assert "4.2 s behind" in view.lag.text()
+
+
+def test_a_stretch_skipped_live_is_a_visible_gap_where_it_happened(qtbot):
+    """Issue 13, defect 1: speech skipped to catch up is never silently missing."""
+    view = CaptionsView()
+    qtbot.addWidget(view)
+    view.add_final(Segment(0, 2, "ask not what your country can do for you"))
+    view.set_partial(Segment(2, 3, "ask what"))
+    view.add_gap(Segment(3.0, 13.8, "", False, "microphone"))
+    view.add_final(Segment(14, 16, "my fellow citizens of the world"))
+    lines = view.text.toPlainText().splitlines()
+    assert lines == [
+        "ask not what your country can do for you",
+        "[11 s not captioned live — it will be in the final transcript]",
+        "my fellow citizens of the world",
+    ], "the partial before the gap went with it"
+    assert view.gap_lines() == [lines[1]]
+    assert "11 s not captioned live" in view.text.accessibleDescription()
+    assert view.final_text() == ("ask not what your country can do for you my fellow citizens "
+                                 "of the world"), "a gap is not a caption"

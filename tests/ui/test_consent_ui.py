@@ -93,6 +93,24 @@ def test_allow_records_exactly_one_grant_for_that_purpose(window, qtbot):
     assert window.meeting_view.toggles["save_transcript"].isChecked()
 
 
+def test_a_toggle_looks_on_only_once_it_is_allowed(window, qtbot):
+    """Issue 13, defect 2: behind the open permission dialog the toggle is still off."""
+    toggle = window.meeting_view.toggles["save_transcript"]
+    while_asked: list[bool] = []
+
+    def look_then_allow(dialog) -> None:
+        while_asked.append(toggle.isChecked())
+        dialog.allow_button.click()
+
+    answers = DialogAnswerer([look_then_allow])
+    qtbot.mouseClick(toggle, Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert answers.errors == []
+    assert while_asked == [False], "the toggle looked on before the user allowed it"
+    assert toggle.isChecked()
+    assert "Now on." in toggle.accessibleDescription()
+
+
 def test_captions_ask_for_microphone_and_transcription_separately(window, qtbot):
     answers = DialogAnswerer(["allow", "allow"])
     qtbot.mouseClick(window.meeting_view.toggles["live_captions"], Qt.MouseButton.LeftButton)
@@ -239,14 +257,26 @@ def test_reconsent_banner_after_a_notice_version_bump(qtbot, candor_home, tmp_pa
 def test_history_tab_lists_the_ledger_verifies_and_exports_receipts(window, qtbot, tmp_path):
     window.gate.grant("microphone", via="test")
     window.gate.withdraw("microphone", via="test", delete_data=True)
-    panel = window.open_consent_panel()
+    panel = window.open_consent_panel("history")
     history = panel.history
+    assert panel.tabs.currentWidget() is history
     assert history.table.rowCount() == 2
-    assert history.table.item(1, 3).text() == "withdrawn"
-    assert history.table.item(1, 6).text() == "yes"
+    # Plain words: the permission's title, what happened; no ids unless asked for.
+    title = window.gate.notices.current("microphone").title
+    assert [history.table.item(1, c).text() for c in range(5)][1:] == [
+        title, "Withdrawn", "Test", "Yes"]
+    assert all(history.table.isColumnHidden(c) for c in range(5, 9))
+    assert not history.head.isVisible()
     assert history.integrity.text().startswith("✓")
     head = window.gate.ledger.records()[-1].record_hash
     assert head in history.head.text()
+    # "Show details" reveals the ledger's numbers, ids and head hash.
+    qtbot.mouseClick(history.details_button, Qt.MouseButton.LeftButton)
+    assert not any(history.table.isColumnHidden(c) for c in range(9))
+    assert history.head.isVisible()
+    record = window.gate.ledger.records()[-1]
+    assert [history.table.item(1, c).text() for c in range(5, 9)] == [
+        str(record.seq), "microphone", f"v{record.notice_version}", record.record_id]
     target = tmp_path / "receipts.json"
     history.choose_export_path = lambda: str(target)
     qtbot.mouseClick(history.export_button, Qt.MouseButton.LeftButton)
@@ -271,12 +301,16 @@ def _interactive(root: QWidget) -> list[QWidget]:
 
 def test_every_interactive_widget_has_an_accessible_name_and_description(window):
     window.gate.grant("transcript_storage", via="test")
-    panel = window.open_consent_panel()
     dialog = OptInDialog(window.gate.notices.current("microphone"), window)
     dialog.show()
     checked = 0
-    for root in (window.meeting_view, panel, dialog):
-        for widget in _interactive(root):
+    # Each page as the user sees it: the meeting page, then Privacy & consent.
+    window.show_page("meeting")
+    widgets = _interactive(window.meeting_view) + _interactive(dialog)
+    panel = window.open_consent_panel()
+    widgets += _interactive(panel)
+    for root in (widgets,):
+        for widget in root:
             if widget.objectName().startswith("qt_"):  # Qt's own scroll-area internals
                 continue
             iface = QAccessible.queryAccessibleInterface(widget)

@@ -59,6 +59,13 @@ def _transcript_lines(history):
     return [line for line in history.transcript.toPlainText().splitlines() if line.strip()]
 
 
+def _conversation(history):
+    """The open transcript as shown: (speaker, time, words) per block."""
+    lines = _transcript_lines(history)
+    assert len(lines) % 2 == 0, lines
+    return [(*head.split(), text) for head, text in zip(lines[0::2], lines[1::2], strict=True)]
+
+
 def _stamp(seconds: float) -> str:
     s = int(seconds)
     return f"[{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}]"
@@ -66,11 +73,12 @@ def _stamp(seconds: float) -> str:
 
 def test_history_lists_stored_meetings_newest_first(window, stored, qtbot):
     history = window.storage_ui.show_history()
-    assert window.storage_ui.history_dock.isVisible()
+    assert window.shell.current == "history"
+    assert history.isVisible()
     rows = _rows(history)
     assert [r[0] for r in rows] == ["Design call", "Weekly sync", "Budget review"]
     assert [int(r[3]) for r in rows] == [5, 3, 4]
-    assert [r[2] for r in rows] == ["1 h 35 min", "20 min 00 s", "45 min 00 s"]
+    assert [r[2] for r in rows] == ["1 h 35 min", "20 min", "45 min"]
     started = (NOW - timedelta(days=1)).astimezone().strftime("%Y-%m-%d %H:%M")
     assert rows[1][1] == started
     assert history.status.text().startswith("3 stored meetings")
@@ -81,13 +89,33 @@ def test_opening_a_meeting_shows_its_transcript_with_timestamps(window, stored, 
     mid, texts = stored["Weekly sync"]
     history.meetings.setCurrentItem(history.meetings.topLevelItem(1))
     assert history.open_id == mid
-    lines = _transcript_lines(history)
-    assert lines == [f"{_stamp(i * 2.5)} {text}" for i, text in enumerate(texts)]
-    assert "Weekly sync" in history.transcript_title.text()
+    # A conversation: one block per segment, who spoke ("You": the microphone) and when.
+    assert _conversation(history) == [
+        ("You", _stamp(i * 2.5)[1:-1], text) for i, text in enumerate(texts)]
+    assert history.transcript_title.text() == "Weekly sync"
     # Keyboard: arrows move through the list and open each meeting in turn.
     history.meetings.setFocus()
     qtbot.keyClick(history.meetings, Qt.Key.Key_Down)
     assert history.open_id == stored["Budget review"][0]
+
+
+def test_a_meeting_with_the_others_reads_as_a_conversation_of_you_and_others(window, gate,
+                                                                              qtbot):
+    """Both sources of one meeting, in the order spoken, each block labelled by who spoke."""
+    said = [Segment(0.0, 2.0, "Shall we start with the budget?", True, "microphone"),
+            Segment(2.5, 5.0, "Yes, the numbers came in this morning.", True, "system"),
+            Segment(5.5, 8.0, "Good, share them please.", True, "microphone")]
+    sink = StoredMeetingSink(window.storage.store, gate, source="window", title="Call")
+    for segment in said:
+        sink.on_final(segment)
+    sink.on_finished(said)
+    history = window.storage_ui.show_history()
+    qtbot.waitUntil(lambda: history.meetings.topLevelItemCount() == 1)
+    history.meetings.setCurrentItem(history.meetings.topLevelItem(0))
+    assert _conversation(history) == [
+        ("You", "00:00:00", "Shall we start with the budget?"),
+        ("Others", "00:00:02", "Yes, the numbers came in this morning."),
+        ("You", "00:00:05", "Good, share them please.")]
 
 
 def test_a_meeting_stored_while_the_window_is_open_appears_on_refresh(window, gate, qtbot):
@@ -320,14 +348,14 @@ def test_keyboard_find_opens_history_and_tab_order_is_sensible(window, stored, q
     qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     history = window.history_view
-    assert window.storage_ui.history_dock.isVisible()
+    assert window.shell.current == "history"
     qtbot.waitUntil(history.search_box.hasFocus)
     order = [history.search_box]
-    for _ in range(7):
+    for _ in range(8):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         order.append(QApplication.focusWidget())
     assert order == [
         history.search_box, history.meetings, history.rename_button, history.correct_button,
         history.export_button, history.export_redacted_button, history.delete_button,
-        history.transcript,
+        history.page.find_box, history.transcript,
     ]

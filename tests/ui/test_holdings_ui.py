@@ -48,8 +48,14 @@ def _row(view, category):
     return [item.text(c) for c in range(5)], details
 
 
-def _choose_period(view, category, period):
-    combo = view.retention[category]
+def _retention(window):
+    """The retention choices live on the Settings page."""
+    window.show_page("settings")
+    return window.settings_page.retention
+
+
+def _choose_period(box, category, period):
+    combo = box.retention[category]
     index = combo.findData(period)
     assert index >= 0
     combo.setCurrentIndex(index)
@@ -81,7 +87,7 @@ def test_report_shows_the_real_counts_place_protection_and_consent(window, gate,
     assert "3 stored meetings" in view.summary.text()
     # No keyring and no passphrase here: the view says what that leaves at risk.
     assert "anyone who copies the folder can read your meetings" in view.summary.text().lower()
-    assert view.retention["transcripts"].currentData() == "30d"
+    assert _retention(window).retention["transcripts"].currentData() == "30d"
 
 
 def test_shorter_retention_asks_then_erases_and_the_report_follows(window, gate, qtbot):
@@ -94,16 +100,17 @@ def test_shorter_retention_asks_then_erases_and_the_report_follows(window, gate,
     )
 
     answers = DialogAnswerer(["cancel"])
-    _choose_period(view, "transcripts", "7d")
+    _choose_period(_retention(window), "transcripts", "7d")
     answers.stop()
     assert len(answers.seen) == 1
     assert "1 stored meeting older than that is erased now" in answers.seen[0]
-    assert view.retention["transcripts"].currentData() == "30d", "cancel keeps the old period"
+    kept = _retention(window).retention["transcripts"].currentData()
+    assert kept == "30d", "cancel keeps the old period"
     assert RetentionSettings.load().transcripts == "30d"
     assert view.row("transcripts").text(1) == "2"
 
     answers = DialogAnswerer(["confirm"])
-    _choose_period(view, "transcripts", "7d")
+    _choose_period(_retention(window), "transcripts", "7d")
     answers.stop()
     assert RetentionSettings.load().transcripts == "7d"
     assert {m.id for m in window.storage.store.list_meetings()} == {ids[0]}
@@ -116,7 +123,7 @@ def test_shorter_retention_asks_then_erases_and_the_report_follows(window, gate,
 
     # Keeping them until deleted asks nothing and says there is no automatic erase.
     answers = DialogAnswerer(["cancel"])
-    _choose_period(view, "transcripts", "keep")
+    _choose_period(_retention(window), "transcripts", "keep")
     answers.stop()
     assert answers.seen == []
     assert view.row("transcripts").text(4).startswith("never")
@@ -180,7 +187,7 @@ def test_erase_everything_asks_once_then_leaves_an_empty_store_and_only_the_eras
     RetentionSettings(transcripts="90d").save()
     history = window.storage_ui.show_history()
     panel = window.open_consent_panel()
-    assert panel.rows["transcript_storage"].delete_button.text().endswith("(2 items)")
+    assert panel.rows["transcript_storage"].delete_button.text().endswith("(2 items)…")
     view = window.storage_ui.open_transparency()
     assert view.row("transcripts").text(1) == "2"
 
@@ -210,7 +217,7 @@ def test_erase_everything_asks_once_then_leaves_an_empty_store_and_only_the_eras
         lambda: not any(b.isChecked() for b in window.meeting_view.toggles.values())
     )
     assert view.row("transcripts").text(1) == "0"
-    assert view.retention["transcripts"].currentData() == "30d"
+    assert _retention(window).retention["transcripts"].currentData() == "30d"
     assert history.meetings.topLevelItemCount() == 0
     assert "Erased 2 meetings" in view.status.text()
     assert {r.state_label.text() for r in panel.rows.values()} == {"Not given"}
@@ -251,12 +258,17 @@ def test_withdraw_and_delete_in_the_panel_deletes_exactly_what_it_says(window, g
 
     panel = window.open_consent_panel()
     row = panel.rows["transcription"]
-    assert row.delete_button.text() == "Withdraw and delete (2 items)"
+    assert row.delete_button.text() == "Withdraw and delete (2 items)…"
     answers = DialogAnswerer(["confirm"])
     qtbot.mouseClick(row.delete_button, Qt.MouseButton.LeftButton)
     answers.stop()
     assert len(answers.seen) == 1
-    assert "2 item(s)" in answers.seen[0]
+    # The question names what goes, not "2 item(s)"; the meeting kept without it is not named.
+    question = answers.seen[0]
+    assert "the transcript of “With captions”" in question
+    assert "the transcript of “Being recorded”" in question
+    assert "Without transcription" not in question
+    assert "item" not in question
     assert not gate.allowed("transcription")
     with open_store() as other:
         assert [m.id for m in other.list_meetings()] == [no_captions]
@@ -267,7 +279,9 @@ def test_withdraw_and_delete_in_the_panel_deletes_exactly_what_it_says(window, g
     assert "no longer exists" in (live.stopped_reason or "")
     assert [m.id for m in store.list_meetings()] == [no_captions]
     assert history.meetings.topLevelItemCount() == 1
-    assert row.delete_button.text() == "Delete what it produced (0 items)"
+    # Nothing is left to delete, so nothing is offered: no "Delete what it produced (0 items)".
+    assert not row.delete_button.isVisible()
+    assert row.action_button.text() == "Give…"
 
 
 def test_unreadable_retention_settings_are_shown_and_fixed_from_the_view(qtbot, gate,
@@ -279,11 +293,10 @@ def test_unreadable_retention_settings_are_shown_and_fixed_from_the_view(qtbot, 
     assert any("retention settings" in t and "cannot be read" in t for t in notices)
     assert window.storage_ui.notice_dock.isVisible()
     assert [m.id for m in window.storage.store.list_meetings()] == ids, "nothing guessed away"
-    view = window.storage_ui.open_transparency()
-    assert view.retention["transcripts"].currentIndex() == -1
-    assert "cannot be read" in view.retention_note.text()
+    assert _retention(window).retention["transcripts"].currentIndex() == -1
+    assert "cannot be read" in _retention(window).retention_note.text()
     answers = DialogAnswerer(["confirm"])
-    _choose_period(view, "transcripts", "90d")
+    _choose_period(_retention(window), "transcripts", "90d")
     answers.stop()
     assert answers.seen == [], "90 days erases nothing here, so nothing to confirm"
     assert RetentionSettings.load().transcripts == "90d"

@@ -42,6 +42,51 @@ def test_microphone_only_meeting_moves_the_meter_and_runs_no_ai(
     assert not window.has_unsaved_transcript()
 
 
+def test_mute_drops_the_meter_and_every_status_says_muted(window, qtbot, virtual_mic,
+                                                           shared_data):
+    """Issue 13, defect 5: muted, the meter falls to the floor while speech plays on, and the
+    meeting line and the status bar say "muted", not "on"."""
+    from app.ui.audio_controls import METER_FLOOR_DBFS
+
+    window.gate.grant("microphone", via="test")
+    _start(window, qtbot, "microphone")
+    view = window.meeting_view
+    qtbot.waitUntil(lambda: window.meeting.state().capturing, timeout=5000)
+    player = virtual_mic.play(shared_data / "speech" / "real_concat.wav")
+    qtbot.waitUntil(lambda: view.audio.meter.value() > -35, timeout=10000)
+    qtbot.mouseClick(view.audio.mute, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "muted" in view.meeting_status.text(), timeout=3000)
+    assert "microphone on" not in view.meeting_status.text()
+    qtbot.waitUntil(lambda: "microphone is muted" in window.status_line.text(), timeout=3000)
+    qtbot.wait(1000)  # speech goes on playing into the muted microphone
+    assert view.audio.meter.value() == METER_FLOOR_DBFS, "the meter froze at its last level"
+    qtbot.mouseClick(view.audio.mute, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.audio.meter.value() > -35, timeout=10000)
+    assert "microphone on" in view.meeting_status.text()
+    player.kill()
+
+
+def test_what_the_next_start_opens_is_said_before_it_starts(window, qtbot, virtual_mic):
+    """Issue 13, defect 12: the switches keep the last meeting's state, so before each start the
+    page says what Start meeting will open and run; during a meeting the line is gone."""
+    window.gate.grant("microphone", via="test")
+    view = window.meeting_view
+    assert view.start_plan.isVisible()
+    assert "captures nothing" in view.start_plan.text()
+    _start(window, qtbot, "microphone")
+    qtbot.waitUntil(lambda: window.meeting.state().capturing, timeout=5000)
+    assert not view.start_plan.isVisible()
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.meeting.running and not window.meeting.ending,
+                    timeout=10000)
+    assert view.toggles["microphone"].isChecked(), "the switch kept its state"
+    qtbot.waitUntil(view.start_plan.isVisible, timeout=3000)
+    assert view.start_plan.text() == "At Start meeting: the microphone opens."
+    assert view.meeting_button.accessibleDescription() == view.start_plan.text()
+    qtbot.mouseClick(view.toggles["microphone"], Qt.MouseButton.LeftButton)
+    assert "captures nothing" in view.start_plan.text()
+
+
 def test_withdrawing_the_microphone_closes_it_during_a_meeting(window, qtbot, virtual_mic):
     window.gate.grant("microphone", via="test")
     _start(window, qtbot, "microphone")

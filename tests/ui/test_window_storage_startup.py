@@ -274,7 +274,7 @@ def test_closing_with_nothing_unsaved_asks_nothing(qtbot, gate):
 # -- menus, keyboard, accessibility --------------------------------------------------------------
 
 
-def test_meetings_menu_and_toolbar_reach_history_and_holdings(qtbot, gate):
+def test_meetings_menu_and_sidebar_reach_history_and_holdings(qtbot, gate):
     window = open_window(qtbot, gate)
     menus = [a.text() for a in window.menuBar().actions()]
     assert menus[:3] == ["&File", "&Meetings", "&Privacy"]
@@ -283,13 +283,19 @@ def test_meetings_menu_and_toolbar_reach_history_and_holdings(qtbot, gate):
         "Meeting &history", "&Search meetings…", "What Candor &holds…",
     ]
     assert window.storage_ui.holdings_action in window.privacy_menu.actions()
-    toolbar_texts = [a.text() for a in window.toolbar.actions()]
-    assert "Meeting &history" in toolbar_texts
-    assert "What Candor &holds…" in toolbar_texts
+    sidebar = window.shell.sidebar
+    assert [sidebar.item(i).text() for i in range(sidebar.count())] == [
+        "Meeting", "History", "Privacy & consent", "What Candor holds", "Settings"]
     window.storage_ui.history_action.trigger()
-    assert window.storage_ui.history_dock.isVisible()
+    assert window.shell.current == "history"
+    assert window.history_view.isVisible()
     window.storage_ui.holdings_action.trigger()
+    assert window.shell.current == "holdings"
     assert window.storage_ui.transparency.isVisible()
+    assert not window.history_view.isVisible(), "one place at a time"
+    # The sidebar is the entry point: choosing a row shows its page.
+    sidebar.setCurrentRow(1)
+    assert window.history_view.isVisible()
     window.close()
 
 
@@ -301,10 +307,15 @@ def test_every_interactive_widget_in_the_storage_views_has_a_name_and_descriptio
     history = window.storage_ui.show_history()
     with qtbot.waitSignal(history.search_finished, timeout=10000):
         history.search("caption")
+    widgets = interactive(history)  # each page as the user sees it
     view = window.storage_ui.open_transparency()
+    widgets += interactive(view)
+    window.show_page("settings")
+    widgets += interactive(window.settings_page)
     checked = 0
-    for root in (history, view, window.storage_ui.notices, window.toolbar):
-        for widget in interactive(root):
+    for root in (widgets, interactive(window.storage_ui.notices),
+                 interactive(window.shell.sidebar.parentWidget())):
+        for widget in root:
             name, description = accessible_texts(widget)
             assert name, f"{type(widget).__name__} {widget.objectName()} has no name"
             assert description, f"{name!r} has no accessible description"
@@ -324,12 +335,17 @@ def test_holdings_view_is_keyboard_reachable(qtbot, gate):
     for _ in range(10):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         reached.append(QApplication.focusWidget())
-    wanted = [view.retention["transcripts"], view.retention["recordings"], view.export_button,
-              view.erase_button, view.close_button, view.refresh_button]
+    wanted = [view.retention_button, view.export_button, view.erase_button,
+              view.refresh_button]
     assert all(w in reached for w in wanted), [w.accessibleName() for w in reached]
-    assert reached.index(view.retention["transcripts"]) < reached.index(view.export_button)
-    # A period can be chosen with the keyboard alone.
-    combo = view.retention["recordings"]
+    assert reached.index(view.refresh_button) < reached.index(view.export_button)
+    # "Change how long things are kept" leads to Settings, where a period can be chosen with
+    # the keyboard alone.
+    view.retention_button.setFocus()
+    qtbot.keyClick(view.retention_button, Qt.Key.Key_Space)
+    assert window.shell.current == "settings"
+    retention = window.settings_page.retention
+    combo = retention.retention["recordings"]
     combo.setFocus()
     answers = DialogAnswerer(["confirm"])
     qtbot.keyClick(combo, Qt.Key.Key_Down)
@@ -350,22 +366,25 @@ def test_storage_views_work_at_double_font_size_without_clipping(qtbot, gate):
     try:
         window = open_window(qtbot, gate)
         window.resize(1280, 800)
-        history = window.storage_ui.show_history()
-        view = window.storage_ui.open_transparency()
-        view.resize(860, 680)
-        qtbot.wait(50)
         checked = 0
-        for root in (history, view):
+        for show in (window.storage_ui.show_history, window.storage_ui.open_transparency):
+            root = show()
+            qtbot.wait(50)
             for widget in interactive(root):
                 if isinstance(widget, QPushButton):
                     assert widget.width() >= widget.sizeHint().width(), widget.text()
                     assert widget.height() >= widget.fontMetrics().height(), widget.text()
                     checked += 1
-        for combo in view.retention.values():
+        view = window.storage_ui.transparency
+        window.show_page("settings")
+        qtbot.wait(50)
+        for combo in window.settings_page.retention.retention.values():
             longest = max(combo.fontMetrics().horizontalAdvance(combo.itemText(i))
                           for i in range(combo.count()))
             assert combo.width() >= longest, "a retention period is cut off"
         assert checked >= 7
+        window.storage_ui.open_transparency()
+        qtbot.wait(50)
         names = view.table.header().sectionSize(0) - view.table.indentation()
         for row in range(view.table.topLevelItemCount()):
             text = view.table.topLevelItem(row).text(0)
