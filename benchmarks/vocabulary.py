@@ -17,11 +17,12 @@ Goals: unseen term recall >= 85 %; unseen WER <= 0.7x unlearned; no passage wors
 unlearned + 2 points; general WER <= unlearned + 0.5 point; cost <= 1.2x.
 
 Settings are chosen with `--split dev` (other sentences with the same terms, by every voice at
-160 wpm), never on the unseen passages, which are only reported. `--no-second-pass` measures the
-sound-alike correction alone (no prompted decode). About 3 minutes on 2 cores.
+160 wpm), never on the unseen passages, which are only reported. `--second-pass` adds the
+prompted decode of unsure segments that Candor leaves off (app/vocabulary/bias.py says why).
+About 3 minutes on 2 cores.
 
 Run: flock /tmp/candor-cpu.lock .venv/bin/python benchmarks/vocabulary.py [--out FILE.json]
-     [--split unseen|dev] [--no-second-pass] [--evidence]
+     [--split unseen|dev] [--second-pass] [--evidence]
 Prints one JSON object, then a short table (with --evidence, one line per spoken term first).
 """
 
@@ -104,8 +105,8 @@ def main() -> None:
     parser.add_argument("--audio", type=Path, help="folder for the spoken set (default: temp)")
     parser.add_argument("--split", choices=("unseen", "dev"), default="unseen",
                         help="the passages measured (dev: for choosing settings)")
-    parser.add_argument("--no-second-pass", action="store_true",
-                        help="sound-alike correction only, no prompted decode")
+    parser.add_argument("--second-pass", action="store_true",
+                        help="also a prompted decode of unsure segments (off in Candor)")
     parser.add_argument("--evidence", action="store_true",
                         help="print, per spoken term, where it was found or lost")
     args = parser.parse_args()
@@ -157,7 +158,7 @@ def main() -> None:
     # is the biased run's own first pass (VocabularyBias.unbiased), because faster-whisper's
     # temperature fallback samples, so two runs of the same audio can differ by themselves;
     # the time without vocabulary is a separate plain run.
-    second_pass = not args.no_second_pass
+    second_pass = args.second_pass
     bias = VocabularyBias(gate, terms, second_pass=second_pass)
     biased = WhisperEngine(vocabulary=bias)
     biased._model = plain.load()  # one model in memory for both

@@ -7,18 +7,20 @@ transcript freely. For each segment of the ordinary (unbiased) pass:
 1. Only a segment the recogniser was unsure of is touched (average log-probability below
    UNSURE_LOGPROB). Measured on tiny.en: every espeak-ng jargon passage scored -0.58 or lower,
    every real general-speech recording -0.46 or higher, so general speech costs nothing more.
-2. Which terms may be in it: the few whose spelling sounds most like some span of what was heard
-   (soundalike.py), plus those that a probe pass prompted with the whole list wrote or nearly
-   wrote (a term the recogniser can only guess with help).
-3. A biased pass over the segment's audio, prompted with those terms only, in a sentence.
-4. That pass is thrown away when it looks degenerate: compression ratio above Whisper's 2.4, a
-   term written more often than anything sounds like it, three prompt terms in a row (the
-   prompt echoed), far fewer or more words than the unbiased pass, or a much lower
-   log-probability.
-5. Otherwise it is merged into the unbiased text term by term: a stretch where the two differ
-   takes the biased words only when they contain a vocabulary term and the unbiased words sound
-   like them. Every other word stays as first heard, so a biased pass cannot make the rest of
-   the passage worse.
+2. Its text is corrected toward the vocabulary by sound (phonetic.py): a span that sounds like
+   a term (espeak-ng phonemes, SOUNDS_LIKE) is spelled as the term; every other word stays as
+   first heard. No decoding: the cost is a few milliseconds.
+
+What Candor does not do by default (`second_pass=True` does it, benchmarks/vocabulary.py
+--second-pass measures it): a biased pass over the segment's audio, prompted with the few terms
+that sound most like a span of it or that a probe pass prompted with the whole list wrote, and
+thrown away when degenerate (compression ratio above 2.4, a term more often than anything sounds
+like it, three prompt terms in a row, far fewer or more words, a much lower log-probability),
+else merged term by term where the unbiased words sound like the term. Measured on the dev split
+(benchmarks/vocabulary.py --split dev, 24 passages, 6 voices): term recall 42 % by sound alone,
+50 % with the biased pass as well, but at 2.1x the CPU time where the goal is 1.2x (sound alone:
+1.08x), with the same two passages worse by more than 2 points. The biased pass's extra recall
+is not worth twice the cost, so it is kept as an option for a larger model or a faster machine.
 
 `VocabularyBias` checks the gate before every segment (lock-free; the gate's watcher brings in
 a withdrawal made in another process), and remembers what it changed, so a caller that finds
@@ -291,7 +293,7 @@ def correct_caption(text: str, terms: Sequence[str]) -> str:
 
 
 def improve(heard: Decoded, terms: Sequence[str], redecode: Redecode, *,
-            second_pass: bool = True) -> BiasOutcome:
+            second_pass: bool = False) -> BiasOutcome:
     """The vocabulary's best safe version of one unbiased segment (see the module docstring)."""
     if heard.avg_logprob >= UNSURE_LOGPROB or not terms or not heard.text.strip():
         return BiasOutcome(heard.text, heard.text, "confident")
@@ -337,7 +339,7 @@ class VocabularyBias:
 
     gate: Gate
     terms: tuple[str, ...]
-    second_pass: bool = True  # a prompted decode of unsure segments, besides sound-alikes
+    second_pass: bool = False  # also a prompted decode of unsure segments (see the docstring)
     outcomes: list[tuple[Segment, BiasOutcome]] = field(default_factory=list)
     verdicts: dict[str, int] = field(default_factory=dict)  # how each segment went, counted
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -116,7 +116,7 @@ def correct(text: str, terms: Sequence[str], threshold: float) -> Corrected:
     """`text` with every span that sounds like a term (at `threshold` or more) spelled as it.
 
     `terms` are the spellings to match: pass a name's forms (bias.forms) to match a surname said
-    alone. A term already written in the text is left alone, and so are its words."""
+    alone. A term already written in the text is left as it is, and not put in again."""
     tokens = text.split()
     words: list[str] = []
     owner: list[int] = []  # token index of each normalised word
@@ -133,9 +133,13 @@ def correct(text: str, terms: Sequence[str], threshold: float) -> Corrected:
         parts = _WORD.findall(normalise(term))
         if not parts:
             continue
+        present = False
         for i in range(len(words) - len(parts) + 1):  # already there: keep it as it is
             if words[i : i + len(parts)] == parts:
                 taken[i : i + len(parts)] = [True] * len(parts)
+                present = True
+        if present:  # and it is not put in a second time
+            continue
         target = "".join(_PHONEMES.of(parts))
         for i in range(len(words)):
             for j in range(i + 1, min(len(words), i + len(parts) + EXTRA_WORDS) + 1):
