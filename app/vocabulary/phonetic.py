@@ -8,10 +8,11 @@ against the term's, by the Levenshtein similarity of the phoneme strings and of 
 skeletons (every vowel run one symbol: accents and reduced vowels differ most). Without espeak-ng
 the letters' Metaphone codes stand in (jellyfish), less discerning but never failing.
 
-A span is replaced when it sounds at least `threshold` alike, best first, spans never overlapping,
-each term at most once per text (measured: a second place was a false match far more often than
-a second mention). Thresholds were chosen on the benchmark's corrected passages and its dev split,
-and checked for false replacements on correct English (benchmarks/vocabulary.py).
+A span is replaced when it sounds at least `threshold` alike (more for a short term), best
+first, spans never overlapping, each term at most once per text (measured: a second place was a
+false match far more often than a second mention). Thresholds were chosen on the benchmark's
+corrected passages and its dev split, and checked for false replacements on correct English
+(benchmarks/vocabulary.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ EXTRA_WORDS = 3  # "land with the McSine" is four heard words for levothyroxine
 # A span's phonemes much shorter or longer than the term's cannot be it ("takes" is not Veltrix).
 MIN_LENGTH_RATIO = 0.8
 MAX_LENGTH_RATIO = 1.25
+# A short term is asked to sound more alike: with few phonemes, everyday words match it by
+# chance ("repairs" ~ habeas). Per phoneme short of SHORT_TERM, SHORT_PENALTY more similarity.
+SHORT_TERM = 9
+SHORT_PENALTY = 0.04
 _STRIP = re.compile(r"[',:;_%=|#\s\-]")  # espeak-ng's stress, length and boundary marks
 _VOWELS = frozenset("aeiouAEIOU@03VY&")
 _WORD = re.compile(r"[a-z0-9']+")
@@ -141,10 +146,11 @@ def correct(text: str, terms: Sequence[str], threshold: float) -> Corrected:
         if present:  # and it is not put in a second time
             continue
         target = "".join(_PHONEMES.of(parts))
+        needed = threshold + SHORT_PENALTY * max(0, SHORT_TERM - len(target))
         for i in range(len(words)):
             for j in range(i + 1, min(len(words), i + len(parts) + EXTRA_WORDS) + 1):
                 score = sound_similarity("".join(sounds[i:j]), target)
-                if score >= threshold:
+                if score >= needed:
                     candidates.append((score, i, j, term))
     candidates.sort(key=lambda c: -c[0])
     chosen: list[tuple[int, int, str, float]] = []
