@@ -124,7 +124,7 @@ def main() -> None:
     from app.textmetrics import word_errors
     from app.transcription.engine import WhisperEngine
     from app.transcription.files import load_audio_file
-    from app.vocabulary.bias import VocabularyBias
+    from app.vocabulary.bias import VocabularyBias, correct_caption
     from app.vocabulary.corrections import correct_segment
     from app.vocabulary.store import VocabularyStore
 
@@ -188,7 +188,12 @@ def main() -> None:
                     "segments": verdicts, "first_pass": before.text, "result": after.text})
             e0, n = word_errors(utterance.text, before.text)
             e1, _ = word_errors(utterance.text, after.text)
+            # what live captions make of the first pass (sound alone, no log-probability gate)
+            caption = correct_caption(before.text, terms)
             passages.append({
+                "caption": caption,
+                "recalled_caption": sum(has_term(t, caption) for t in spoken_terms),
+                "errors_caption": word_errors(utterance.text, caption)[0],
                 "domain": domain.name, "voice": utterance.voice, "speed": utterance.speed,
                 "text": utterance.text, "unlearned": before.text, "learned": after.text,
                 "terms": len(spoken_terms),
@@ -211,7 +216,9 @@ def main() -> None:
         before, after = paired(general_engine, general_bias, audio)
         e0, n = word_errors(refs[name]["text"], before.text)
         e1, _ = word_errors(refs[name]["text"], after.text)
-        general.append({"file": name, "words": n, "errors_unlearned": e0, "errors_learned": e1,
+        general.append({"errors_caption": word_errors(refs[name]["text"],
+                                                      correct_caption(before.text, fifty))[0],
+                        "file": name, "words": n, "errors_unlearned": e0, "errors_learned": e1,
                         "cpu_unlearned_s": plain_run.cpu_s, "cpu_learned_s": after.cpu_s,
                         "changed": before.text != after.text})
     store.close()
@@ -240,6 +247,9 @@ def main() -> None:
         "unseen_passages_worse_by_over_2_points": len(worse),
         "general_wer_unlearned": total(general, "errors_unlearned") / general_words,
         "general_wer_learned": total(general, "errors_learned") / general_words,
+        "caption_term_recall": total(passages, "recalled_caption") / terms_spoken,
+        "caption_wer": total(passages, "errors_caption") / words,
+        "general_wer_caption": total(general, "errors_caption") / general_words,
         "cpu_ratio_unseen": total(passages, "cpu_learned_s") / total(passages, "cpu_unlearned_s"),
         "cpu_ratio_general": total(general, "cpu_learned_s") / total(general, "cpu_unlearned_s"),
         "bias_verdicts_unseen": bias.verdicts,
@@ -282,6 +292,9 @@ def main() -> None:
           f"{s['unseen_term_recall_learned']:.0%} (goal >= 85 %); WER ratio "
           f"{s['unseen_wer_ratio']:.2f} (goal <= 0.7); passages worse by > 2 points: "
           f"{len(worse)} (goal 0)")
+    print(f"live captions (sound alone on the first pass): recall "
+          f"{s['caption_term_recall']:.0%}, WER {s['caption_wer']:.3f}; general WER "
+          f"{s['general_wer_caption']:.3f}")
     print(f"general ({len(fifty)} terms loaded): WER {s['general_wer_unlearned']:.3f} -> "
           f"{s['general_wer_learned']:.3f} (goal <= +0.005); CPU ratio general "
           f"{s['cpu_ratio_general']:.2f}, unseen {s['cpu_ratio_unseen']:.2f} (goal <= 1.2)")
