@@ -28,14 +28,15 @@ from tests.support.data import read_wav
 from tests.support.scripted_source import ScriptedSource, chunks_of, scripted
 from tests.support.storage import granted_gate
 
-TERM = "estoppel"
-HEARD = "Their lawyer argued as topple and we answered the Sufi on time."
-SAID = "Their lawyer argued estoppel, and we answered the subpoena on time."
+TERM = "metformin"
+TERMS = (TERM, "lisinopril")  # both learned from the one correction
+HEARD = "The patient takes met for me in the morning and lives in upper left eye."
+SAID = "The patient takes metformin in the morning and lisinopril at night."
 PURPOSES = ("microphone", "transcription", "transcript_storage", VOCABULARY_LEARNING)
 
 
-def _has_term(text: str) -> bool:
-    return f" {TERM} " in f" {normalise(text)} "
+def _has_term(text: str, terms: tuple[str, ...] = (TERM,)) -> bool:
+    return any(f" {t} " in f" {normalise(text)} " for t in terms)
 
 
 def _learn(gate) -> tuple[str, ...]:
@@ -44,7 +45,7 @@ def _learn(gate) -> tuple[str, ...]:
         meeting = keep_transcript(store, gate, [Segment(0.0, 4.0, HEARD)], source="file",
                                   title="Hearing", seconds=4.0)
         assert meeting is not None
-        assert TERM in correct_segment(store, meeting, 0, SAID, gate).learned
+        assert set(TERMS) <= set(correct_segment(store, meeting, 0, SAID, gate).learned)
         return tuple(VocabularyStore(store).texts())
 
 
@@ -87,35 +88,44 @@ def test_live_captions_spell_a_learned_term_and_stop_at_once_when_withdrawn(cand
     gate = granted_gate(PURPOSES)
     terms = _learn(gate)
     pause = np.zeros(2 * rate, dtype=np.float32)
-    first = np.concatenate([samples, pause])
+    # said twice: on a busy machine a caption can be committed in the middle of a misheard term
+    # ("argued as" | "Tarple, and ..."), which no correction of a committed caption can mend
+    first = np.concatenate([samples, pause, samples, pause])
     source = ScriptedSource(chunks_of(first), speed=1.25)
     captions = Captions()
     with open_store() as store:
         engine = MeetingEngine(gate, events=captions, store=store,
                                open_source=scripted({"microphone": source}))
+        vocabulary = engine.caption_vocabulary
         engine.start()
         engine.set_feature("live_captions", True).result()
         engine.set_feature("microphone", True).result()
         # with the permission: the term is written where the recogniser heard a sound-alike
-        captions.wait_for(lambda finals: _has_term(" ".join(s.text for s in finals)))
+        captions.wait_for(lambda finals: _has_term(" ".join(s.text for s in finals), TERMS))
         shown = len(captions.finals)
 
         gate.withdraw(VOCABULARY_LEARNING, via="test")
         # the same sentence again, said after the withdrawal
         # paced like speech from now on: audio dumped at once would be skipped as lag
         again = max(len(first) / rate, source.timeline_now) + 1.0
+        corrected = vocabulary.corrected
         source.extend(chunks_of(np.concatenate([samples, pause]), start=again))
 
-        def said_again(finals: list[Segment]) -> bool:
-            later = " ".join(s.text for s in finals[shown:] if s.start >= again - 0.5)
-            return "time" in normalise(later).split()
+        offset = engine.channels["microphone"].offset or 0.0
+        spoken_end = offset + again + len(samples) / rate - 1.0
+
+        def said_again(finals: list[Segment]) -> bool:  # committed to its last words
+            return any(s.start >= offset + again - 0.5 and s.end >= spoken_end
+                       for s in finals[shown:])
 
         captions.wait_for(said_again)
         engine.stop(final_pass=False)
-    later = " ".join(s.text for s in captions.finals[shown:] if s.start >= again - 0.5)
-    assert not _has_term(later), later
-    # not by chance: the vocabulary would have corrected these very captions
-    assert _has_term(correct_caption(later, terms)), later
+    later = " ".join(s.text for s in captions.finals[shown:] if s.start >= offset + again - 0.5)
+    assert later.strip(), "the sentence said after the withdrawal was captioned"
+    assert not _has_term(later, TERMS), later
+    assert vocabulary.corrected == corrected
+    # not by chance: the vocabulary would have corrected what was heard (joined across commits)
+    assert _has_term(correct_caption(later, terms), TERMS), later
     gate.close()
 
 
@@ -130,14 +140,15 @@ def test_the_caption_vocabulary_is_read_under_the_permission_and_dropped_with_it
         assert "metformin" in vocabulary.correct(heard)
 
         # a term added during the meeting counts once the list is read again
-        VocabularyStore(store).add([TERM], gate)
-        assert not _has_term(vocabulary.correct(HEARD))
+        argued = "Their lawyer argued as topple and we answered on time."
+        VocabularyStore(store).add(["estoppel"], gate)
+        assert "estoppel" not in vocabulary.correct(argued)
         now[0] += REFRESH_SECONDS
-        assert _has_term(vocabulary.correct(HEARD))
+        assert "estoppel" in vocabulary.correct(argued)
 
         gate.withdraw(VOCABULARY_LEARNING, via="test")
         assert vocabulary.correct(heard) == heard
-        assert vocabulary.correct(HEARD) == HEARD
+        assert vocabulary.correct(argued) == argued
 
         gate.grant(VOCABULARY_LEARNING, via="test")
         assert "metformin" in vocabulary.correct(heard)
