@@ -21,6 +21,20 @@ Settings are chosen with `--split dev` (other sentences with the same terms, by 
 prompted decode of unsure segments that Candor leaves off (app/vocabulary/bias.py says why).
 About 3 minutes on 2 cores.
 
+Last figures (tiny.en, 32 unseen passages by en-gb-scotland, en-029+f2 and en-gb-x-rp+m3 at
+145-195 wpm; 32 terms learned; load average ~7 on 2 cores):
+
+    unseen                     recall      WER ratio  worse >2pt  CPU ratio  general WER
+    prompted pass + merge      2 % -> 23 %  0.91       0           1.57       0.036 -> 0.036
+    sound alike (now)          2 % -> 42 %  0.82       3           1.06       0.036 -> 0.036
+    by voice (now): en-029+f2 35 %, en-gb-scotland 30 %, en-gb-x-rp+m3 71 %
+    by speed (now): 145 wpm 43 %, 170 wpm 48 %, 195 wpm 36 %
+    live captions (sound alone, first pass, no gate): recall 18 %, general WER unchanged
+
+The goals of recall >= 85 % and WER <= 0.7x are not met: on these voices tiny.en's first pass
+has a WER of 0.89 and often holds nothing that sounds like the term ("Come on, come on ..." for
+"Can Okonkwo and Kowalczyk share the slides after lunch?").
+
 Run: flock /tmp/candor-cpu.lock .venv/bin/python benchmarks/vocabulary.py [--out FILE.json]
      [--split unseen|dev] [--second-pass] [--evidence]
 Prints one JSON object, then a short table (with --evidence, one line per spoken term first).
