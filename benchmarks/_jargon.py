@@ -17,6 +17,9 @@ class Domain:
     terms: tuple[str, ...]
     corrected: tuple[str, ...]
     unseen: tuple[str, ...]
+    # Other sentences with the same terms, for choosing settings (benchmarks/vocabulary.py
+    # --split dev): the unseen passages are only ever measured, never tuned on.
+    dev: tuple[str, ...] = ()
 
 
 NAMES = Domain(
@@ -41,6 +44,14 @@ NAMES = Domain(
         "Nakagawa will meet Szymanski in Warsaw next month.",
         "I sent the draft to Okonkwo and to Oluwaseun this morning.",
     ),
+    (
+        "Kowalczyk and Szymanski will join us after the break.",
+        "Thibodeaux sent the minutes to Adebayo on Monday.",
+        "Ask Nakagawa whether Okonkwo has the latest figures.",
+        "Oluwaseun and Przybylski are presenting the results.",
+        "We owe Szymanski an answer, and Okonkwo is waiting too.",
+        "Przybylski booked the room, and Nakagawa will bring the laptop.",
+    ),
 )
 
 PRODUCTS = Domain(
@@ -62,6 +73,14 @@ PRODUCTS = Domain(
         "We could replace Lumenade with Orbisync next year.",
         "Quorix sends its logs to Nexavault every night.",
         "Kubernetes and Grafana are both managed by the platform team.",
+    ),
+    (
+        "Orbisync and Nexavault were both down this morning.",
+        "The Lumenade team wants to try Kubernetes as well.",
+        "Quorix and Zephyra share one login page.",
+        "Grafana shows the Veltrix traffic on a single chart.",
+        "Nexavault keeps the Quorix archives for a year.",
+        "Zephyra will use Grafana for its alerts next quarter.",
     ),
 )
 
@@ -85,6 +104,14 @@ MEDICAL = Domain(
         "The rash appeared two days after the first amoxicillin tablet.",
         "His tachycardia settled once the lisinopril was reduced.",
     ),
+    (
+        "Check her kidneys before you increase the metformin.",
+        "The amoxicillin made him sick, so we stopped it.",
+        "Lisinopril and atorvastatin are taken once a day.",
+        "Clopidogrel thins the blood, so watch for bruising.",
+        "She has tachycardia at night and takes esomeprazole for reflux.",
+        "Levothyroxine should be taken before breakfast.",
+    ),
 )
 
 LEGAL = Domain(
@@ -106,6 +133,14 @@ LEGAL = Domain(
         "We will ask for indemnification in the settlement.",
         "The judge quashed the subpoena on Thursday.",
         "She wrote an amicus curiae brief about habeas corpus.",
+    ),
+    (
+        "The witness ignored the subpoena twice.",
+        "Estoppel was the strongest part of their defence.",
+        "A habeas corpus petition must name the custodian.",
+        "The tortfeasor agreed to pay for the repairs.",
+        "Voir dire starts on Monday, and certiorari is still pending.",
+        "The indemnification clause was drafted by an amicus curiae.",
     ),
 )
 

@@ -101,10 +101,24 @@ def test_an_unsure_segment_gets_a_probe_and_one_prompted_pass_with_few_terms():
         prompts.append(prompt)
         return Decoded("The patient takes metformin in the morning.", -0.5)
 
-    outcome = improve(heard, TERMS, redecode)
+    outcome = improve(heard, TERMS, redecode, second_pass=True)
     assert outcome.verdict == "merged"
     assert outcome.text == "The patient takes metformin in the morning."
     assert len(prompts) == 2
     assert prompts[1].startswith("We talked about ")
     assert "metformin" in outcome.terms
     assert len(outcome.terms) <= 6
+
+
+def test_an_unsure_segment_is_corrected_by_sound_without_decoding_again():
+    calls = []
+
+    def redecode(prompt: str) -> Decoded:
+        calls.append(prompt)
+        return Decoded("x", 0.0)
+
+    heard = Decoded("We started at a master's in last month.", -0.9)
+    outcome = improve(heard, TERMS, redecode)
+    assert outcome.verdict == "sounded"
+    assert outcome.text == "We started atorvastatin last month."
+    assert calls == []

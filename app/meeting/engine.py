@@ -10,7 +10,8 @@ Guarantees, and how they are kept:
   captions workers belong to their LiveTranscriber, which the control thread starts and ends.
 - One model: the live model is loaded once per meeting and shared by every source's captions;
   the final pass uses `model_for("final")` (the same engine when it is the same model), with
-  the learned vocabulary while `vocabulary_learning` is given.
+  the learned vocabulary while `vocabulary_learning` is given; committed live captions are
+  corrected toward it by sound alone under the same permission (app/vocabulary/captions.py).
 - Storage is a sink the caller attaches (`attach`, with the meeting so far replayed) or
   detaches; each sink is isolated (app/meeting/sinks.py).
 - Drain at stop: a closing device's captured audio is still read, captioned and kept.
@@ -46,6 +47,8 @@ from app.segments import Segment
 from app.transcription.engine import WhisperEngine
 from app.transcription.live import LiveTranscriber, TranscriptionWithdrawn
 from app.transcription.streaming import Caption, LagReport, StreamingConfig
+from app.vocabulary.captions import CaptionVocabulary
+from app.vocabulary.use import load_terms
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +178,8 @@ class MeetingEngine:
         self.options = options or MeetingOptions()
         self.title = title
         self.store = store  # the caller's open store, for the vocabulary (never written here)
+        self.caption_vocabulary = CaptionVocabulary(
+            gate, lambda: load_terms(self.gate, store=self.store))
         self.devices: dict[Source, Device] = dict(devices or {})
         self._model_factory = model_factory or (lambda use: _default_model(use, self.options))
         self._denoiser_factory = denoiser_factory
@@ -495,8 +500,11 @@ class MeetingEngine:
         if not stretch.active:
             return
         segment = caption.segment
+        text = segment.text
+        if caption.kind == "final":
+            text = self.caption_vocabulary.correct(text)
         shifted = Segment(segment.start + stretch.offset, segment.end + stretch.offset,
-                          segment.text, caption.kind == "final", stretch.source)
+                          text, caption.kind == "final", stretch.source)
         with self._lock:
             if not stretch.active:
                 return

@@ -7,18 +7,22 @@ transcript freely. For each segment of the ordinary (unbiased) pass:
 1. Only a segment the recogniser was unsure of is touched (average log-probability below
    UNSURE_LOGPROB). Measured on tiny.en: every espeak-ng jargon passage scored -0.58 or lower,
    every real general-speech recording -0.46 or higher, so general speech costs nothing more.
-2. Which terms may be in it: the few whose spelling sounds most like some span of what was heard
-   (soundalike.py), plus those that a probe pass prompted with the whole list wrote or nearly
-   wrote (a term the recogniser can only guess with help).
-3. A biased pass over the segment's audio, prompted with those terms only, in a sentence.
-4. That pass is thrown away when it looks degenerate: compression ratio above Whisper's 2.4, a
-   term written more often than anything sounds like it, three prompt terms in a row (the
-   prompt echoed), far fewer or more words than the unbiased pass, or a much lower
-   log-probability.
-5. Otherwise it is merged into the unbiased text term by term: a stretch where the two differ
-   takes the biased words only when they contain a vocabulary term and the unbiased words sound
-   like them. Every other word stays as first heard, so a biased pass cannot make the rest of
-   the passage worse.
+2. Its text is corrected toward the vocabulary by sound (phonetic.py): a span that sounds like
+   a term (espeak-ng phonemes, SOUNDS_LIKE) is spelled as the term; every other word stays as
+   first heard. No decoding: the cost is a few milliseconds.
+
+What Candor does not do by default (`second_pass=True` does it, benchmarks/vocabulary.py
+--second-pass measures it): a biased pass over the segment's audio, prompted with the few terms
+that sound most like a span of it or that a probe pass prompted with the whole list wrote, and
+thrown away when degenerate (compression ratio above 2.4, a term more often than anything sounds
+like it, three prompt terms in a row, far fewer or more words, a much lower log-probability),
+else merged term by term where the unbiased words sound like the term. Measured on the dev split
+(benchmarks/vocabulary.py --split dev, 24 passages, 6 voices), both at a sound-alike threshold of
+0.5: term recall 42 % by sound alone, 50 % with the biased pass as well, but at 2.1x the CPU
+time where the goal is 1.2x (sound alone: 1.08x), two passages worse by more than 2 points
+either way. The biased pass's extra recall is not worth twice the cost, so it is kept as an
+option for a larger model or a faster machine. (With the final SOUNDS_LIKE and SHORT_PENALTY,
+sound alone found 48 % of the dev terms, WER 0.75x, one passage worse, 1.08x the CPU time.)
 
 `VocabularyBias` checks the gate before every segment (lock-free; the gate's watcher brings in
 a withdrawal made in another process), and remembers what it changed, so a caller that finds
@@ -41,6 +45,7 @@ from app.consent import Gate
 from app.consent.purposes import VOCABULARY_LEARNING
 from app.segments import Segment
 from app.textmetrics import normalise
+from app.vocabulary import phonetic
 from app.vocabulary.soundalike import SpanMatch, best_match
 
 log = logging.getLogger(__name__)
@@ -61,8 +66,18 @@ MAX_WORD_RATIO = 1.5
 MAX_LOGPROB_DROP = 0.5
 MAX_REPEATS = 4
 PART_PREFERENCE = 0.05
+# Sound-alike correction (phonetic.py) of an unsure segment's text, after the biased pass.
+# Chosen on the corrected passages and the dev split (benchmarks/vocabulary.py --split dev),
+# with phonetic.SHORT_PENALTY: 0.45 found 59 % / 45 % of their terms (WER 0.57x / 0.78x, one dev
+# passage worse by > 2 points); 0.5 found 44 % / 38 %; 0.4 made more passages worse.
+SOUNDS_LIKE = 0.45
+# A committed live caption has no log-probability to say the recogniser was unsure, so only a
+# closer sound-alike is taken: at 0.6 no word of ~400 of correct English (the general speech
+# references and the meeting sentences) was replaced with a 50-term vocabulary; at 0.55, three.
+CAPTION_SOUNDS_LIKE = 0.6
 
-Verdict = Literal["confident", "no_candidates", "degenerate", "merged", "unchanged", "withdrawn"]
+Verdict = Literal["confident", "no_candidates", "degenerate", "merged", "unchanged", "withdrawn",
+                  "sounded"]
 
 
 @dataclass(frozen=True)
@@ -265,10 +280,38 @@ def merge(heard: str, biased: str, terms: Sequence[str]) -> str:
     return " ".join(out)
 
 
-def improve(heard: Decoded, terms: Sequence[str], redecode: Redecode) -> BiasOutcome:
+def all_forms(terms: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(f for t in terms for f in forms(t)))
+
+
+def sound_alike(text: str, terms: Sequence[str], threshold: float = SOUNDS_LIKE) -> str:
+    """`text` with spans that sound like a term spelled as the term (no decoding)."""
+    return phonetic.correct(text, all_forms(terms), threshold).text
+
+
+def correct_caption(text: str, terms: Sequence[str]) -> str:
+    """A committed live caption, corrected toward the vocabulary by sound alone: the cheap part
+    of the vocabulary, for captions that cannot wait for a second decode."""
+    return sound_alike(text, terms, CAPTION_SOUNDS_LIKE)
+
+
+def improve(heard: Decoded, terms: Sequence[str], redecode: Redecode, *,
+            second_pass: bool = False) -> BiasOutcome:
     """The vocabulary's best safe version of one unbiased segment (see the module docstring)."""
     if heard.avg_logprob >= UNSURE_LOGPROB or not terms or not heard.text.strip():
         return BiasOutcome(heard.text, heard.text, "confident")
+    if not second_pass:
+        text = sound_alike(heard.text, terms)
+        return BiasOutcome(heard.text, text, "sounded" if text != heard.text else "unchanged")
+    outcome = _biased(heard, terms, redecode)
+    text = sound_alike(outcome.text, terms)
+    if text == outcome.text:
+        return outcome
+    return BiasOutcome(heard.text, text, "sounded" if outcome.text == heard.text else "merged",
+                       outcome.terms)
+
+
+def _biased(heard: Decoded, terms: Sequence[str], redecode: Redecode) -> BiasOutcome:
     candidates = candidate_terms(heard.text, terms, SOUNDALIKE_CANDIDATES)
     ranked = candidate_terms(heard.text, terms, PROBE_MAX_TERMS)
     ranked += [t for t in terms if t not in ranked][: max(0, PROBE_MAX_TERMS - len(ranked))]
@@ -299,6 +342,7 @@ class VocabularyBias:
 
     gate: Gate
     terms: tuple[str, ...]
+    second_pass: bool = False  # also a prompted decode of unsure segments (see the docstring)
     outcomes: list[tuple[Segment, BiasOutcome]] = field(default_factory=list)
     verdicts: dict[str, int] = field(default_factory=dict)  # how each segment went, counted
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -312,7 +356,7 @@ class VocabularyBias:
         terms = self.terms_now()
         if terms is None:
             return segment
-        outcome = improve(heard, terms, redecode)
+        outcome = improve(heard, terms, redecode, second_pass=self.second_pass)
         if self.terms_now() is None:  # withdrawn while the biased pass ran
             outcome = BiasOutcome(heard.text, heard.text, "withdrawn", outcome.terms)
         with self._lock:

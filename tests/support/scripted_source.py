@@ -109,6 +109,20 @@ class ScriptedSource:
                 self._cond.wait(wait)
 
     @property
+    def timeline_now(self) -> float:
+        """Where the device's timeline is now (seconds since it started, at its speed)."""
+        if not self._began:
+            return 0.0
+        return (time.monotonic() - self._began) * (self.speed or 1.0)
+
+    def extend(self, script: list[AudioChunk | Lose]) -> None:
+        """More of the timeline, delivered from now on (what a test plays once it has seen
+        something happen)."""
+        with self._cond:
+            self._script.extend(script)
+            self._cond.notify_all()
+
+    @property
     def exhausted(self) -> bool:
         return not self._script
 
