@@ -9,8 +9,9 @@ Guarantees, and how they are kept:
   joins on the GUI thread. Per source, one reader thread only reads and queues copies; the
   captions workers belong to their LiveTranscriber, which the control thread starts and ends.
 - One model: the live model is loaded once per meeting and shared by every source's captions;
-  the final pass uses `model_for("final")` (the same engine when it is the same model), with
-  the learned vocabulary while `vocabulary_learning` is given; committed live captions are
+  the final pass uses `model_for("final")` (loaded afresh, at a lowered priority, once the
+  live one is released), with the learned vocabulary while `vocabulary_learning` is given;
+  committed live captions are
   corrected toward it by sound alone under the same permission (app/vocabulary/captions.py).
 - Storage is a sink the caller attaches (`attach`, with the meeting so far replayed) or
   detaches; each sink is isolated (app/meeting/sinks.py).
@@ -26,6 +27,7 @@ Guarantees, and how they are kept:
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -142,6 +144,20 @@ class MeetingState:
         if not doing:
             return ""
         return " and ".join(doing).capitalize() + " on this device"
+
+
+# The final pass runs in the background, beside the next meeting's live captions (issue 13,
+# defect 11): on 2 cores at equal priority it starved them (the next meeting's first caption
+# came 16 s late, after the final pass). Niceness is per thread on Linux and inherited by the
+# threads started from it, so the final model is loaded on the lowered control thread.
+FINAL_PASS_NICENESS = 10
+
+
+def _lower_this_threads_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), FINAL_PASS_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the pass still runs
+        log.debug("final pass: priority not lowered")
 
 
 def _default_model(use: ModelUse, options: MeetingOptions) -> WhisperEngine:
@@ -584,6 +600,7 @@ class MeetingEngine:
     def _final_passes(self, stretches: Sequence[Stretch],
                       on_progress: Callable[[float], None] | None
                       ) -> tuple[list[Segment], bool]:
+        _lower_this_threads_priority()
         final_model = self._final_model()
         total = max(sum(st.seconds for st in stretches), 1e-9)
         done = 0.0
@@ -628,10 +645,11 @@ class MeetingEngine:
             self.events.on_problem("final_model",
                                    f"{err}; the final pass uses {live.location.name}")
             final = live
-        if live is not None and final.location.path == live.location.path:
-            final = live
-        elif live is not None:
-            live.release()  # one model in memory at a time: the peak stays the live model's
+        if live is not None and final is not live:
+            # One model in memory at a time: the peak stays the live model's. Even the same
+            # model is loaded afresh, on this lowered thread, so that its compute threads
+            # yield to the next meeting's live captions.
+            live.release()
         from app.vocabulary.use import load_bias
 
         final.vocabulary = load_bias(self.gate, store=self.store)

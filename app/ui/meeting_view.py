@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.consent import RECONSENT_NEEDED, ConsentGate, ConsentRequired
+from app.meeting.endings import progress_text
 from app.meeting.features import FEATURES, LABELS, FeatureSwitches
 from app.segments import Segment
 from app.settings import Settings
@@ -176,6 +177,12 @@ class MeetingView(QWidget):
         self.meeting_button.clicked.connect(self._meeting_clicked)
         self.meeting_status = QLabel("No meeting in progress.", self)
         self.meeting_status.setObjectName("meeting_status")
+        # The final passes still running in the background, while the next meeting may run.
+        self.final_pass_status = QLabel(self)
+        self.final_pass_status.setObjectName("final_pass_status")
+        self.final_pass_status.setWordWrap(True)
+        self.final_pass_status.hide()
+        self._final_passes: dict[int, str] = {}  # id(meeting) -> its progress line
         # Before each start, what it will open and run (the switches keep the last meeting's).
         self.start_plan = QLabel(self)
         self.start_plan.setObjectName("start_plan")
@@ -223,6 +230,7 @@ class MeetingView(QWidget):
         layout.addWidget(self.problem_banner)
         layout.addWidget(self.participants_banner)
         layout.addLayout(meeting_bar)
+        layout.addWidget(self.final_pass_status)
         layout.addWidget(self.start_plan)
         layout.addLayout(toolbar)
         layout.addWidget(self.audio)
@@ -322,7 +330,12 @@ class MeetingView(QWidget):
         state = self.controller.state()
         self.meeting_button.setText("End meeting" if running else "Start meeting")
         self.meeting_button.setAccessibleName(self.meeting_button.text())
-        self.meeting_button.setEnabled(not ending)
+        # Never disabled while a final pass runs: the next meeting can start (defect 11).
+        if not running and ending and self.controller.last is not None and \
+                self.meeting_status.text().startswith("Meeting in progress"):
+            self.meeting_status.setText(
+                "Meeting ended. Its live captions are shown until the final transcript "
+                "replaces them.")
         if running:
             parts = []
             muted = state.sources["microphone"].muted
@@ -361,16 +374,28 @@ class MeetingView(QWidget):
         else:
             self.captions.set_partial(segment)
 
-    def _ending_progress(self, fraction: float) -> None:
-        self.meeting_status.setText(f"Making the final transcript… {fraction:.0%}")
+    def _ending_progress(self, meeting: object, name: str, fraction: float) -> None:
+        self._final_passes[id(meeting)] = progress_text(name, fraction)
+        self._show_final_passes()
 
-    def _ended(self, transcript: list[Segment]) -> None:
-        meeting = self.controller.last
+    def _show_final_passes(self) -> None:
+        text = "\n".join(self._final_passes.values())
+        self.final_pass_status.setText(text)
+        self.final_pass_status.setAccessibleName(text)
+        self.final_pass_status.setVisible(bool(text))
+
+    def _ended(self, meeting: object, transcript: list[Segment]) -> None:
+        self._final_passes.pop(id(meeting), None)
+        self._show_final_passes()
+        if meeting is not self.controller.last or self.controller.running:
+            # the next meeting has begun: its captions stay; the ended one is in History
+            self._show_meeting_state()
+            return
         if transcript:
             self.captions.clear()
             for segment in transcript:
                 self.captions.add_final(segment)
-        if meeting is not None and meeting.saved:
+        if self.controller.last is not None and self.controller.last.saved:
             text = "Meeting ended. Its transcript is kept, encrypted, on this device."
         elif transcript:
             text = (

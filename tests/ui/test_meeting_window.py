@@ -193,3 +193,64 @@ def test_the_others_in_the_window_told_captioned_labelled_and_objected_to(
     qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.meeting.ending, timeout=60000)
     assert "country" not in view.captions.text.toPlainText().lower()
+
+
+@pytest.mark.model
+def test_the_next_meeting_starts_and_captions_while_the_last_ones_final_pass_runs(
+    window, qtbot, virtual_mic, shared_data
+):
+    """Issue 13, defect 11: ending a meeting never blocks the next one. Start is enabled the
+    moment the meeting ends, the live captions stay shown with the final pass's progress, a
+    second meeting captions while the first one's final pass completes, and both meetings end
+    up stored, each with its own text."""
+    for purpose in ("microphone", "transcription", "transcript_storage"):
+        window.gate.grant(purpose, via="test")
+    view = window.meeting_view
+    _start(window, qtbot, "live_captions", "save_transcript")
+    qtbot.waitUntil(lambda: window.meeting.state().captions == "on", timeout=20000)
+    virtual_mic.play_and_wait(shared_data / "speech" / "real_concat.wav")
+    qtbot.waitUntil(lambda: "greasy" in view.captions.final_text().lower(), timeout=30000)
+    first = window.meeting.meeting
+    live = view.captions.final_text()
+
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    assert window.meeting.ending, "the final pass runs in the background"
+    assert view.meeting_button.isEnabled(), "Start meeting waits for the final pass"
+    assert view.meeting_button.text() == "Start meeting"
+    assert view.final_pass_status.isVisible()
+    assert view.final_pass_status.text().startswith(
+        "Making the final transcript of the meeting of")
+    assert view.captions.final_text() == live, "the live captions stay until the final one"
+
+    # The second meeting: captions recorded with whether the first is still being finished.
+    seen: list[tuple[str, bool]] = []
+    window.meeting.caption.connect(
+        lambda _kind, segment: seen.append((segment.text, window.meeting.ending)))
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    assert window.meeting.running
+    assert window.meeting.meeting is not first
+    player = virtual_mic.play(shared_data / "speech" / "jfk.wav")
+    qtbot.waitUntil(lambda: "country" in view.captions.final_text().lower(), timeout=40000)
+    assert any(ending for text, ending in seen if text), \
+        "no caption of the second meeting was shown while the first one's final pass ran"
+    qtbot.waitUntil(lambda: not window.meeting.ending, timeout=120000)
+    qtbot.waitUntil(lambda: not view.final_pass_status.isVisible(), timeout=5000)
+    assert window.meeting.running, "the first meeting's end did not end the second"
+    assert "greasy" not in view.captions.text.toPlainText().lower(), \
+        "the first meeting's final transcript replaced the second meeting's captions"
+    player.wait(30)
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "kept, encrypted" in view.meeting_status.text(), timeout=60000)
+
+    store = window.storage.store
+    texts = {m.id: " ".join(s.text for s in store.get(m.id).segments).lower()
+             for m in store.list_meetings()}
+    assert len(texts) == 2
+    [older, newer] = sorted(texts, key=lambda i: store.summary(i).started)
+    assert "greasy" in texts[older]
+    assert "country" in texts[older]
+    assert "country" in texts[newer]
+    assert "greasy" not in texts[newer]
+    qtbot.waitUntil(lambda: window.history_view.meetings.topLevelItemCount() == 2,
+                    timeout=10000)
+    assert not window.has_unsaved_transcript()
