@@ -59,7 +59,9 @@ class StreamingConfig:
     first_pass_after: float = 0.5  # seconds of an utterance before its first pass
     # A word is committed by agreement only if both agreeing passes heard at least `margin`
     # seconds of audio after it: the last word of a buffer is usually cut off ("your" heard as
-    # "you are"), and two passes ending close together can agree on the same mishearing.
+    # "you are"), and two passes ending close together can agree on the same mishearing. The
+    # word before such a cut-off word waits too: a cut-off word is often split in two ("your"
+    # heard as "you" + "are"), and only its first half would be clear of the margin.
     margin: float = 0.2
     # An agreed word the recogniser is unsure of waits until this much audio follows it (or the
     # utterance ends): two short passes can agree on the same wrong guess at an utterance start.
@@ -304,7 +306,10 @@ class StreamingPolicy:
             settled = self._last_pass_end - cfg.settle_time
             for i, w in enumerate(newly):
                 heard_before = previous[i].end if i < len(previous) else w.end
+                # the word after it, as the older pass heard it (None: nothing followed)
+                next_before = previous[i + 1].end if i + 1 < len(previous) else None
                 if (heard_before > previous_end - cfg.margin
+                        or (next_before is not None and next_before > previous_end - cfg.margin)
                         or w.end > self._last_pass_end - cfg.margin
                         or (w.probability < cfg.min_word_probability and w.end > settled)):
                     keep = i
