@@ -155,6 +155,12 @@ class StreamingPolicy:
         return len(self._audio) / SAMPLE_RATE
 
     @property
+    def pass_due(self) -> bool:
+        """Whether `process()` has an utterance end waiting, so may run a pass without new
+        audio (a worker may sleep until audio arrives otherwise)."""
+        return bool(self._pending_ends)
+
+    @property
     def lag(self) -> float:
         return max(0.0, self.stream_time - max(self._last_pass_end, self._buf_start))
 
