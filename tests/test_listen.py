@@ -168,8 +168,11 @@ def test_an_unplugged_microphone_ends_listen_and_the_speakers_are_never_captione
     said = normalise(" ".join(f["text"] for f in listener.finals()))
     last = listener.lines[-1]
     assert last["type"] == "transcript", "the final transcript of what was captured is printed"
-    said += " " + normalise(" ".join(s["text"] for s in last["segments"]))
-    assert "fellow americans" in said
+    final_pass = normalise(" ".join(s["text"] for s in last["segments"]))
+    said += " " + final_pass
+    # The unplug follows the first caption, which may come before "americans" was spoken (a
+    # loaded machine); what was captured up to then is in the final pass.
+    assert "fellow" in final_pass, final_pass
     for phrase in ("small dog", "figures", "air is pure", "thin stripe", "sunday"):
         assert phrase not in said, f"the speakers' {phrase!r} was captioned as the microphone"
 
