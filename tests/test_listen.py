@@ -107,9 +107,10 @@ def test_live_captions_of_speech_played_into_the_room(virtual_mic, shared_data):
     finals = listener.finals()
     text = normalise(" ".join(f["text"] for f in finals))
     # Live windows differ from run to run with the audio's timing; tiny.en sometimes hears "asked
-    # not" or "and so am i fellow" live, and a word at a commit boundary can come twice ("what you
-    # your country"). The key phrases must be there, and the whole close to what was said.
-    for phrase in ("fellow americans", "your country can do for you",
+    # not" or, for an utterance ending at "americans", "and so am i fellow" (any window that ends
+    # before "ask" does, however it starts). The key phrases must be there, no word twice at a
+    # commit boundary ("what you your country"), and the whole close to what was said.
+    for phrase in ("fellow americans", "not what your country can do for you",
                    "what you can do for your country"):
         assert phrase in text
     assert wer(reference_text("jfk.wav"), text) <= 0.15, text
