@@ -19,6 +19,7 @@ import numpy as np
 
 from app.segments import Segment
 from app.transcription.agreement import Word
+from app.transcription.heap import release_freed_memory
 from app.transcription.models import ModelLocation, load_whisper, locate_model
 from app.transcription.speech_regions import over_speech, speech_regions
 from app.vocabulary.bias import Decoded, VocabularyBias
@@ -183,6 +184,7 @@ class WhisperEngine:
                 piece = piece.astype(np.float32) / 32768.0
             offset = lo / SAMPLE_RATE
             regions = speech_regions(piece)
+            release_freed_memory()  # the VAD's batch buffers, before the decode needs more
             if not regions:
                 log.info("no speech in %.0f s of audio at %.0f s: not decoded",
                          (hi - lo) / SAMPLE_RATE, offset)
@@ -217,6 +219,7 @@ class WhisperEngine:
                 if result is not None:
                     yield result
             del piece
+            release_freed_memory()  # the piece's spectrogram and decoder buffers
         if cancel is not None and cancel.is_set():
             raise TranscriptionCancelled()
         if on_progress:
