@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# CANDOR_TEST_DATA as for the tests (a worktree does not sit beside ../shared)
+SHARED = Path(os.environ.get("CANDOR_TEST_DATA",
+                           Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 
 
 def read_wav(path: Path) -> np.ndarray:

@@ -5,7 +5,8 @@ transcript of the same recording.
 Reported per recording: WER of the final live captions, whole-file WER (the same model over the
 file at once) and their ratio (goal <= 1.25), WER of the meeting's final pass, caption latency
 `emitted_at - end` of final captions p50/p95 (goals 1.5 s / 3 s), partial-caption latency, the
-largest lag, and the peak memory of the listen process (goal <= 450 MB). Recordings: the clean
+largest lag, the peak memory of the listen process (goal <= 450 MB) and its CPU time (user +
+system, and cores = CPU seconds per second of the run). Recordings: the clean
 real_concat.wav and noisy mixtures of it (real noises, see benchmarks/_mix.py).
 
 Run: flock /tmp/candor-cpu.lock .venv/bin/python benchmarks/live.py [--repeats N] [--clean-only]
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -82,6 +84,8 @@ def listen_once(mic: VirtualMic, wav: Path, seconds: float, env: dict[str, str])
             if "listening" in line:
                 listening.set()
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.monotonic()
     readers = [threading.Thread(target=read_out), threading.Thread(target=read_err)]
     for reader in readers:
         reader.start()
@@ -95,9 +99,12 @@ def listen_once(mic: VirtualMic, wav: Path, seconds: float, env: dict[str, str])
         time.sleep(0.25)
     for reader in readers:
         reader.join()
+    wall = time.monotonic() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the listen process, now reaped
     if process.returncode != 0:
         raise RuntimeError(f"listen failed ({process.returncode}): {''.join(err_lines)}")
-    return {"lines": lines, "peak_mb": peak}
+    return {"lines": lines, "peak_mb": peak, "cpu_user": after.ru_utime - before.ru_utime,
+            "cpu_system": after.ru_stime - before.ru_stime, "wall": wall}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -131,6 +138,9 @@ def analyse(label: str, reference: str, whole: str, run: dict) -> dict:
         "final_captions": len(finals),
         "partial_captions": len(partials),
         "peak_mb": run["peak_mb"],
+        "cpu_user_s": run["cpu_user"],
+        "cpu_system_s": run["cpu_system"],
+        "cpu_cores": (run["cpu_user"] + run["cpu_system"]) / run["wall"],
         "live_edits": diff(reference, live_text),
         "whole_file_edits": diff(reference, whole),
     }
@@ -180,11 +190,12 @@ def main() -> None:
     print(json.dumps(summary, indent=2))
     print()
     print(f"{'recording':<34}{'live WER':>9}{'whole':>7}{'ratio':>7}{'pass':>7}"
-          f"{'p50 s':>7}{'p95 s':>7}{'max s':>7}{'MB':>6}")
+          f"{'p50 s':>7}{'p95 s':>7}{'max s':>7}{'MB':>6}{'usr s':>7}{'sys s':>7}{'cores':>6}")
     for r in results:
         print(f"{r['recording']:<34}{r['live_wer']:>9.3f}{r['whole_file_wer']:>7.3f}"
               f"{r['wer_ratio']:>7.2f}{r['final_pass_wer']:>7.3f}{r['latency_p50']:>7.2f}"
-              f"{r['latency_p95']:>7.2f}{r['latency_max']:>7.2f}{r['peak_mb']:>6.0f}")
+              f"{r['latency_p95']:>7.2f}{r['latency_max']:>7.2f}{r['peak_mb']:>6.0f}"
+              f"{r['cpu_user_s']:>7.1f}{r['cpu_system_s']:>7.1f}{r['cpu_cores']:>6.2f}")
     print(f"goals: WER ratio <= {GOALS['wer_ratio']}, latency p50 <= {GOALS['latency_p50']} s, "
           f"p95 <= {GOALS['latency_p95']} s, peak memory <= {GOALS['peak_mb']} MB")
 

@@ -107,9 +107,10 @@ def test_live_captions_of_speech_played_into_the_room(virtual_mic, shared_data):
     finals = listener.finals()
     text = normalise(" ".join(f["text"] for f in finals))
     # Live windows differ from run to run with the audio's timing; tiny.en sometimes hears "asked
-    # not" or "and so am i fellow" live, and a word at a commit boundary can come twice ("what you
-    # your country"). The key phrases must be there, and the whole close to what was said.
-    for phrase in ("fellow americans", "your country can do for you",
+    # not" or, for an utterance ending at "americans", "and so am i fellow" (any window that ends
+    # before "ask" does, however it starts). The key phrases must be there, no word twice at a
+    # commit boundary ("what you your country"), and the whole close to what was said.
+    for phrase in ("fellow americans", "not what your country can do for you",
                    "what you can do for your country"):
         assert phrase in text
     assert wer(reference_text("jfk.wav"), text) <= 0.15, text
@@ -167,8 +168,11 @@ def test_an_unplugged_microphone_ends_listen_and_the_speakers_are_never_captione
     said = normalise(" ".join(f["text"] for f in listener.finals()))
     last = listener.lines[-1]
     assert last["type"] == "transcript", "the final transcript of what was captured is printed"
-    said += " " + normalise(" ".join(s["text"] for s in last["segments"]))
-    assert "fellow americans" in said
+    final_pass = normalise(" ".join(s["text"] for s in last["segments"]))
+    said += " " + final_pass
+    # The unplug follows the first caption, which may come before "americans" was spoken (a
+    # loaded machine); what was captured up to then is in the final pass.
+    assert "fellow" in final_pass, final_pass
     for phrase in ("small dog", "figures", "air is pure", "thin stripe", "sunday"):
         assert phrase not in said, f"the speakers' {phrase!r} was captioned as the microphone"
 

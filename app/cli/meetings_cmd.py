@@ -1,4 +1,5 @@
-"""`candor meetings list|show|export|correct|delete|rename|search`: the stored meeting history."""
+"""`candor meetings list|show|export|correct|delete|rename|label|search`: the stored meeting
+history."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from app.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
 from app.cli.store_access import cli_store, consent_gate, storage_errors, warn
 from app.consent import ConsentRequired
 from app.consent.purposes import TRANSCRIPT_STORAGE
-from app.segments import FORMATS, Segment
+from app.segments import FORMATS, SOURCE_LABELS, Segment, speaker
 from app.storage.export import ExportError, render_meeting, write_text_atomic
 from app.storage.models import Meeting, MeetingInProgress, MeetingSummary, UnknownSegment
+from app.storage.speaker_labels import InvalidLabel
 
 
 def _clock(seconds: float) -> str:
@@ -74,11 +76,21 @@ def cmd_show(args: argparse.Namespace) -> int:
           f"language: {s.language or '—'}")
     for purpose, records in sorted(s.consent.items()):
         print(f"consent:   {purpose} record {', '.join(records)}")
+    print(f"speakers:  {_speakers(s)}")
     print()
     for index, seg in enumerate(meeting.segments):
         mark = "  (corrected)" if index in meeting.heard else ""
-        print(f"[{_clock(seg.start)}] {seg.text.strip()}{mark}")
+        who = speaker(seg, meeting.labels)
+        said = f"{who}: {seg.text.strip()}" if who else seg.text.strip()
+        print(f"[{_clock(seg.start)}] {said}{mark}")
     return 0
+
+
+def _speakers(summary: MeetingSummary) -> str:
+    """Each source with its default name (which says what `--you` / `--others` change) and the
+    name in force, e.g. "microphone (You): Priya · system (Others): Others"."""
+    return " · ".join(f"{source} ({SOURCE_LABELS[source]}): {summary.labels[source]}"
+                      for source in SOURCE_LABELS)
 
 
 def _show_json(meeting: Meeting) -> dict[str, object]:
@@ -197,6 +209,21 @@ def cmd_rename(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_label(args: argparse.Namespace) -> int:
+    if args.you is None and args.others is None:
+        raise CliError("give --you NAME and/or --others NAME (an empty NAME resets it to "
+                       "'You' / 'Others')", EXIT_USAGE)
+    with cli_store("meetings label") as store, storage_errors():
+        meeting_id = store.resolve(args.id)
+        try:
+            labels = store.set_labels(meeting_id, microphone=args.you, system=args.others)
+        except InvalidLabel as err:
+            raise CliError(str(err), EXIT_USAGE) from err
+    print(f"Speakers of meeting {meeting_id}: you are {labels['microphone']!r}, the others "
+          f"{labels['system']!r}.")
+    return 0
+
+
 def _hit_dict(seg: tuple[int, Segment]) -> dict[str, object]:
     index, s = seg
     return {"index": index, "start": s.start, "end": s.end, "text": s.text}
@@ -231,7 +258,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "meetings", help="stored meetings: list, show, export, correct, delete, rename, search",
+        "meetings",
+        help="stored meetings: list, show, export, correct, delete, rename, label, search",
         description="Meetings stored on this device (only with transcript_storage given).",
     )
     sub = parser.add_subparsers(dest="meetings_command", metavar="ACTION", required=True)
@@ -281,6 +309,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("id", metavar="ID")
     p.add_argument("title", metavar="TITLE")
     p.set_defaults(func=cmd_rename)
+
+    p = sub.add_parser(
+        "label", help="rename a meeting's speakers (You, Others)",
+        description="Name who spoke in this meeting: --you for the microphone (default 'You'), "
+        "--others for system audio, the other participants (default 'Others'). Exports and the "
+        "window show these names; an empty NAME resets one to its default. Stored encrypted, "
+        "like the title.",
+    )
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--you", metavar="NAME", help="the name for the microphone's speaker")
+    p.add_argument("--others", metavar="NAME", help="the name for the others (system audio)")
+    p.set_defaults(func=cmd_label)
 
     p = sub.add_parser(
         "search", help="find meetings whose title or transcript holds every word of TEXT",

@@ -47,6 +47,7 @@ from app.meeting.sinks import SegmentSink, SinkSet
 from app.meeting.sources import SOURCE_PURPOSE, SOURCES, Device, OpenSource, Source, open_source
 from app.segments import Segment
 from app.transcription.engine import WhisperEngine
+from app.transcription.heap import PeriodicRelease, release_freed_memory
 from app.transcription.live import LiveTranscriber, TranscriptionWithdrawn
 from app.transcription.streaming import Caption, LagReport, StreamingConfig
 from app.vocabulary.captions import CaptionVocabulary
@@ -217,6 +218,7 @@ class MeetingEngine:
         self.channels["system"].reference = self.echo
         self._control = ThreadPoolExecutor(1, thread_name_prefix="candor-meeting")
         self._lock = threading.RLock()  # finals and the sinks they were handed to
+        self._release_live_memory = PeriodicRelease()
         self._live_model: WhisperEngine | None = None
         self.finals: list[Segment] = []
         self.transcript: list[Segment] = []
@@ -321,6 +323,11 @@ class MeetingEngine:
 
     def ended_by(self, source: Source) -> str | None:
         return self.channels[source].ended_by
+
+    def lost_blocks(self) -> dict[Source, int]:
+        """Per source, the blocks of captured audio lost so far (the machine too busy to take
+        them): each is a gap in the captions and in the final transcript."""
+        return {source: channel.lost_blocks for source, channel in self.channels.items()}
 
     def source_stopped(self, source: Source) -> bool:
         """The source was open and has stopped delivering (lost, or its purpose withdrawn)."""
@@ -476,6 +483,7 @@ class MeetingEngine:
 
         def lag(report: LagReport) -> None:
             state.lag = float(report.lag)
+            self._release_live_memory()  # a pass has just freed its window's buffers
             if report.gap is not None and holder[0].active:
                 # Not a caption: only the live view shows it; the final pass covers it.
                 start, end = report.gap
@@ -585,6 +593,7 @@ class MeetingEngine:
         transcript: list[Segment] = []
         made = False
         if final_pass and stretches:
+            release_freed_memory()  # what the live captions and capture freed, before the pass
             transcript, made = self._final_passes(stretches, on_progress)
         else:
             for stretch in stretches:

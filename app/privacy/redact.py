@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from app.privacy.names import find_names
 from app.privacy.patterns import PatternKind, find_patterns
-from app.segments import Segment
+from app.privacy.vocabulary_names import looks_like_name
+from app.segments import SOURCE_LABELS, Labels, Segment
 from app.storage.models import Meeting
+from app.storage.speaker_labels import renamed
 
 SpanKind = Literal["NAME", "EMAIL", "PHONE", "NUMBER", "URL"]
 SpanSource = Literal["known", "detected", "user"]
@@ -130,6 +132,13 @@ class Redactor:
         self.known_names = tuple(n for n in known_names if n and n.strip())
         self.regions = tuple(regions) if regions else None
 
+    def knowing(self, names: Iterable[str]) -> Redactor:
+        """This redactor with more names it always catches (a meeting's speaker labels)."""
+        extra = [n for n in names if n.strip() and n not in self.known_names]
+        if not extra:
+            return self
+        return Redactor([*self.known_names, *extra], regions=self.regions)
+
     def redact(self, text: str) -> RedactedText:
         found: list[Span] = []
         for match in find_patterns(text, self.regions):
@@ -155,24 +164,44 @@ def known_names(extra: Iterable[str] = ()) -> list[str]:
 
 @dataclass(frozen=True)
 class RedactedMeeting:
-    """What a redacted export renders: the meeting's segments, title and metadata with
-    identifying text replaced, and the spans for a preview. The stored meeting is untouched."""
+    """What a redacted export renders: the meeting's segments, title, speaker labels and
+    metadata with identifying text replaced, and the spans for a preview. The stored meeting is
+    untouched."""
 
     transcript: RedactedTranscript
     title: str
     metadata: dict[str, object]
+    labels: Labels = field(default_factory=lambda: dict(SOURCE_LABELS))
 
     @property
     def segments(self) -> list[Segment]:
         return self.transcript.redacted_segments()
 
 
+def label_names(labels: Labels) -> list[str]:
+    """The speaker labels the redactor always catches: the renamed ones written like a name
+    ("Priya", "Tomasz Nowak"); "Sales team" is left to the other cues."""
+    return [label for label in renamed(labels) if looks_like_name(label)]
+
+
+def redact_labels(labels: Labels, redactor: Redactor) -> Labels:
+    """Each renamed label as an export may show it: a name becomes [NAME]; the defaults ("You",
+    "Others") are kept, since they identify nobody."""
+    return {source: label if label == SOURCE_LABELS[source] else redactor.redact(label).text
+            for source, label in labels.items()}
+
+
 def redact_meeting(meeting: Meeting, redactor: Redactor) -> RedactedMeeting:
+    """`meeting` redacted by `redactor`, which also always catches the meeting's speaker
+    labels that are names, wherever they occur: as who spoke, in the text and in the title."""
+    redactor = redactor.knowing(label_names(meeting.labels))
     transcript = redactor.redact_segments(meeting.segments)
     metadata = dict(meeting.metadata())
     title = redactor.redact(meeting.title).text
     metadata["title"] = title
     if isinstance(metadata.get("device"), str):  # "Priya's AirPods"
         metadata["device"] = redactor.redact(str(metadata["device"])).text
+    labels = redact_labels(meeting.labels, redactor)
+    metadata["labels"] = dict(labels)
     metadata["redacted"] = transcript.counts()
-    return RedactedMeeting(transcript, title, metadata)
+    return RedactedMeeting(transcript, title, metadata, labels)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from app.consent import Gate
 from app.private_files import write_private
-from app.segments import FORMATS, Segment, render
+from app.segments import FORMATS, Labels, Segment, render
 from app.storage.database import StorageError
 from app.storage.meetings import MeetingStore
 from app.storage.models import Meeting
@@ -47,7 +47,8 @@ def render_meeting(meeting: Meeting, fmt: str, *, redactor: Redactor | None = No
     """The meeting in a transcript format; with a `redactor`, identifying text in the segments,
     the title and the device name is replaced by placeholders (the stored meeting is not)."""
     if redactor is None:
-        return render(meeting.segments, fmt, title=meeting.title, metadata=meeting.metadata())
+        return render(meeting.segments, fmt, title=meeting.title, metadata=meeting.metadata(),
+                      labels=meeting.labels)
     from app.privacy.redact import redact_meeting
 
     return render_redacted(redact_meeting(meeting, redactor), fmt)
@@ -55,7 +56,8 @@ def render_meeting(meeting: Meeting, fmt: str, *, redactor: Redactor | None = No
 
 def render_redacted(redacted: RedactedMeeting, fmt: str) -> str:
     """A redacted meeting (as the preview left it) in a transcript format."""
-    return render(redacted.segments, fmt, title=redacted.title, metadata=redacted.metadata)
+    return render(redacted.segments, fmt, title=redacted.title, metadata=redacted.metadata,
+                  labels=redacted.labels)
 
 
 def export_meeting(store: MeetingStore, meeting_id: str, fmt: str) -> str:
@@ -96,15 +98,16 @@ def save_transcript(
     title: str,
     metadata: dict[str, object] | None = None,
     fmt: str | None = None,
+    labels: Labels | None = None,
 ) -> str:
-    """Write `segments` to `path` in `fmt` (default: the format its extension names); returns
-    that format.
+    """Write `segments` to `path` in `fmt` (default: the format its extension names), the
+    speakers named by `labels` (default "You" / "Others"); returns that format.
 
     Replaces an existing file (the save dialog asked the user) only once the new one is whole
     and on disk (fsync); the file is owner-only (0600) whatever the old one's mode was.
     """
     fmt = fmt or transcript_format(path)
-    write_text_atomic(path, render(segments, fmt, title=title, metadata=metadata))
+    write_text_atomic(path, render(segments, fmt, title=title, metadata=metadata, labels=labels))
     log.info("saved a transcript (%d segment(s), %s)", len(segments), fmt)
     return fmt
 

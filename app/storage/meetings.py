@@ -24,8 +24,8 @@ from pathlib import Path
 from app import keystore
 from app.consent import Gate
 from app.consent.purposes import TRANSCRIPT_STORAGE, TRANSCRIPTION
-from app.segments import Segment
-from app.storage import crypto, process_identity
+from app.segments import Labels, Segment, Source
+from app.storage import crypto, process_identity, speaker_labels
 from app.storage.database import (
     DB_NAME,
     SIDE_FILES,
@@ -64,6 +64,7 @@ MIN_PREFIX = 4
 _TITLE = "title"
 _TEXT = "segment"
 _HEARD = "heard"
+_LABELS = "labels"
 
 
 class MeetingStore:
@@ -377,16 +378,22 @@ class MeetingStore:
             rows = self._conn.execute(
                 "SELECT m.id, m.title, m.started, m.ended, m.device, m.model, m.language, "
                 "m.source, m.interrupted, "
-                "(SELECT COUNT(*) FROM segments s WHERE s.meeting_id = m.id) "
+                "(SELECT COUNT(*) FROM segments s WHERE s.meeting_id = m.id), m.labels "
                 f"FROM meetings m {where} ORDER BY m.started DESC, m.id",
                 tuple(params),
             ).fetchall()
             links = self._consent_links(r[0] for r in rows)
             result = []
-            for mid, sealed, started, ended, device, model, language, source, intr, n in rows:
+            for (mid, sealed, started, ended, device, model, language, source, intr, n,
+                 sealed_labels) in rows:
                 title, error = None, None
+                labels = speaker_labels.default_labels()
                 try:
-                    title = crypto.open_text(self._meeting_key(mid), mid, _TITLE, None, sealed)
+                    key = self._meeting_key(mid)
+                    title = crypto.open_text(key, mid, _TITLE, None, sealed)
+                    if sealed_labels is not None:
+                        labels = speaker_labels.decode(
+                            crypto.open_text(key, mid, _LABELS, None, sealed_labels))
                 except (crypto.DecryptionFailed, DataDamaged, KeyUnavailable) as err:
                     error = str(err)
                 start = from_iso(started)
@@ -396,7 +403,7 @@ class MeetingStore:
                         id=mid, title=title, started=start, ended=from_iso(ended),
                         device=device, model=model, language=language, source=source,
                         segments=int(n), interrupted=bool(intr), consent=links.get(mid, {}),
-                        error=error,
+                        error=error, labels=labels,
                     )
                 )
             return result
@@ -614,6 +621,45 @@ class MeetingStore:
             )
         log.info("meeting %s renamed", meeting_id)
 
+    def set_labels(self, meeting_id: str, *, microphone: str | None = None,
+                   system: str | None = None) -> Labels:
+        """Rename the meeting's speakers: `microphone` ("You") and `system` ("Others"). None
+        leaves a label as it is; an empty name resets it to its default. Sealed with the
+        meeting's key like the title (a label can be a person's name). Returns every label now
+        in force; InvalidLabel (nothing changed) for a name no export could show, UnknownMeeting
+        for an unknown id."""
+        wanted: dict[Source, str] = {}
+        given: tuple[tuple[Source, str | None], ...] = (("microphone", microphone),
+                                                        ("system", system))
+        for source, name in given:
+            if name is not None:
+                wanted[source] = (speaker_labels.clean_label(source, name)
+                                  or speaker_labels.default_labels()[source])
+        with self._write("renaming a meeting's speakers"):
+            row = self._conn.execute(
+                "SELECT labels FROM meetings WHERE id = ?", (meeting_id,)
+            ).fetchone()
+            if row is None:
+                raise UnknownMeeting(
+                    f"no meeting has the id {meeting_id!r}; `candor meetings list` shows the ids"
+                )
+            key = self._meeting_key(meeting_id)
+            try:
+                labels = speaker_labels.decode(
+                    None if row[0] is None
+                    else crypto.open_text(key, meeting_id, _LABELS, None, row[0]))
+            except crypto.DecryptionFailed as err:
+                raise DataDamaged(str(err)) from err
+            labels.update(wanted)
+            stored = speaker_labels.encode(labels)
+            self._conn.execute(
+                "UPDATE meetings SET labels = ? WHERE id = ?",
+                (None if stored is None
+                 else crypto.seal_text(key, meeting_id, _LABELS, None, stored), meeting_id),
+            )
+        log.info("meeting %s: speakers renamed", meeting_id)  # never the names
+        return labels
+
     def delete_meetings(self, meeting_ids: Iterable[str], *, reason: str) -> list[str]:
         """Delete the meetings' rows and their wrapped keys (crypto-shredding) in one
         transaction, then truncate the WAL so no old page image keeps them. Returns the ids
@@ -681,7 +727,8 @@ class MeetingStore:
                 "SELECT COUNT(*), COALESCE(SUM(length(text)), 0) FROM segments"
             ).fetchone()
             title_bytes = self._conn.execute(
-                "SELECT COALESCE(SUM(length(title)), 0) FROM meetings"
+                "SELECT COALESCE(SUM(length(title) + COALESCE(length(labels), 0)), 0) "
+                "FROM meetings"
             ).fetchone()[0]
             key_bytes = self._conn.execute(
                 "SELECT COALESCE(SUM(length(wrapped)), 0) FROM meeting_keys"

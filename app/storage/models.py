@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from app.segments import Segment
+from app.segments import SOURCE_LABELS, Labels, Segment
 from app.storage.database import StorageError
 
 
@@ -62,6 +62,8 @@ class MeetingSummary:
     interrupted: bool
     consent: dict[str, list[str]] = field(default_factory=dict)  # purpose -> ledger record ids
     error: str | None = None
+    # who each source is in this meeting: "You" / "Others" unless renamed (set_labels)
+    labels: Labels = field(default_factory=lambda: dict(SOURCE_LABELS))
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -76,6 +78,7 @@ class MeetingSummary:
             "segments": self.segments,
             "interrupted": self.interrupted,
             "consent_records": self.consent,
+            "labels": dict(self.labels),
             **({"error": self.error} if self.error else {}),
         }
 
@@ -97,6 +100,10 @@ class Meeting:
     @property
     def title(self) -> str:
         return self.summary.title or ""
+
+    @property
+    def labels(self) -> Labels:
+        return self.summary.labels
 
     def metadata(self) -> dict[str, object]:
         data = self.summary.to_dict()

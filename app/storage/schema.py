@@ -130,12 +130,20 @@ def _segment_source(conn: sqlite3.Connection) -> None:
     )
 
 
+def _speaker_labels(conn: sqlite3.Connection) -> None:
+    # The meeting's names for its speakers (issue 11: "You" and "Others", renameable per
+    # meeting), sealed with the meeting's key like the title since a label can be a person's
+    # name. JSON of the renamed sources only; NULL: both are their defaults.
+    conn.execute("ALTER TABLE meetings ADD COLUMN labels BLOB")
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _to_v1,
     _to_v2,
     _corrections_and_vocabulary,
     _meeting_owner,
     _segment_source,
+    _speaker_labels,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -57,8 +57,14 @@ def strip_committed(new: Sequence[Word], committed_in_buffer: Sequence[Word],
 
     The buffer still holds the audio of words committed earlier (they give the recogniser
     context), so each pass transcribes them again. First try to match them as a prefix by text;
-    when the recogniser wrote them differently this time, fall back to time (words whose middle
-    lies before the last committed end), then drop a repeat of the committed tail at the seam.
+    when the recogniser wrote them differently this time, fall back to time, then drop a repeat
+    of the committed tail at the seam.
+
+    By time, a word is committed audio heard again if it ends no later than the last committed
+    word (give or take timing jitter) - the committed word split in two ("my" heard as "am I")
+    - or if most of it lies before that end: the committed word heard longer. A word committed
+    at the end of a buffer is often cut off ("you" [5.90-6.12] of "your"); the next pass hears
+    "your" [5.90-6.24], which ends well after it but is the same word.
     """
     new = [w for w in new if w.key]
     if committed_in_buffer:
@@ -72,7 +78,8 @@ def strip_committed(new: Sequence[Word], committed_in_buffer: Sequence[Word],
                 break
     # A word really after the last committed one ends a little after it; a re-heard committed
     # word ends at about the same time (timings jitter by a few hundredths).
-    rest = [w for w in new if w.end > last_commit_end + 0.1]
+    rest = [w for w in new
+            if w.end > last_commit_end + 0.1 and (w.start + w.end) / 2 > last_commit_end]
     if committed_in_buffer and rest and abs(rest[0].start - last_commit_end) < 1.0:
         tail = _keys(committed_in_buffer)
         head = _keys(rest)

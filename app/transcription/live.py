@@ -178,9 +178,12 @@ class LiveTranscriber:
         return True
 
     def _drain(self, block: bool) -> bool:
-        """Move queued audio into the policy; False once told to stop."""
+        """Move queued audio into the policy; False once told to stop.
+
+        With `block`, sleep until audio (or the stop) arrives: without new audio no pass can
+        become due, so waking on a timer would only cost wakeups."""
         try:
-            item = self._queue.get(timeout=0.05) if block else self._queue.get_nowait()
+            item = self._queue.get() if block else self._queue.get_nowait()
         except queue.Empty:
             return True
         while True:
@@ -197,7 +200,7 @@ class LiveTranscriber:
         try:
             passes_before = -1
             while not self._withdrawn.is_set():
-                idle = self.policy.stats.passes == passes_before
+                idle = self.policy.stats.passes == passes_before and not self.policy.pass_due
                 passes_before = self.policy.stats.passes
                 if not self._drain(block=idle):
                     break
