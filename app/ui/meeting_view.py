@@ -3,7 +3,10 @@ microphone controls, live captions, the AI indicator and the banners that explai
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -14,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.consent import RECONSENT_NEEDED, ConsentGate, ConsentRequired
+from app.meeting.elapsed import elapsed_name, elapsed_text
 from app.meeting.endings import progress_text
 from app.meeting.features import FEATURES, LABELS, FeatureSwitches
 from app.segments import Segment
@@ -175,6 +179,16 @@ class MeetingView(QWidget):
             "Begin a meeting. Only the features switched on below run."
         )
         self.meeting_button.clicked.connect(self._meeting_clicked)
+        # How long the running meeting has lasted; hidden between meetings. `clock` is
+        # monotonic so a changed wall clock never makes it jump; tests may replace it.
+        self.clock: Callable[[], float] = time.monotonic
+        self._meeting_began: float | None = None
+        self.meeting_timer = QLabel(self)
+        self.meeting_timer.setObjectName("meeting_timer")
+        self.meeting_timer.hide()
+        self._timer_tick = QTimer(self)
+        self._timer_tick.setInterval(250)  # a second's change shows within a quarter second
+        self._timer_tick.timeout.connect(self._show_elapsed)
         self.meeting_status = QLabel("No meeting in progress.", self)
         self.meeting_status.setObjectName("meeting_status")
         # The final passes still running in the background, while the next meeting may run.
@@ -189,6 +203,7 @@ class MeetingView(QWidget):
         self.start_plan.setWordWrap(True)
         meeting_bar = QHBoxLayout()
         meeting_bar.addWidget(self.meeting_button)
+        meeting_bar.addWidget(self.meeting_timer)
         meeting_bar.addWidget(self.meeting_status, 1)
         meeting_bar.addWidget(self.ai_indicator)
         meeting_bar.addWidget(self.others_indicator)
@@ -330,6 +345,7 @@ class MeetingView(QWidget):
         state = self.controller.state()
         self.meeting_button.setText("End meeting" if running else "Start meeting")
         self.meeting_button.setAccessibleName(self.meeting_button.text())
+        self._follow_timer(running)
         # Never disabled while a final pass runs: the next meeting can start (defect 11).
         if not running and ending and self.controller.last is not None and \
                 self.meeting_status.text().startswith("Meeting in progress"):
@@ -360,6 +376,25 @@ class MeetingView(QWidget):
             self.problem_banner.hide()
         self.set_ai_activity(state.ai_activity() if running else "")
         self._show_start_plan()
+
+    def _follow_timer(self, running: bool) -> None:
+        if running and self._meeting_began is None:
+            self._meeting_began = self.clock()
+            self._timer_tick.start()
+        elif not running and self._meeting_began is not None:
+            self._meeting_began = None
+            self._timer_tick.stop()
+        self._show_elapsed()
+
+    def _show_elapsed(self) -> None:
+        began = self._meeting_began
+        if began is None:
+            self.meeting_timer.hide()
+            return
+        seconds = self.clock() - began
+        self.meeting_timer.setText(elapsed_text(seconds))
+        self.meeting_timer.setAccessibleName(elapsed_name(seconds))
+        self.meeting_timer.show()
 
     def _caption(self, kind: str, segment: Segment) -> None:
         # Captions reach this thread queued: one sent just before the user withdrew consent (or

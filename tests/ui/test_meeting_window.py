@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -254,3 +256,32 @@ def test_the_next_meeting_starts_and_captions_while_the_last_ones_final_pass_run
     qtbot.waitUntil(lambda: window.history_view.meetings.topLevelItemCount() == 2,
                     timeout=10000)
     assert not window.has_unsaved_transcript()
+
+
+def test_the_meeting_timer_counts_beside_end_meeting_and_goes_at_the_end(
+    window, qtbot, virtual_mic
+):
+    window.gate.grant("microphone", via="test")
+    view = window.meeting_view
+    assert not view.meeting_timer.isVisible(), "no timer before a meeting"
+    _start(window, qtbot, "microphone")
+    qtbot.waitUntil(view.meeting_timer.isVisible, timeout=5000)
+    assert view.meeting_timer.text() in ("0:00", "0:01")
+    qtbot.waitUntil(lambda: view.meeting_timer.text() == "0:02", timeout=10000)
+    assert view.meeting_timer.accessibleName() == "Meeting time: 2 seconds"
+    # Past the hour it shows hours: the clock is moved, not waited for.
+    now = view.clock()
+    view.clock = lambda: now + 3600 + 5 * 60 + 7
+    qtbot.waitUntil(lambda: view.meeting_timer.text().startswith("1:05:0"), timeout=5000)
+    assert "1 hour, 5 minutes" in view.meeting_timer.accessibleName()
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.meeting_timer.isVisible(), timeout=5000)
+    assert view.meeting_button.text() == "Start meeting"
+    # The next meeting's timer starts again from nought.
+    view.clock = time.monotonic
+    qtbot.waitUntil(lambda: not window.meeting.ending, timeout=10000)
+    _start(window, qtbot, "microphone")
+    qtbot.waitUntil(view.meeting_timer.isVisible, timeout=5000)
+    assert view.meeting_timer.text() in ("0:00", "0:01")
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.meeting_timer.isVisible(), timeout=5000)
