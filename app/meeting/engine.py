@@ -46,7 +46,7 @@ from app.meeting.participants import Participants, ParticipantsNotInformed
 from app.meeting.sinks import SegmentSink, SinkSet
 from app.meeting.sources import SOURCE_PURPOSE, SOURCES, Device, OpenSource, Source, open_source
 from app.segments import Segment
-from app.transcription.engine import WhisperEngine
+from app.transcription.engine import TranscriptionCancelled, WhisperEngine
 from app.transcription.heap import PeriodicRelease, release_freed_memory
 from app.transcription.live import LiveTranscriber, TranscriptionWithdrawn
 from app.transcription.streaming import Caption, LagReport, StreamingConfig
@@ -219,6 +219,7 @@ class MeetingEngine:
         self._control = ThreadPoolExecutor(1, thread_name_prefix="candor-meeting")
         self._lock = threading.RLock()  # finals and the sinks they were handed to
         self._release_live_memory = PeriodicRelease()
+        self._abandoned = threading.Event()  # everything was erased: keep nothing (abandon)
         self._live_model: WhisperEngine | None = None
         self.finals: list[Segment] = []
         self.transcript: list[Segment] = []
@@ -301,6 +302,21 @@ class MeetingEngine:
                 self._ended = self._submit(self._end, final_pass, on_progress)
                 self._control.shutdown(wait=False)
             return self._ended
+
+    def abandon(self) -> None:
+        """Everything was erased while this meeting ended: its final pass stops at once, no
+        sink is handed anything more (each is detached, so nothing reaches a store), and
+        nothing of the meeting is kept in memory. Callable from any thread; never waits."""
+        with self._lock:
+            self._abandoned.set()
+            for sink in self.sinks.members():
+                self.sinks.detach(sink)
+            self.finals = []
+            self.transcript = []
+
+    @property
+    def abandoned(self) -> bool:
+        return self._abandoned.is_set()
 
     def stop(self, *, final_pass: bool = True,
              on_progress: Callable[[float], None] | None = None) -> list[Segment]:
@@ -601,7 +617,18 @@ class MeetingEngine:
                 stretch.transcriber.stop()
         if self._live_model is not None:
             self._live_model.release()
-        self.transcript = transcript if made else list(self.finals)
+        with self._lock:
+            abandoned = self._abandoned.is_set()
+            if abandoned:
+                self.finals = []
+                self.transcript = []
+            else:
+                self.transcript = transcript if made else list(self.finals)
+        if abandoned:
+            for stretch in stretches:  # audio a cancelled pass did not reach goes too
+                stretch.transcriber.forget_audio()
+            self.events.on_state()
+            return []
         self._hand_over(transcript if made else None)
         self.events.on_state()
         return self.transcript
@@ -624,11 +651,20 @@ class MeetingEngine:
                         on_progress(min(1.0, base + fraction * part))
 
                 try:
+                    if self._abandoned.is_set():
+                        stretch.transcriber.stop()
+                        stretch.transcriber.forget_audio()
+                        return [], False
                     segments = stretch.transcriber.finish(on_progress=progress,
+                                                          cancel=self._abandoned,
                                                           engine=final_model)
                     made = True
                 except TranscriptionWithdrawn:
                     return [], False
+                except TranscriptionCancelled:
+                    if self._abandoned.is_set():
+                        return [], False
+                    raise
                 except Exception as err:
                     log.exception("final pass failed")
                     self.events.on_problem("final_pass",

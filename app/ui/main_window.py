@@ -216,6 +216,8 @@ class MainWindow(QMainWindow):
         self._update_save_transcript()
         self._close_confirmed = False
         self._close_when_finished = False
+        self.storage.finishing_meetings = self.meeting.finishing_meeting_ids
+        self.storage.abandon_finishing = self._abandon_final_passes
         self.storage.start()
         self.storage_ui.privacy_checks.start()  # in the background: the window is not held up
         # --- end stored meetings ----------------------------------------------------------
@@ -322,6 +324,20 @@ class MainWindow(QMainWindow):
         self.file_transcription.start(Path(chosen))
         return self.file_transcription
 
+    def _abandon_final_passes(self) -> None:
+        """Everything is being erased: the final passes still running stop and keep nothing;
+        an ended meeting's live captions, shown until its final transcript, go too."""
+        was_shown = self.meeting.last
+        abandoned = self.meeting.abandon_endings()
+        if not abandoned or self.meeting.running or was_shown not in abandoned:
+            return
+        self.meeting_view.captions.clear()
+        self.meeting_view.meeting_status.setText(
+            "Meeting ended. Everything was erased; nothing of it is kept.")
+        self.meeting_view.meeting_status.setAccessibleName(
+            self.meeting_view.meeting_status.text())
+        self._update_save_transcript()
+
     def _erased_elsewhere(self, _purpose: str) -> None:
         """Everything was erased by another Candor: the gate has stopped all work already; end
         the meeting, forget its transcript (it was erased too) and say what happened."""
@@ -330,7 +346,9 @@ class MainWindow(QMainWindow):
             return
         if self.meeting.running:
             self.meeting.end(final_pass=False)
-        self.meeting.wait_ended(5.0)
+        # Never waited for: what is still ending (this meeting's end, a final pass in the
+        # background) stops and keeps nothing.
+        self.meeting.abandon_endings()
         self.meeting.last = None
         self.meeting_view.captions.clear()
         self._update_save_transcript()

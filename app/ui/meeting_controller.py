@@ -136,6 +136,21 @@ class MeetingController(QObject):
             self.problem.emit("final_pass", f"The meeting did not end cleanly: {error}")
         self.ended.emit(meeting, [] if error is not None else done.result())
 
+    def finishing_meeting_ids(self) -> frozenset[str]:
+        """The stored meetings whose capture has ended and whose final pass still runs."""
+        ids = (m.stored_meeting_id for m in self.endings.meetings())
+        return frozenset(i for i in ids if i is not None)
+
+    def abandon_endings(self) -> list[WindowMeeting]:
+        """Everything is being erased: every final pass still running stops and keeps nothing
+        (app/meeting/binding.py); `ended` still follows for each. Never waits."""
+        abandoned = self.endings.meetings()
+        for meeting in abandoned:
+            meeting.abandon()
+        if self.last in abandoned:
+            self.last = None
+        return abandoned
+
     def wait_ended(self, timeout: float | None = None) -> bool:
         """Wait for every final pass still running (quitting, tests); True if none is left."""
         return self.endings.wait(timeout)

@@ -7,6 +7,8 @@ import time
 import pytest
 from PySide6.QtCore import Qt
 
+from app.storage import open_store
+from tests.ui.dialogs import DialogAnswerer
 from tests.ui.windows import shown_main_window
 
 pytestmark = pytest.mark.audio
@@ -285,3 +287,40 @@ def test_the_meeting_timer_counts_beside_end_meeting_and_goes_at_the_end(
     assert view.meeting_timer.text() in ("0:00", "0:01")
     qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not view.meeting_timer.isVisible(), timeout=5000)
+
+
+@pytest.mark.model
+def test_erasing_everything_during_the_background_final_pass_keeps_nothing(
+    window, qtbot, virtual_mic, shared_data
+):
+    """The ended meeting's final pass is stopped, not waited for nor refused over ("End the
+    meeting first" would be wrong: it has ended); neither its final transcript nor its live
+    captions stay, in the store or in the window."""
+    for purpose in ("microphone", "transcription", "transcript_storage"):
+        window.gate.grant(purpose, via="test")
+    view = window.meeting_view
+    _start(window, qtbot, "live_captions", "save_transcript")
+    qtbot.waitUntil(lambda: window.meeting.state().captions == "on", timeout=20000)
+    virtual_mic.play_and_wait(shared_data / "speech" / "real_concat.wav")
+    qtbot.waitUntil(lambda: "greasy" in view.captions.final_text().lower(), timeout=30000)
+    assert len(window.storage.store.list_meetings()) == 1, "the live captions are stored"
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    assert window.meeting.ending, "the final pass runs in the background"
+
+    transparency = window.storage_ui.open_transparency()
+    answers = DialogAnswerer(["confirm", "confirm"])
+    qtbot.mouseClick(transparency.erase_button, Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert len(answers.seen) == 1, f"the erase was refused: {answers.seen[1:]}"
+    assert window.storage.store.list_meetings() == []
+    qtbot.waitUntil(lambda: not window.meeting.ending, timeout=60000)
+    qtbot.waitUntil(lambda: not view.final_pass_status.isVisible(), timeout=5000)
+    with open_store() as other:
+        assert other.list_meetings() == [], "the final pass was stored after the erase"
+    assert window.storage.store.list_meetings() == []
+    assert view.captions.text.toPlainText() == ""
+    assert "greasy" not in view.meeting_status.text().lower()
+    assert not window.has_unsaved_transcript()
+    assert not window.save_transcript_action.isEnabled(), "nothing is left to save"
+    assert [r.state for r in window.gate.ledger.records()] == ["data_erased"]
+    assert view.meeting_button.text() == "Start meeting"
