@@ -19,8 +19,9 @@ Whisper capitalises proper nouns:
   a word;
 - after a greeting or thanks ("thanks, Tomasz").
 Terms the user's vocabulary holds that are no name (`is_person_name`, the one answer the
-contribution filter shares) are never taken from cues. A whole name becomes one span. Days, months and "I" are never names. The thresholds were tuned
-on the development sets of `benchmarks/redaction.py` and checked on its last held-out set.
+contribution filter shares) are never taken from cues. A whole name becomes one span. Days,
+months and "I" are never names. The thresholds were tuned on the development sets of
+`benchmarks/redaction.py` and checked on its last held-out set.
 """
 
 from __future__ import annotations
