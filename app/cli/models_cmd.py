@@ -80,22 +80,31 @@ def _mb(value: int | None) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from app.transcription.catalogue import list_catalogue
+    from app.transcription.manifest import NO_PUBLISHED_FIGURE, load_manifest
     from app.transcription.model_choice import USE_TITLES, USES
 
     entries = list_catalogue()
     if args.json:
         print(json.dumps(_jsonable(entries), indent=2))
         return EXIT_OK
+    benchmark = load_manifest().accuracy_benchmark
     print(f"  {'model':<16} {'download':>9} {'memory':>8}  {'speed':<8} {'accuracy':<8} "
-          f"{'language':<12} state")
+          f"{'WER':<19} {'language':<12} state")
     for e in entries:
         used = " + ".join(USE_TITLES[u] for u in USES if u in e.used_for)
         state = (f"{e.installed}, {e.verification}" if e.installed else
                  "not installed" + (" (download started)" if e.partial_download else ""))
         memory = f"{e.memory_mb} MB" + ("" if e.fits_memory else "!")
+        wer = (f"{e.headline_accuracy.value:g} %" if e.headline_accuracy
+               else NO_PUBLISHED_FIGURE)
         print(f"{'*' if e.default else ' '} {e.name:<16} {_mb(e.download_bytes):>9} "
               f"{memory:>8}  {e.speed_class or '-':<8} {e.accuracy_class or '-':<8} "
-              f"{e.language or '-':<12} {state}" + (f"; used for {used}" if used else ""))
+              f"{wer:<19} {e.language or '-':<12} {state}" + (f"; used for {used}" if used else ""))
+    sourced = next((e.headline_accuracy for e in entries if e.headline_accuracy), None)
+    if benchmark is not None and sourced is not None:
+        # one source for the column, so the figures compare; --json has every figure
+        print(f"WER: published word error rate on {benchmark.dataset} (lower is better), "
+              f"{sourced.source}, {sourced.url}; `--json` lists every figure with its source")
     if any(not e.fits_memory for e in entries):
         print("! more memory than is available now", file=sys.stderr)
     return EXIT_OK

@@ -57,6 +57,11 @@ def test_every_catalogue_model_is_listed_with_its_facts_and_sourced_accuracy(pag
     assert figure.source in page.details.text()
     assert f"WER {figure.value:g} % on {figure.dataset}" in page.details.text(), \
         "the figure as published, not scaled"
+    # every row shows the figure the models are compared on, the same benchmark for all
+    for name, model in manifest.models.items():
+        headline = model.headline_accuracy
+        assert headline is not None
+        assert f"WER {headline.value:g} % on AMI (meetings)" in _row(page, name)["Accuracy"]
     assert page.download_button.isEnabled()
     assert not page.delete_button.isEnabled(), "nothing to delete before a download"
     page.select("tiny.en")
