@@ -54,7 +54,9 @@ def bench_and_live(repeats: int) -> dict:
             "rtf_cpu": result.rtf_cpu, "wer": result.wer, "live_factor": result.live_factor,
             "live_passes": result.live.passes,
             "live_cpu_per_speech_s": result.live.cpu_per_audio_second,
-            "live_load_measured": result.live_load, "load_average": result.load_average,
+            "live_cpu_per_speech_s_per_core": result.live_load,
+            "live_load_wall_measured": result.live_load_wall, "cores": result.cores,
+            "load_average": result.load_average,
             "peak_memory_mb": result.peak_memory_mb, "load_cpu_s": result.load_cpu_seconds,
         })
     return {"runs": rows,

@@ -359,7 +359,8 @@ class ModelsPage(QWidget):
         self._say(f"{result.model}: {result.audio_seconds:.0f} s of speech took "
                   f"{result.rtf_wall * result.audio_seconds:.1f} s (real-time factor "
                   f"{result.rtf_wall:.2f}), {100 * result.wer:.0f} % word errors on the clip — "
-                  f"{advice[result.verdict]}.")
+                  f"{advice[result.verdict]}."
+                  + (f" Note: {result.load_note}." if result.load_note else ""))
 
     def _bench_failed(self, name: str, err: object) -> None:
         self._set_busy("")
