@@ -289,7 +289,8 @@ def test_models_list_shows_the_catalogue_and_what_the_bundled_default_is_used_fo
     assert rows["distil-large-v3"]["headline_accuracy"]["dataset"] == "AMI (meetings)"
 
 
-def test_the_text_listing_shows_each_models_published_figure_and_its_source(capsys):
+def test_the_text_listing_shows_each_models_published_figure_and_its_source(candor_home, capsys):
+    copy_bundled_model(candor_home / "models" / "my-folder")  # a folder the catalogue lacks
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
     lines = {line[2:].split()[0]: line for line in out.splitlines()[1:] if line[2:].strip()}
@@ -297,5 +298,6 @@ def test_the_text_listing_shows_each_models_published_figure_and_its_source(caps
         figure = spec.headline_accuracy
         assert figure is not None
         assert f" {figure.value:g} % " in lines[spec.name], (spec.name, lines[spec.name])
+    assert f" {NO_PUBLISHED_FIGURE} " in lines["my-folder"], "said, not left blank or borrowed"
     assert "AMI (meetings)" in out
     assert LEADERBOARD_CSV in out, "the column names where its figures come from"
