@@ -12,8 +12,9 @@ are reported beside it, and a busy machine is said so.
 
 Live captions cost more than transcribing the same audio once: while someone speaks, the
 streaming policy re-transcribes its rolling buffer every 0.5 s of new audio (measured: 21 passes
-over the 11 s clip), and every pass runs the encoder over a full 30 s window, as a file pass over
-this one-window clip does. `LIVE_COST_FACTOR` is the ratio, measured on tiny.en by
+over the 11 s clip); each pass encodes its window padded to 15 s (engine.WINDOW_SECONDS), where
+a file pass over this one-window clip encodes Whisper's 30 s. `LIVE_COST_FACTOR` is the ratio,
+measured on tiny.en by
 `benchmarks/models.py`: CPU time of the streaming passes over the clip / CPU time of one file
 pass over it. `rtf_cpu x factor` is the CPU-seconds live captions need per second of speech
 (`run_bench(..., measure_live=True)` measures it for the model at hand). The passes run one after
@@ -50,10 +51,11 @@ from app.paths import resources_dir
 from app.textmetrics import wer
 from app.transcription.models import ModelLocation
 
-# benchmarks/models.py on tiny.en, 2-core machine shared with other work (load 6-11; CPU time is
-# robust to that): over 6 runs the streaming passes over the 11 s clip took 18.0-21.0 times
-# (median 18.7) the CPU of one file pass over it: 21 passes, 1.13-1.36 CPU-s per s of speech.
-LIVE_COST_FACTOR = 19.0
+# benchmarks/models.py on tiny.en, 2-core machine shared with other work (load 4.4-4.6; CPU time
+# is robust to that), with the live passes' 15 s encoder window: over 4 runs the streaming passes
+# over the 11 s clip took 7.0-7.9 times (median 7.7) the CPU of one file pass over it: 21 passes,
+# 0.31-0.38 CPU-s per s of speech. (With the 30 s window it was 18.0-21.0, median 18.7.)
+LIVE_COST_FACTOR = 7.7
 BUSY_LOAD_PER_CORE = 1.0  # load average above the cores: other work is waiting for a CPU
 KEEPS_UP_BELOW = 1.5  # live load: passes every <= 0.75 s, captions within ~1.5 s (p50 goal)
 MARGINAL_BELOW = 3.0  # captions within ~3 s (the p95 goal)
