@@ -20,6 +20,7 @@ from app.settings import Settings
 from app.ui.audio_controls import AudioControls
 from app.ui.captions_view import CaptionsView
 from app.ui.consent_dialog import ask_for_purposes
+from app.ui.flow_layout import FlowLayout
 from app.ui.gate_bridge import GateBridge
 from app.ui.meeting_controller import MeetingController
 from app.ui.status_text import start_plan
@@ -60,8 +61,8 @@ class WelcomeCard(QFrame):
         self.panel_button.setAccessibleDescription("See every permission; all start not given")
         self.ok_button.clicked.connect(self.dismissed)
         self.panel_button.clicked.connect(self.panel_requested)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
+        buttons = FlowLayout()  # side by side at the right, stacked when the page is narrow
+        buttons.add_stretch()
         buttons.addWidget(self.panel_button)
         buttons.addWidget(self.ok_button)
         layout = QVBoxLayout(self)
@@ -176,6 +177,7 @@ class MeetingView(QWidget):
         self.meeting_button.clicked.connect(self._meeting_clicked)
         self.meeting_status = QLabel("No meeting in progress.", self)
         self.meeting_status.setObjectName("meeting_status")
+        self.meeting_status.setWordWrap(True)  # a long state wraps instead of widening the page
         # Before each start, what it will open and run (the switches keep the last meeting's).
         self.start_plan = QLabel(self)
         self.start_plan.setObjectName("start_plan")
@@ -188,7 +190,9 @@ class MeetingView(QWidget):
         meeting_bar.addWidget(self.objected_button)
 
         self.toggles: dict[str, QPushButton] = {}
-        toolbar = QHBoxLayout()
+        # The switches wrap onto a second line rather than widen the page: in one row they
+        # were wider than a 640 or 800 px window and the page scrolled sideways.
+        toolbar = FlowLayout()
         for feature in FEATURES:
             button = QPushButton(LABELS[feature], self)
             button.setObjectName(f"toggle_{feature}")
@@ -199,7 +203,7 @@ class MeetingView(QWidget):
             button.toggled.connect(lambda on, f=feature: self._toggled(f, on))
             toolbar.addWidget(button)
             self.toggles[feature] = button
-        toolbar.addStretch(1)
+        toolbar.add_stretch()
         self.panel_button = QPushButton("Privacy && consent", self)
         self.panel_button.setObjectName("meeting_consent_button")
         self.panel_button.setAccessibleName("Privacy and consent")
