@@ -2,8 +2,9 @@
 rendered to HTML for a QTextBrowser. Plain Python (no Qt): what the page shows is decided here.
 
 A meeting's segment says where it came from: the microphone is "You", system audio (the other
-participants) "Others" (app.segments.SOURCE_LABELS). A segment without one takes the meeting's
-source: a meeting of older versions is "You", a transcribed file is "Recording".
+participants) "Others" (app.segments.SOURCE_LABELS), or the names the meeting's speakers were
+given (MeetingStore.set_labels). A segment without one takes the meeting's source: a meeting of
+older versions is "You", a transcribed file is "Recording".
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def clock(seconds: float) -> str:
 
 def utterances(meeting: Meeting) -> list[Utterance]:
     fallback = SPEAKERS.get(meeting.summary.source, "Speaker")
-    return [Utterance(i, s.start, clock(s.start), speaker(s) or fallback, s.text.strip())
+    return [Utterance(i, s.start, clock(s.start), speaker(s, meeting.labels) or fallback,
+                      s.text.strip())
             for i, s in enumerate(meeting.segments) if s.text.strip()]
 
 
