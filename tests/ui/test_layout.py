@@ -18,7 +18,7 @@ from app.storage import StoredMeetingSink, open_store
 from app.ui.pages import PAGES
 from app.ui.theme import apply_theme
 from tests.support.storage import record_meeting, speech_sentences
-from tests.ui.layout_check import clipped, overlapping
+from tests.ui.layout_check import clipped, overlapping, settle
 from tests.ui.storage_helpers import open_window
 
 pytestmark = pytest.mark.grant("transcript_storage", "transcription")
@@ -62,7 +62,7 @@ def test_no_control_is_clipped_or_overlapping_on_any_page(look, qtbot, gate):
             if spec.id == "history":
                 window.history_view.meetings.setCurrentItem(
                     window.history_view.meetings.topLevelItem(0))
-            qtbot.wait(10)
+            settle(window)
             assert window.width() == width, f"{spec.title} widened the window"
             where = f"{spec.title} at {width}×{height}"
             problems += [f"{where}: {p}" for p in clipped(page)]
@@ -110,7 +110,7 @@ def test_no_page_scrolls_sideways_at_640_and_800_px_at_the_platform_font(qtbot, 
             area = window.shell.stack.currentWidget()
             assert isinstance(area, QAbstractScrollArea)
             qtbot.waitUntil(area.isVisible)
-            QApplication.processEvents()  # the layout requests the resize and page change posted
+            settle(window)
             if area.horizontalScrollBar().isVisible():
                 sideways.append(f"{spec.title} at {width}×{height}: needs "
                                 f"{window.pages[spec.id].minimumSizeHint().width()} px, has "
