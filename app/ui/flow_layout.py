@@ -14,7 +14,15 @@ that example, plus the expanding items.
 from __future__ import annotations
 
 from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QSpacerItem, QStyle, QWidget
+from PySide6.QtWidgets import (
+    QLayout,
+    QLayoutItem,
+    QSizePolicy,
+    QSpacerItem,
+    QStyle,
+    QWidget,
+    QWidgetItem,
+)
 
 
 class FlowLayout(QLayout):
@@ -27,6 +35,16 @@ class FlowLayout(QLayout):
     # -- QLayout's item list -----------------------------------------------------------------
     def addItem(self, item: QLayoutItem) -> None:
         self._items.append(item)
+
+    def insertWidget(self, index: int, widget: QWidget) -> None:
+        """Put `widget` at `index` (QBoxLayout's name and order; a negative index appends)."""
+        self.addChildWidget(widget)
+        item = QWidgetItem(widget)
+        if index < 0:
+            self._items.append(item)
+        else:
+            self._items.insert(index, item)
+        self.invalidate()
 
     def add_stretch(self) -> None:
         """Room that pushes what follows on the same line to its end (like addStretch)."""

@@ -6,9 +6,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -85,11 +85,20 @@ class Banner(QFrame):
         self.close_button.setAccessibleName("Dismiss message")
         self.close_button.setAccessibleDescription("Hide this message")
         self.close_button.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(self.action)
-        layout.addWidget(self.close_button)
+        # The message above its buttons: beside them it made the page wider than a 640 or
+        # 800 px window (three buttons and the text's minimum).
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        self.buttons = FlowLayout()
+        self.buttons.add_stretch()
+        self.buttons.addWidget(self.action)
+        self.buttons.addWidget(self.close_button)
+        layout.addLayout(self.buttons)
         self.hide()
+
+    def add_action(self, button: QPushButton) -> None:
+        """Another action, before Dismiss."""
+        self.buttons.insertWidget(self.buttons.count() - 1, button)
 
     def show_message(self, text: str, description: str = "") -> None:
         self.text.setText(text)
@@ -149,9 +158,7 @@ class MeetingView(QWidget):
         self.copy_announcement.setAccessibleDescription(
             "Copy the announcement to paste into the call's chat")
         self.copy_announcement.clicked.connect(self._copy_announcement)
-        banner_layout = self.participants_banner.layout()
-        if isinstance(banner_layout, QHBoxLayout):
-            banner_layout.insertWidget(1, self.copy_announcement)
+        self.participants_banner.add_action(self.copy_announcement)
         self._announcement = ""
         # Distinct from the AI indicator: the others' voices are being processed.
         self.others_indicator = QLabel("● Captioning the others", self)
@@ -182,9 +189,13 @@ class MeetingView(QWidget):
         self.start_plan = QLabel(self)
         self.start_plan.setObjectName("start_plan")
         self.start_plan.setWordWrap(True)
-        meeting_bar = QHBoxLayout()
+        # Wraps when the indicators do not fit beside the button and the status (a 640 or
+        # 800 px window, the others captioned); insertWidget and addWidget work as in a row.
+        meeting_bar = FlowLayout()
+        self.meeting_status.setSizePolicy(QSizePolicy.Policy.Expanding,
+                                          QSizePolicy.Policy.Preferred)
         meeting_bar.addWidget(self.meeting_button)
-        meeting_bar.addWidget(self.meeting_status, 1)
+        meeting_bar.addWidget(self.meeting_status)
         meeting_bar.addWidget(self.ai_indicator)
         meeting_bar.addWidget(self.others_indicator)
         meeting_bar.addWidget(self.objected_button)

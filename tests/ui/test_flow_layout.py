@@ -67,3 +67,14 @@ def test_a_hidden_control_leaves_no_gap(qtbot):
     buttons[1].hide()
     _fit(host, 900)
     assert buttons[2].geometry().left() < third
+
+
+def test_a_control_inserted_later_takes_its_place_in_the_row(qtbot):
+    host, buttons, _meter = _row(qtbot)
+    layout = host.layout()
+    assert isinstance(layout, FlowLayout)
+    late = QPushButton("Copy announcement")
+    layout.insertWidget(1, late)
+    _fit(host, 1200)
+    assert late.parent() is host
+    assert buttons[0].geometry().right() < late.geometry().left() < buttons[1].geometry().left()

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QApplication
 
 from app.segments import Segment
 from app.storage import StoredMeetingSink, open_store
-from app.ui.pages import PAGES
+from app.ui.pages import PAGE_BY_ID, PAGES, PageSpec
 from app.ui.theme import apply_theme
 from tests.support.storage import record_meeting, speech_sentences
 from tests.ui.layout_check import clipped, overlapping, settle
@@ -82,7 +82,9 @@ SIDEWAYS_CHECKED = [spec for spec in PAGES if spec.id != "holdings"]
 def test_no_page_scrolls_sideways_at_640_and_800_px_at_the_platform_font(qtbot, gate):
     """Nothing cut is not enough: a page wider than the window hides its right edge behind a
     horizontal scroll bar. Shown at their widest: the first-run card, "No microphone found",
-    the others' meter, a meeting of both speakers open in the history."""
+    a meeting of both speakers open in the history; then the meeting page as it is while the
+    others are captioned (both indicators, "Someone objected", the participants' banner, their
+    meter)."""
     said = [Segment(0.0, 2.0, "Shall we start with the budget review for the quarter?", True,
                     "microphone"),
             Segment(2.5, 5.0, "Yes, the numbers came in this morning.", True, "system")]
@@ -96,24 +98,35 @@ def test_no_page_scrolls_sideways_at_640_and_800_px_at_the_platform_font(qtbot, 
     view = window.meeting_view
     view.welcome.show()
     view.audio.set_devices([], None)
-    view.audio.set_others_visible(True)
     history = window.history_view
     qtbot.waitUntil(lambda: history.meetings.topLevelItemCount() == 1)
     history.meetings.setCurrentItem(history.meetings.topLevelItem(0))
     qtbot.waitUntil(lambda: history.open_id is not None)
     sideways: list[str] = []
-    for width, height in (SMALLEST, (800, 600)):
-        window.resize(width, height)
-        qtbot.waitUntil(lambda w=width, h=height: (window.width(), window.height()) == (w, h))
-        for spec in SIDEWAYS_CHECKED:
-            window.show_page(spec.id)
-            area = window.shell.stack.currentWidget()
-            assert isinstance(area, QAbstractScrollArea)
-            qtbot.waitUntil(area.isVisible)
-            settle(window)
-            if area.horizontalScrollBar().isVisible():
-                sideways.append(f"{spec.title} at {width}×{height}: needs "
-                                f"{window.pages[spec.id].minimumSizeHint().width()} px, has "
-                                f"{area.viewport().width()}")
+
+    def look(pages: list[PageSpec], state: str) -> None:
+        for width, height in (SMALLEST, (800, 600)):
+            window.resize(width, height)
+            qtbot.waitUntil(lambda w=width, h=height: (window.width(), window.height()) == (w, h))
+            for spec in pages:
+                window.show_page(spec.id)
+                area = window.shell.stack.currentWidget()
+                assert isinstance(area, QAbstractScrollArea)
+                qtbot.waitUntil(area.isVisible)
+                settle(window)
+                if area.horizontalScrollBar().isVisible():
+                    sideways.append(f"{spec.title}{state} at {width}×{height}: needs "
+                                    f"{window.pages[spec.id].minimumSizeHint().width()} px, "
+                                    f"has {area.viewport().width()}")
+
+    look(SIDEWAYS_CHECKED, "")
+    view.set_ai_activity("Transcribing and removing noise on this device")
+    view.others_indicator.show()
+    view.objected_button.show()
+    view.audio.set_others_visible(True)
+    view.participants_banner.show_message(
+        "The others are captioned once you confirm they were told: paste the announcement into "
+        "the call's chat.")
+    look([PAGE_BY_ID["meeting"]], " (the others captioned)")
     window.close()
     assert not sideways, "pages scroll sideways:\n" + "\n".join(sideways)
