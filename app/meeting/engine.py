@@ -308,6 +308,11 @@ class MeetingEngine:
     def ended_by(self, source: Source) -> str | None:
         return self.channels[source].ended_by
 
+    def lost_blocks(self) -> dict[Source, int]:
+        """Per source, the blocks of captured audio lost so far (the machine too busy to take
+        them): each is a gap in the captions and in the final transcript."""
+        return {source: channel.lost_blocks for source, channel in self.channels.items()}
+
     def source_stopped(self, source: Source) -> bool:
         """The source was open and has stopped delivering (lost, or its purpose withdrawn)."""
         channel = self.channels[source]

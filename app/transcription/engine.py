@@ -92,6 +92,8 @@ class WhisperEngine:
         self._lock = threading.Lock()
         self.stats = EngineStats()
         self.piece_seconds = PIECE_SECONDS  # longest audio given to faster-whisper at once
+        self.window_seconds = WINDOW_SECONDS  # a live pass's encoder input, padded (see there)
+        self.window_headroom = WINDOW_HEADROOM
 
     @property
     def loaded(self) -> bool:
@@ -130,7 +132,8 @@ class WhisperEngine:
         began = time.perf_counter()
         words, dropped = _decode_window(model, np.asarray(audio, dtype=np.float32),
                                         self._window_language(model, audio), prompt,
-                                        max_new_tokens)
+                                        max_new_tokens, self.window_seconds,
+                                        self.window_headroom)
         words = [Word(offset + w.start, offset + w.end, w.text, w.probability) for w in words]
         seconds = time.perf_counter() - began
         self.stats.passes += 1
@@ -256,6 +259,19 @@ class WhisperEngine:
 REDECODE_MARGIN_S = 0.3
 PIECE_SECONDS = 120.0
 CUT_SEARCH_SECONDS = 30.0
+# A live pass's window goes to the encoder padded with silence to WINDOW_SECONDS, and to at
+# least WINDOW_HEADROOM seconds more than its audio, instead of Whisper's 30 s: the encoder's
+# cost grows with its input (tiny.en here: 0.35-0.45 s CPU for 30 s, 0.02 s for 6 s unpadded),
+# and it is most of a pass. Unpadded short windows loop ("ask not to ask not to ...": the model
+# never sees the silence that ends speech), hence the padding. Measured with
+# benchmarks/encoder_window.py (policy at its 0.5 s step, CPU per second of audio, live WER):
+#   30 s (Whisper's):  shared speech 1.09 CPU, WER 3.5 %; espeak meeting turns 0.93, 19.5 %
+#   15 s / 5 s:        shared speech 0.55 CPU, WER 4.7 %; espeak meeting turns 0.49, 16.7 %
+#   10 s / 5 s:        shared speech 0.46 CPU, WER 4.7 %; espeak meeting turns 0.41, 18.1 %
+# Half the CPU for as many errors in all (+3 words of 254 on the one set, -12 of ~450 on the
+# other); caption delay unchanged. The final pass and files keep Whisper's 30 s (transcribe()).
+WINDOW_SECONDS = 15.0
+WINDOW_HEADROOM = 5.0
 
 
 def piece_bounds(audio: AudioSamples, piece_seconds: float = PIECE_SECONDS) -> list[int]:
@@ -275,10 +291,20 @@ def piece_bounds(audio: AudioSamples, piece_seconds: float = PIECE_SECONDS) -> l
     return cuts
 
 
+def _padded(features: np.ndarray, num_frames: int, window: float, headroom: float,
+            most: int) -> np.ndarray:
+    """The first `num_frames` of `features`, with silence after them up to `window` seconds and
+    at least `headroom` seconds (at most `most` frames: Whisper's 30 s)."""
+    frames = features[:, :num_frames]
+    target = min(most, max(int(window * 100), num_frames + int(headroom * 100)))
+    target += target % 2  # the encoder's convolution halves the frames
+    return np.pad(frames, ((0, 0), (0, max(0, target - num_frames))))
+
+
 def _decode_window(model: Any, audio: np.ndarray, language: str, prompt: str,
-                   max_new_tokens: int | None) -> tuple[list[Word], int]:
+                   max_new_tokens: int | None, window: float = 30.0,
+                   headroom: float = 30.0) -> tuple[list[Word], int]:
     """Greedy decode of one window with word timings relative to its start; guards applied."""
-    from faster_whisper.audio import pad_or_trim
     from faster_whisper.tokenizer import Tokenizer
     from faster_whisper.transcribe import (
         get_compression_ratio,
@@ -290,7 +316,8 @@ def _decode_window(model: Any, audio: np.ndarray, language: str, prompt: str,
         return [], 0
     features = model.feature_extractor(audio)
     num_frames = min(features.shape[-1] - 1, model.feature_extractor.nb_max_frames)
-    encoder_output = model.encode(pad_or_trim(features[:, :num_frames]))
+    encoder_output = model.encode(_padded(features, num_frames, window, headroom,
+                                          model.feature_extractor.nb_max_frames))
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
                           task="transcribe", language=language)
     previous = tokenizer.encode(" " + prompt.strip()) if prompt.strip() else []

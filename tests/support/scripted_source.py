@@ -25,6 +25,14 @@ class Lose:
     name: str = "scripted device"
 
 
+@dataclass(frozen=True)
+class Overflow:
+    """The device could not hand over `blocks` blocks here (its buffer was full): they are
+    counted in `overflows` and their audio is missing (script the chunks after it later)."""
+
+    blocks: int = 1
+
+
 def chunks_of(samples: np.ndarray, start: float = 0.0, block: int = BLOCK) -> list[AudioChunk]:
     return [AudioChunk(np.asarray(samples[i:i + block], np.float32), start + i / RATE, RATE)
             for i in range(0, len(samples), block)]
@@ -34,7 +42,7 @@ class ScriptedSource:
     """Delivers `script` (AudioChunks and Lose markers) from `start()`, `speed` times faster
     than real time (0: everything at once, as a device's buffer after a stall)."""
 
-    def __init__(self, script: list[AudioChunk | Lose], *, speed: float = 1.0,
+    def __init__(self, script: list[AudioChunk | Lose | Overflow], *, speed: float = 1.0,
                  device_name: str = "scripted device",
                  opening: threading.Event | None = None) -> None:
         self._script = deque(script)
@@ -48,6 +56,7 @@ class ScriptedSource:
         self._began = 0.0
         self.started = threading.Event()
         self.switched_to: list[object] = []
+        self._overflows = 0
 
     @property
     def running(self) -> bool:
@@ -59,7 +68,7 @@ class ScriptedSource:
 
     @property
     def overflows(self) -> int:
-        return 0
+        return self._overflows
 
     def start(self) -> None:
         if self._opening is not None:
@@ -93,6 +102,10 @@ class ScriptedSource:
                         self._script.popleft()
                         self._lost = head
                         continue
+                    if isinstance(head, Overflow):
+                        self._script.popleft()
+                        self._overflows += head.blocks
+                        continue
                     due = self._began + (head.end / self.speed if self.speed else 0.0)
                     # a stopped device's captured audio is still readable (drain)
                     if not self._running or time.monotonic() >= due:
@@ -115,7 +128,7 @@ class ScriptedSource:
             return 0.0
         return (time.monotonic() - self._began) * (self.speed or 1.0)
 
-    def extend(self, script: list[AudioChunk | Lose]) -> None:
+    def extend(self, script: list[AudioChunk | Lose | Overflow]) -> None:
         """More of the timeline, delivered from now on (what a test plays once it has seen
         something happen)."""
         with self._cond:
