@@ -55,6 +55,7 @@ from app.ui.window_storage import WindowStorage
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 SEGMENT_ROLE = Qt.ItemDataRole.UserRole + 1
+SOURCE_ROLE = Qt.ItemDataRole.UserRole + 2  # the meeting's source: "window", "listen", "file"
 SEARCH_DELAY_MS = 250
 EMPTY_TEXT = (
     "No stored meetings. A meeting's transcript is kept only while “Keep transcript” is on; "
@@ -254,6 +255,7 @@ class HistoryView(QWidget):
             str(summary.segments),
         ])
         item.setData(0, ID_ROLE, summary.id)
+        item.setData(0, SOURCE_ROLE, summary.source)
         item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         item.setToolTip(0, f"Meeting {summary.id}")
         return item
@@ -290,6 +292,10 @@ class HistoryView(QWidget):
         self._update_buttons()
 
     def _why_unchangeable(self) -> str | None:
+        item = self.meetings.currentItem()
+        if item is not None and item.data(0, SOURCE_ROLE) == "file":
+            return ("a transcribed recording has one speaker, “Recording”: there is no You or "
+                    "Others to rename")
         gate = self.storage.gate
         if gate.allowed(TRANSCRIPT_STORAGE):
             return None
@@ -385,6 +391,7 @@ class HistoryView(QWidget):
             child = QTreeWidgetItem([f"[{clock(seg.start)}] {seg.text.strip()}", "", "", ""])
             child.setData(0, ID_ROLE, hit.meeting.id)
             child.setData(0, SEGMENT_ROLE, index)
+            child.setData(0, SOURCE_ROLE, hit.meeting.source)
             child.setToolTip(0, seg.text.strip())
             item.addChild(child)
         self.meetings.addTopLevelItem(item)

@@ -251,6 +251,42 @@ def test_renaming_speakers_is_unavailable_without_keep_transcripts(window, qtbot
     qtbot.waitUntil(history.speakers_button.isEnabled, timeout=5000)
 
 
+def _stored_and_selected(window, qtbot, gate, *, source: str, title: str):
+    """Another meeting, of `source`, stored of segments that say nothing of who spoke (a
+    meeting of older versions, or a transcribed file), and selected in the history."""
+    said = [Segment(0.0, 2.0, "Shall we start?"), Segment(2.5, 4.0, "Yes, let us.")]
+    sink = StoredMeetingSink(window.storage.store, gate, source=source, title=title)
+    for segment in said:
+        sink.on_final(segment)
+    sink.on_finished(said)
+    history = window.storage_ui.show_history()
+    window.storage.notify_changed()
+    qtbot.waitUntil(lambda: history.meetings.topLevelItemCount() == 2)
+    (item,) = [history.meetings.topLevelItem(r) for r in range(2)
+               if history.meetings.topLevelItem(r).text(0) == title]
+    history.meetings.setCurrentItem(item)
+    qtbot.waitUntil(lambda: history.open_id == sink.meeting_id)
+    return history
+
+
+def test_a_meeting_of_older_versions_shows_its_renamed_you(window, qtbot, gate):
+    history = _stored_and_selected(window, qtbot, gate, source="window", title="Old call")
+    assert _speakers(history) == ["You", "You"]
+    _rename(history, qtbot, [type_in("microphone", "Tomasz"), save])
+    assert _speakers(history) == ["Tomasz", "Tomasz"]
+
+
+def test_a_transcribed_recording_has_no_speakers_to_rename(window, qtbot, gate):
+    history = _stored_and_selected(window, qtbot, gate, source="file", title="Interview.wav")
+    assert _speakers(history) == ["Recording", "Recording"]
+    assert not history.speakers_button.isEnabled()
+    assert "no You or Others to rename" in history.speakers_button.toolTip()
+    assert history.rename_button.isEnabled()
+    history.meetings.setCurrentItem(history.meetings.topLevelItem(
+        [history.meetings.topLevelItem(r).text(0) for r in range(2)].index("Budget call")))
+    qtbot.waitUntil(history.speakers_button.isEnabled)
+
+
 def _mnemonics(texts: list[str]) -> list[str]:
     return [m.group(1).lower() for t in texts for m in [re.search(r"(?<!&)&([^&])", t)] if m]
 
