@@ -544,15 +544,16 @@ class HistoryView(QWidget):
 
     def export_redacted_selected(self) -> RedactionDialog | None:
         """The redaction preview of the selected meeting; it saves the file itself."""
-        from app.privacy.redact import Redactor, redact_meeting
-        from app.privacy.vocabulary_names import vocabulary_names
+        from app.privacy.redact import redact_meeting
+        from app.privacy.vocabulary_names import vocabulary_redactor
 
         summary = self._selected_summary()
         if summary is None:
             return None
         try:
             store = self.storage.store
-            redacted = redact_meeting(store.get(summary.id), Redactor(vocabulary_names(store)))
+            # the vocabulary's names always caught, its other terms ("Postgres") never
+            redacted = redact_meeting(store.get(summary.id), vocabulary_redactor(store))
         except StorageError as err:
             QMessageBox.warning(self, "Export redacted",
                                 f"The meeting cannot be exported: {err}")
