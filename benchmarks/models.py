@@ -6,6 +6,8 @@ Reported:
   shipped 11 s clip, median and spread, and the load average while it ran;
 - live factor: CPU of the streaming policy's passes over the clip / CPU of one file pass over it
   (the `LIVE_COST_FACTOR` of app/transcription/bench.py), and the passes per second of speech;
+  the load the verdict uses (that CPU need per core the recogniser can use) beside the same
+  load in wall time, which other work on the machine lengthens;
 - verification: SHA-256 (and git-blob SHA-1) throughput over tiny.en's model.bin in CPU-seconds
   per MB, what that means for the catalogue's largest model.bin, and tiny.en's load CPU time;
 - resume: bytes a second run sends after a first run was cut at 30 MB, for `hf_hub_download`
@@ -54,7 +56,9 @@ def bench_and_live(repeats: int) -> dict:
             "rtf_cpu": result.rtf_cpu, "wer": result.wer, "live_factor": result.live_factor,
             "live_passes": result.live.passes,
             "live_cpu_per_speech_s": result.live.cpu_per_audio_second,
-            "live_load_measured": result.live_load, "load_average": result.load_average,
+            "live_cpu_per_speech_s_per_core": result.live_load,
+            "live_load_wall_measured": result.live_load_wall, "cores": result.cores,
+            "load_average": result.load_average,
             "peak_memory_mb": result.peak_memory_mb, "load_cpu_s": result.load_cpu_seconds,
         })
     return {"runs": rows,
@@ -161,8 +165,9 @@ def main() -> None:
         print(f"  rtf wall {row['rtf_wall']:.3f} ({row['rtf_wall_range'][0]:.3f}-"
               f"{row['rtf_wall_range'][1]:.3f})  cpu {row['rtf_cpu']:.3f}  live factor "
               f"{row['live_factor']:.1f} ({row['live_passes']} passes, "
-              f"{row['live_cpu_per_speech_s']:.2f} CPU-s per s of speech)  load "
-              f"{row['load_average']:.1f}")
+              f"{row['live_cpu_per_speech_s']:.2f} CPU-s per s of speech; verdict load "
+              f"{row['live_cpu_per_speech_s_per_core']:.2f} on {row['cores']} cores, wall "
+              f"{row['live_load_wall_measured']:.2f})  load {row['load_average']:.1f}")
     print(f"  median: rtf wall {b['rtf_wall_median']:.3f}, cpu {b['rtf_cpu_median']:.3f}; live "
           f"factor {b['live_factor_median']:.1f} ({b['live_factor_range'][0]:.1f}-"
           f"{b['live_factor_range'][1]:.1f})")

@@ -15,7 +15,12 @@ import pytest
 
 from app.cli import main
 from app.consent import ConsentRequired, open_gate
-from app.transcription.download import DownloadCancelled, download_model, staging_dir
+from app.transcription.download import (
+    ChecksumMismatch,
+    DownloadCancelled,
+    download_model,
+    staging_dir,
+)
 from app.transcription.manifest import load_manifest
 from app.transcription.model_record import RECORD_NAME, read_record
 from app.transcription.models import ModelError, locate_model, verify_model
@@ -285,3 +290,49 @@ def test_downloading_an_intact_model_again_asks_the_hub_nothing(candor_home, hub
     assert len(hub.requests) == requests
     gate.refresh()
     assert gate.allowed("model_download"), "the consent was not used"
+
+
+def _turbo_like(folder: Path) -> Path:
+    """The files of a large-v3-turbo repository (vocabulary.json, preprocessor_config.json),
+    made from the bundled tiny.en: no other model can be fetched here."""
+    copy_bundled_model(folder)
+    words = (folder / "vocabulary.txt").read_text(encoding="utf-8").splitlines()
+    (folder / "vocabulary.json").write_text(json.dumps(words), encoding="utf-8")
+    (folder / "vocabulary.txt").unlink()
+    (folder / "preprocessor_config.json").write_text(json.dumps(
+        {"feature_size": 80, "sampling_rate": 16000, "hop_length": 160, "chunk_length": 30,
+         "n_fft": 400}))
+    return folder
+
+
+def test_a_repository_the_hub_moved_is_followed_and_its_files_verified(candor_home, gate,
+                                                                       tmp_path):
+    from tests.support.model_server import HubRepo
+
+    spec = load_manifest().get("large-v3-turbo")
+    assert spec.repo == "mobiuslabsgmbh/faster-whisper-large-v3-turbo", "the catalogue's old name"
+    moved = HubRepo("dropbox-dash/faster-whisper-large-v3-turbo", _turbo_like(tmp_path / "served"),
+                    commit=spec.revision)
+    with HubServer([moved], redirects={spec.repo: moved.repo_id}) as hub:
+        gate.grant("model_download", via="test")
+        hub.corrupt = {"model.bin"}  # one byte changed on the way, behind the redirect
+        with pytest.raises(ChecksumMismatch, match=r"model\.bin"):
+            download_model(spec, gate=gate, endpoint=hub.endpoint)
+        hub.corrupt = set()
+        gate.grant("model_download", via="test")
+        result = download_model(spec, gate=gate, endpoint=hub.endpoint)
+    # the client asked for the old name and followed the hub's 307 to the new one, for the
+    # listing and for every file
+    paths = [path for _, path, _ in hub.requests]
+    assert f"/api/models/{spec.repo}/revision/{spec.revision}" in paths
+    assert f"/api/models/{moved.repo_id}/revision/{spec.revision}" in paths
+    for name in spec.file_names:
+        assert f"/{spec.repo}/resolve/{spec.revision}/{name}" in paths, name
+        assert f"/{moved.repo_id}/resolve/{spec.revision}/{name}" in paths, name
+    # only the refused file was fetched again
+    assert _gets(hub, "config.json") == 1
+    assert _gets(hub, "model.bin") == 2
+    record = read_record(result.path)
+    assert record.revision == spec.revision
+    assert {f.name: f.sha256 for f in record.files} == moved.sha256
+    assert verify_model(locate_model("large-v3-turbo"))

@@ -14,7 +14,12 @@ import pytest
 
 from app.cli import main
 from app.transcription import models
-from app.transcription.manifest import ManifestError, load_manifest
+from app.transcription.manifest import (
+    NO_PUBLISHED_FIGURE,
+    ManifestError,
+    figure_text,
+    load_manifest,
+)
 from app.transcription.models import ModelError, locate_model, verify_model
 from tests.support.data import speech_path
 from tests.support.model_server import copy_bundled_model
@@ -63,6 +68,59 @@ def test_the_catalogue_lists_six_pinned_models_and_invents_no_checksums():
         assert has_checksums == (spec.bundled_package is not None), spec.name
     assert manifest.get("large-v3-turbo").multilingual
     assert not manifest.get("distil-large-v3").multilingual
+
+
+LEADERBOARD_CSV = ("https://github.com/huggingface/open_asr_leaderboard/blob/"
+                   "090df1224774bb3c152b57ed3f99898e679222e5/scripts/data/en_shortform.csv")
+
+
+LEADERBOARD_IDS = {"tiny.en": "openai/whisper-tiny.en", "base.en": "openai/whisper-base.en",
+                   "small.en": "openai/whisper-small.en",
+                   "distil-small.en": "distil-whisper/distil-small.en",
+                   "distil-large-v3": "distil-whisper/distil-large-v3",
+                   "large-v3-turbo": "openai/whisper-large-v3-turbo"}
+
+
+def test_every_model_has_a_sourced_figure_on_the_one_common_benchmark():
+    manifest = load_manifest()
+    benchmark = manifest.accuracy_benchmark
+    assert benchmark is not None
+    assert (benchmark.metric, benchmark.dataset) == ("WER %", "AMI (meetings)")
+    headlines = {}
+    for spec in manifest.models.values():
+        figure = spec.headline_accuracy
+        assert figure is not None, f"{spec.name}: every catalogue model has a published figure"
+        assert benchmark.matches(figure)
+        assert figure.url == LEADERBOARD_CSV, spec.name
+        # every figure is for this model's own weights, never a neighbour's (turbo's, not
+        # large-v3's)
+        for each in spec.accuracy:
+            assert each.note == f"leaderboard model {LEADERBOARD_IDS[spec.name]}", spec.name
+        headlines[spec.name] = figure.value
+    # what the leaderboard shows: more parameters, fewer errors on meetings (within a family)
+    assert headlines["tiny.en"] > headlines["base.en"] > headlines["small.en"]
+    assert headlines["distil-small.en"] > headlines["distil-large-v3"]
+
+
+def _write(tmp_path: Path, raw: dict) -> Path:
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+def test_a_model_without_a_figure_on_the_benchmark_says_so_or_is_refused(tmp_path):
+    raw = json.loads(Path("models/manifest.json").read_text())
+    raw["models"]["small.en"]["accuracy"] = "none"
+    spec = load_manifest(_write(tmp_path, raw)).get("small.en")
+    assert spec.headline_accuracy is None
+    assert spec.accuracy == ()
+    assert figure_text(spec.headline_accuracy) == NO_PUBLISHED_FIGURE == "no published figure"
+    # figures only from elsewhere would not compare with the others' figures: refused
+    raw["models"]["small.en"]["accuracy"] = [
+        f for f in json.loads(Path("models/manifest.json").read_text())["models"]["small.en"]
+        ["accuracy"] if f["dataset"] != "AMI (meetings)"]
+    with pytest.raises(ManifestError, match=r"'small.en'.*AMI \(meetings\).*\"none\""):
+        load_manifest(_write(tmp_path, raw))
 
 
 def test_a_damaged_catalogue_is_refused_naming_the_model_and_field(tmp_path):
@@ -227,4 +285,19 @@ def test_models_list_shows_the_catalogue_and_what_the_bundled_default_is_used_fo
     assert tiny["download_bytes"] == load_manifest().get("tiny.en").size
     assert rows["small.en"]["installed"] is None
     assert rows["large-v3-turbo"]["language"] == "multilingual"
-    assert rows["distil-large-v3"]["accuracy"][0]["url"].startswith("https://huggingface.co/")
+    assert rows["distil-large-v3"]["accuracy"][0]["url"] == LEADERBOARD_CSV
+    assert rows["distil-large-v3"]["headline_accuracy"]["dataset"] == "AMI (meetings)"
+
+
+def test_the_text_listing_shows_each_models_published_figure_and_its_source(candor_home, capsys):
+    copy_bundled_model(candor_home / "models" / "my-folder")  # a folder the catalogue lacks
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    lines = {line[2:].split()[0]: line for line in out.splitlines()[1:] if line[2:].strip()}
+    for spec in load_manifest().models.values():
+        figure = spec.headline_accuracy
+        assert figure is not None
+        assert f" {figure.value:g} % " in lines[spec.name], (spec.name, lines[spec.name])
+    assert f" {NO_PUBLISHED_FIGURE} " in lines["my-folder"], "said, not left blank or borrowed"
+    assert "AMI (meetings)" in out
+    assert LEADERBOARD_CSV in out, "the column names where its figures come from"

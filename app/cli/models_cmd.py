@@ -80,22 +80,31 @@ def _mb(value: int | None) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from app.transcription.catalogue import list_catalogue
+    from app.transcription.manifest import NO_PUBLISHED_FIGURE, load_manifest
     from app.transcription.model_choice import USE_TITLES, USES
 
     entries = list_catalogue()
     if args.json:
         print(json.dumps(_jsonable(entries), indent=2))
         return EXIT_OK
+    benchmark = load_manifest().accuracy_benchmark
     print(f"  {'model':<16} {'download':>9} {'memory':>8}  {'speed':<8} {'accuracy':<8} "
-          f"{'language':<12} state")
+          f"{'WER':<19} {'language':<12} state")
     for e in entries:
         used = " + ".join(USE_TITLES[u] for u in USES if u in e.used_for)
         state = (f"{e.installed}, {e.verification}" if e.installed else
                  "not installed" + (" (download started)" if e.partial_download else ""))
         memory = f"{e.memory_mb} MB" + ("" if e.fits_memory else "!")
+        wer = (f"{e.headline_accuracy.value:g} %" if e.headline_accuracy
+               else NO_PUBLISHED_FIGURE)
         print(f"{'*' if e.default else ' '} {e.name:<16} {_mb(e.download_bytes):>9} "
               f"{memory:>8}  {e.speed_class or '-':<8} {e.accuracy_class or '-':<8} "
-              f"{e.language or '-':<12} {state}" + (f"; used for {used}" if used else ""))
+              f"{wer:<19} {e.language or '-':<12} {state}" + (f"; used for {used}" if used else ""))
+    sourced = next((e.headline_accuracy for e in entries if e.headline_accuracy), None)
+    if benchmark is not None and sourced is not None:
+        # one source for the column, so the figures compare; --json has every figure
+        print(f"WER: published word error rate on {benchmark.dataset} (lower is better), "
+              f"{sourced.source}, {sourced.url}; `--json` lists every figure with its source")
     if any(not e.fits_memory for e in entries):
         print("! more memory than is available now", file=sys.stderr)
     return EXIT_OK
@@ -206,19 +215,27 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.json:
         data = _jsonable(result)
         data.update(rtf_wall=result.rtf_wall, rtf_cpu=result.rtf_cpu,
-                    live_load=result.live_load, verdict=result.verdict)
+                    parallelism=result.parallelism, live_cpu_load=result.live_cpu_load,
+                    live_load=result.live_load, live_load_wall=result.live_load_wall,
+                    machine_busy=result.machine_busy, verdict=result.verdict)
         print(json.dumps(data, indent=2))
         return EXIT_OK
     low, high = result.rtf_wall_range
     print(f"model {result.model}: {result.audio_seconds:.1f} s clip transcribed "
           f"{len(result.runs)} times")
     print(f"  real-time factor {result.rtf_wall:.3f} (wall, runs {low:.3f}-{high:.3f}; CPU "
-          f"{result.rtf_cpu:.3f}); load average {result.load_average:.1f}")
+          f"{result.rtf_cpu:.3f}); load average {result.load_average:.1f} on {result.cores} "
+          f"{'core' if result.cores == 1 else 'cores'}")
     print(f"  word error rate on the clip {100 * result.wer:.1f} %; peak memory "
           f"+{result.peak_memory_mb:.0f} MB")
     how = "measured" if result.live_factor_source == "measured" else "estimated from tiny.en"
-    print(f"  live captions would keep the recogniser busy {result.live_load:.2f}x real time "
-          f"({how}, {result.live_factor:.1f}x a file pass): {result.verdict}")
+    print(f"  live captions need {result.live_cpu_load:.2f} CPU-seconds per second of speech "
+          f"({how}, {result.live_factor:.1f}x a file pass); on {result.parallelism} "
+          f"{'core' if result.parallelism == 1 else 'cores'} with nothing else running that "
+          f"keeps the recogniser busy {result.live_load:.2f}x real time (now, in wall time: "
+          f"{result.live_load_wall:.2f}x): {result.verdict}")
+    if result.load_note:
+        print(f"  note: {result.load_note}")
     advice = {"keeps up": "it can keep up with live captions here",
               "marginal": "live captions would come later and coarser; fine for saved "
                           "transcripts",

@@ -40,6 +40,7 @@ class CatalogueEntry:
     accuracy_class: AccuracyClass | None
     accuracy: tuple[AccuracyFigure, ...]
     accuracy_note: str
+    headline_accuracy: AccuracyFigure | None  # on the benchmark every model is compared on
     license: str
     repo: str | None
     revision: str | None
@@ -67,6 +68,7 @@ def _entry(name: str, location: ModelLocation | None, *, default: bool,
         accuracy_class=spec.accuracy_class if spec else None,
         accuracy=spec.accuracy if spec else (),
         accuracy_note=spec.accuracy_note if spec else "",
+        headline_accuracy=spec.headline_accuracy if spec else None,
         license=spec.license if spec else "",
         repo=spec.repo if spec else None,
         revision=spec.revision if spec else None,

@@ -2,8 +2,11 @@
 what it costs and how accurate it is said to be — as typed, immutable records.
 
 Promise: a catalogue entry names one pinned revision of one hub repository, and the only
-checksums it carries are real ones (the bundled model's files). A manifest that is malformed is
-refused as a whole with a message naming the model and field, never half-read.
+checksums it carries are real ones (the bundled model's files). Every model either has a published
+figure on the catalogue's one common accuracy benchmark (`accuracy_benchmark`, so models can be
+compared) or says `"accuracy": "none"`, shown as "no published figure" — never a neighbour's
+figure. A manifest that is malformed is refused as a whole with a message naming the model and
+field, never half-read.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ SpeedClass = Literal["fastest", "fast", "medium", "slow"]
 AccuracyClass = Literal["lowest", "low", "medium", "high"]
 MULTILINGUAL = "multilingual"
 HUB = "https://huggingface.co"
+
+NO_PUBLISHED_FIGURE = "no published figure"
+_NONE = "none"  # the manifest's explicit marker for a model with no figure on the benchmark
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -43,6 +49,27 @@ class AccuracyFigure:
     note: str = ""
 
 
+def figure_text(figure: AccuracyFigure | None) -> str:
+    """A figure as the catalogue states it ("WER %" figures are percentages already), or the
+    explicit marker where there is none."""
+    if figure is None:
+        return NO_PUBLISHED_FIGURE
+    if figure.metric.endswith("%"):
+        return f"{figure.metric[:-1].strip()} {figure.value:g} %"
+    return f"{figure.metric} {figure.value:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class AccuracyBenchmark:
+    """The figure every model is compared on (its metric and data set)."""
+
+    metric: str
+    dataset: str
+
+    def matches(self, figure: AccuracyFigure) -> bool:
+        return figure.metric == self.metric and figure.dataset == self.dataset
+
+
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
     name: str
@@ -59,6 +86,7 @@ class ModelSpec:
     accuracy_class: AccuracyClass | None = None
     accuracy: tuple[AccuracyFigure, ...] = ()
     accuracy_note: str = ""
+    headline_accuracy: AccuracyFigure | None = None  # on the catalogue's common benchmark
 
     @property
     def size(self) -> int:
@@ -85,6 +113,7 @@ class ModelSpec:
 class Manifest:
     default: str
     models: dict[str, ModelSpec]
+    accuracy_benchmark: AccuracyBenchmark | None = None
 
     def get(self, name: str) -> ModelSpec | None:
         return self.models.get(name)
@@ -125,7 +154,35 @@ def _choice(path: Path, model: str, field: str, value: Any, allowed: tuple[str, 
     raise _fail(path, model, f"{field} {value!r} is not one of {', '.join(allowed)}")
 
 
-def _spec(path: Path, name: str, entry: Any) -> ModelSpec:
+def _benchmark(path: Path, raw: Any) -> AccuracyBenchmark | None:
+    if raw is None:
+        return None
+    try:
+        return AccuracyBenchmark(str(raw["metric"]), str(raw["dataset"]))
+    except (KeyError, TypeError) as err:
+        raise ManifestError(f"the model manifest {path} is damaged (accuracy_benchmark lacks "
+                            f"{err}); reinstall Candor") from err
+
+
+def _accuracy(path: Path, name: str, raw: Any, benchmark: AccuracyBenchmark | None
+              ) -> tuple[tuple[AccuracyFigure, ...], AccuracyFigure | None]:
+    """The figures and the one on the common benchmark; "none" says there is none."""
+    if raw == _NONE:
+        return (), None
+    if not isinstance(raw, list):
+        raise _fail(path, name, 'accuracy is neither a list of figures nor "none"')
+    figures = tuple(_figure(path, name, a) for a in raw)
+    if benchmark is None:
+        return figures, None
+    headline = next((f for f in figures if benchmark.matches(f)), None)
+    if headline is None:
+        raise _fail(path, name, f"no {benchmark.metric} figure on {benchmark.dataset}, the "
+                                'benchmark every model is compared on (give one, or "none")')
+    return figures, headline
+
+
+def _spec(path: Path, name: str, entry: Any,
+          benchmark: AccuracyBenchmark | None = None) -> ModelSpec:
     if not isinstance(entry, dict):
         raise _fail(path, name, "not an object")
     files_raw = entry.get("files")
@@ -143,6 +200,7 @@ def _spec(path: Path, name: str, entry: Any) -> ModelSpec:
         raise _fail(path, name, "neither a hub repository nor a bundled package")
     if bundled is not None and any(f.sha256 is None or f.size is None for f in files):
         raise _fail(path, name, "a bundled model needs the size and SHA-256 of every file")
+    accuracy, headline = _accuracy(path, name, entry.get("accuracy", []), benchmark)
     return ModelSpec(
         name=name,
         description=str(entry.get("description", "")),
@@ -160,8 +218,9 @@ def _spec(path: Path, name: str, entry: Any) -> ModelSpec:
         accuracy_class=cast(AccuracyClass | None, _choice(path, name, "accuracy_class",
                                                           entry.get("accuracy_class"),
                                                           get_args(AccuracyClass))),
-        accuracy=tuple(_figure(path, name, a) for a in entry.get("accuracy", [])),
+        accuracy=accuracy,
         accuracy_note=str(entry.get("accuracy_note", "")),
+        headline_accuracy=headline,
     )
 
 
@@ -175,8 +234,10 @@ def load_manifest(path: Path | None = None) -> Manifest:
         ) from err
     if not isinstance(raw, dict) or not isinstance(raw.get("models"), dict):
         raise ManifestError(f"the model manifest {path} lists no models; reinstall Candor")
-    models = {name: _spec(path, name, entry) for name, entry in raw["models"].items()}
+    benchmark = _benchmark(path, raw.get("accuracy_benchmark"))
+    models = {name: _spec(path, name, entry, benchmark)
+              for name, entry in raw["models"].items()}
     default = str(raw.get("default", ""))
     if default not in models:
         raise ManifestError(f"the model manifest {path} names no valid default model")
-    return Manifest(default=default, models=models)
+    return Manifest(default=default, models=models, accuracy_benchmark=benchmark)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from app.consent import ConsentGate, ConsentRequired
 from app.consent.purposes import MODEL_DOWNLOAD
 from app.transcription.catalogue import CatalogueEntry, delete_model, list_catalogue
-from app.transcription.manifest import AccuracyFigure
+from app.transcription.manifest import NO_PUBLISHED_FIGURE, figure_text
 from app.transcription.model_choice import USE_TITLES, Use
 from app.ui.background import Task, TaskRunner
 from app.ui.confirm import confirm_destructive
@@ -67,16 +67,16 @@ def _used_for(entry: CatalogueEntry) -> str:
     return " and ".join(USE_TITLES[u] for u in ("live", "final") if u in entry.used_for) or "—"
 
 
-def _figure(f: AccuracyFigure) -> str:
-    """As the catalogue states it: "WER %" figures are percentages already."""
-    if f.metric.endswith("%"):
-        return f"{f.metric[:-1].strip()} {f.value:g} %"
-    return f"{f.metric} {f.value:g}"
+def _accuracy_cell(entry: CatalogueEntry) -> str:
+    """The class and the figure every model is compared on, or the explicit marker."""
+    figure = entry.headline_accuracy
+    shown = f"{figure_text(figure)} on {figure.dataset}" if figure else NO_PUBLISHED_FIGURE
+    return f"{entry.accuracy_class}, {shown}" if entry.accuracy_class else shown
 
 
 def _accuracy_text(entry: CatalogueEntry) -> str:
     """The published figures with where they come from: a class alone would be a claim."""
-    lines = [f"{_figure(f)} on {f.dataset} ({f.source}: {f.url})"
+    lines = [f"{figure_text(f)} on {f.dataset} ({f.source}: {f.url})"
              + (f", {f.note}" if f.note else "") for f in entry.accuracy]
     if entry.accuracy_note:
         lines.append(entry.accuracy_note)
@@ -165,7 +165,7 @@ class ModelsPage(QWidget):
         for row, e in enumerate(self.entries):
             memory = f"{e.memory_mb:,} MB" + ("" if e.fits_memory else " (more than is free)")
             cells = (e.name + (" (default)" if e.default else ""), _size(e.download_bytes),
-                     memory, e.speed_class or "—", e.accuracy_class or "—",
+                     memory, e.speed_class or "—", _accuracy_cell(e),
                      {"en": "English", "multilingual": "many languages"}.get(e.language,
                                                                             e.language or "—"),
                      _state(e), _used_for(e))
@@ -212,8 +212,10 @@ class ModelsPage(QWidget):
             parts.append(f"Licence: {e.license}.")
         if e.accuracy:
             parts.append("Published accuracy: " + "; ".join(
-                f"{_figure(f)} on {f.dataset} ({f.source})"
+                f"{figure_text(f)} on {f.dataset} ({f.source})"
                 for f in e.accuracy) + ".")
+        else:
+            parts.append(f"Published accuracy: {NO_PUBLISHED_FIGURE}.")
         if not e.fits_memory:
             parts.append(f"It needs about {e.memory_mb:,} MB of memory, more than is free now.")
         self.details.setText(" ".join(parts))
@@ -357,7 +359,8 @@ class ModelsPage(QWidget):
         self._say(f"{result.model}: {result.audio_seconds:.0f} s of speech took "
                   f"{result.rtf_wall * result.audio_seconds:.1f} s (real-time factor "
                   f"{result.rtf_wall:.2f}), {100 * result.wer:.0f} % word errors on the clip — "
-                  f"{advice[result.verdict]}.")
+                  f"{advice[result.verdict]}."
+                  + (f" Note: {result.load_note}." if result.load_note else ""))
 
     def _bench_failed(self, name: str, err: object) -> None:
         self._set_busy("")

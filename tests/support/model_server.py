@@ -9,7 +9,10 @@ answers a client (huggingface_hub 2.x):
   blob id; for an LFS file (model.bin), 302 to a second server on another port (the CDN, which the
   client does not follow for metadata) with `X-Linked-Etag` = SHA-256 and `X-Linked-Size`; both
   carry `X-Repo-Commit`; unknown repo / revision / file answer 404 with the hub's `X-Error-Code`;
-- the CDN serves the bytes with `Accept-Ranges`, `Range` -> 206 + `Content-Range`, 416 past the end.
+- the CDN serves the bytes with `Accept-Ranges`, `Range` -> 206 + `Content-Range`, 416 past the end;
+- a repository that was renamed or moved (`redirects`: old id -> new id): every request naming the
+  old id, API or file, answers 307 with a relative `Location` naming the new id and the rest of
+  the path unchanged, as the hub does for a renamed repository.
 Ways to misbehave: cut a file's connection after N bytes (once), answer 503 after that cut until
 `heal()`, serve one byte changed while declaring the true checksum, ignore Range requests, send
 at a limited rate (a network slower than loopback, so a transfer can be stopped half-way).
@@ -95,8 +98,9 @@ class _Quiet(http.server.ThreadingHTTPServer):
 
 
 class HubServer:
-    def __init__(self, repos: list[HubRepo]) -> None:
+    def __init__(self, repos: list[HubRepo], redirects: dict[str, str] | None = None) -> None:
         self.repos = {r.repo_id: r for r in repos}
+        self.redirects = dict(redirects or {})  # old repo id -> the id it moved to
         self.requests: list[tuple[str, str, str | None]] = []  # (method, path, Range)
         self.bytes_sent = 0
         self.cut_once: dict[str, int] = {}  # file name -> bytes sent before the drop
@@ -175,6 +179,21 @@ class HubServer:
             return None, []
         return self.repos.get(f"{parts[0]}/{parts[1]}"), parts[2:]
 
+    def _redirect(self, handler: http.server.BaseHTTPRequestHandler, parts: list[str],
+                  prefix: tuple[str, ...] = ()) -> bool:
+        """307 to the new name of a moved repository; parts[0:2] is the repository id."""
+        moved = self.redirects.get("/".join(parts[:2])) if len(parts) >= 2 else None
+        if moved is None:
+            return False
+        query = urllib.parse.urlsplit(handler.path).query
+        location = "/" + "/".join(urllib.parse.quote(p)
+                                  for p in [*prefix, *moved.split("/"), *parts[2:]])
+        handler.send_response(307)
+        handler.send_header("Location", location + (f"?{query}" if query else ""))
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+        return True
+
     def _revision_ok(self, repo: HubRepo, revision: str) -> bool:
         return revision in (repo.commit, "main")
 
@@ -183,6 +202,8 @@ class HubServer:
         parts = [urllib.parse.unquote(p) for p in
                  urllib.parse.urlsplit(handler.path).path.strip("/").split("/")]
         if parts[:2] == ["api", "models"]:
+            if self._redirect(handler, parts[2:], prefix=("api", "models")):
+                return None
             repo, rest = self._repo_and_rest(parts[2:])
             if repo is None:
                 return self._error(handler, 404, "RepoNotFound", "Repository not found")
@@ -196,6 +217,8 @@ class HubServer:
             handler.send_header("Content-Length", str(len(body)))
             handler.end_headers()
             handler.wfile.write(body)
+            return None
+        if self._redirect(handler, parts):
             return None
         repo, rest = self._repo_and_rest(parts)
         if repo is None or len(rest) != 3 or rest[0] != "resolve":

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from app.consent.purposes import MODEL_DOWNLOAD
-from app.transcription.manifest import load_manifest
+from app.transcription.manifest import NO_PUBLISHED_FIGURE, load_manifest
 from app.transcription.model_choice import model_for
+from tests.support.model_server import copy_bundled_model
 from tests.ui.dialogs import DialogAnswerer
 from tests.ui.windows import shown_main_window
 
@@ -57,11 +58,26 @@ def test_every_catalogue_model_is_listed_with_its_facts_and_sourced_accuracy(pag
     assert figure.source in page.details.text()
     assert f"WER {figure.value:g} % on {figure.dataset}" in page.details.text(), \
         "the figure as published, not scaled"
+    # every row shows the figure the models are compared on, the same benchmark for all
+    for name, model in manifest.models.items():
+        headline = model.headline_accuracy
+        assert headline is not None
+        assert f"WER {headline.value:g} % on AMI (meetings)" in _row(page, name)["Accuracy"]
     assert page.download_button.isEnabled()
     assert not page.delete_button.isEnabled(), "nothing to delete before a download"
     page.select("tiny.en")
     assert not page.download_button.isEnabled(), "the bundled model needs no download"
     assert not page.delete_button.isEnabled(), "the bundled model cannot be deleted"
+
+
+def test_a_folder_without_a_published_figure_says_so(qtbot, candor_home):
+    copy_bundled_model(candor_home / "models" / "my-folder")
+    window = shown_main_window(qtbot)
+    window.models_action.trigger()
+    page = window.models_page
+    assert _row(page, "my-folder")["Accuracy"] == NO_PUBLISHED_FIGURE
+    page.select("my-folder")
+    assert f"Published accuracy: {NO_PUBLISHED_FIGURE}." in page.details.text()
 
 
 def test_a_download_asks_each_time_shows_progress_and_the_model_can_serve_saved_transcripts(
