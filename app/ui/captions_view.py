@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
-from app.segments import Segment
+from app.segments import Segment, Source
 from app.ui.caption_blocks import CaptionBlocks
 from app.ui.caption_painter import CaptionPainter, caption_font
 from app.ui.caption_window import CaptionWindow
@@ -32,7 +32,6 @@ class CaptionsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = CaptionBlocks()
-        self.labels = self.model.labels  # "You" / "Others", or the names the user gave
         self.painter = CaptionPainter(self.model)
         self.text = QTextEdit(self)
         self.text.setObjectName("captions")
@@ -89,6 +88,15 @@ class CaptionsView(QWidget):
         opener = QShortcut(QKeySequence("Ctrl+Shift+C"), self)
         opener.setContext(Qt.ShortcutContext.WindowShortcut)
         opener.activated.connect(self.open_caption_window)
+
+    @property
+    def labels(self) -> dict[Source, str]:
+        """"You" / "Others", or the names the user gave; new blocks use them."""
+        return self.model.labels
+
+    @labels.setter
+    def labels(self, labels: dict[Source, str]) -> None:
+        self.model.labels = dict(labels)
 
     # -- size ------------------------------------------------------------------------------
     def zoom(self, step: int) -> None:
