@@ -336,3 +336,32 @@ ORDINARY_HOLDOUT4 = [
     "If there's nothing else, I'll give you ten minutes back.",
     "Thanks all, have a good weekend.",
 ]
+
+# Ordinary engineering meetings full of product names (Postgres, Kubernetes, Jira…), written
+# for issue 14's audit (capitalised jargon taken for names) before the detector was changed for
+# it, and not tuned on: the share of words kept here is the held-out figure for jargon. The
+# first half is for tuning (JARGON_DEV), the second half is held out (JARGON_HOLDOUT).
+ORDINARY_JARGON_DEV = [
+    "We deployed the new build on Kubernetes yesterday and it looks stable.",
+    "The Postgres replica fell behind again during the nightly backup.",
+    "Please file a ticket in Jira so we can track the regression.",
+    "The Grafana dashboard shows the latency spike around midnight.",
+    "We cache the sessions in Redis, so a restart logs everyone out.",
+    "Terraform wants to recreate the load balancer, which worries me.",
+    "The Kafka consumers are lagging by about two minutes.",
+    "I moved the docs from Confluence to the GitHub wiki last week.",
+    "Our Jenkins pipeline takes forty minutes, mostly the Docker builds.",
+    "Sentry caught a null pointer in the checkout service this morning.",
+]
+ORDINARY_JARGON_HOLDOUT = [
+    "Datadog alerts fired twice overnight, both for disk space on the Elasticsearch nodes.",
+    "We should move the cron jobs off Heroku and into Airflow.",
+    "The Figma mockups are linked from the Notion page for the sprint.",
+    "Ansible failed on the staging hosts because the Nginx config had a typo.",
+    "Let's pin the TensorFlow version until the PyTorch port is done.",
+    "The Okta login broke after the Cloudflare rule change.",
+    "Snowflake costs doubled since the analysts started running dashboards in Looker.",
+    "I opened a pull request that upgrades Django and drops the old Celery workers.",
+    "Prometheus scrapes every fifteen seconds, which is plenty for now.",
+    "We'll demo the Vercel preview in Slack once the Stripe webhook works.",
+]

@@ -77,6 +77,9 @@ def test_bad_label_commands_exit_2_and_say_what_to_do(meeting):
     bad = candor("meetings", "label", meeting, "--others", "<v Bob>")
     assert bad.returncode == 2
     assert "'<', '>'" in bad.stderr
+    blank = candor("meetings", "label", meeting, "--you", "   ")
+    assert blank.returncode == 2
+    assert "blank (only spaces)" in blank.stderr
     body = json.loads(candor("meetings", "show", meeting, "--json").stdout)
     assert body["labels"] == {"microphone": "You", "system": "Others"}
 

@@ -71,6 +71,7 @@ def test_labels_are_per_meeting(store):
     ("x" * 61, "at most 60"),
     ("<v Bob>", "'<', '>'"),
     ("Anna\x07", "control character"),
+    ("   ", "blank .only spaces.; type a name, or leave it empty"),
 ])
 def test_a_label_no_export_could_show_is_refused_and_nothing_changes(store, name, says):
     mid = _meeting(store)

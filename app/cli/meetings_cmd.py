@@ -161,19 +161,19 @@ def _save(path: Path, text: str, force: bool) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from app.privacy.vocabulary_names import vocabulary_names
+    from app.privacy.redact import Redactor
+    from app.privacy.vocabulary_names import vocabulary_redactor
 
     with cli_store("meetings export") as store, storage_errors():
         meeting = store.get(store.resolve(args.id))
-        # names in the vocabulary are always caught, as in the window's redacted export
-        vocabulary = vocabulary_names(store) if args.redact else []
+        # names in the vocabulary are always caught, its other terms never taken for names
+        redactor = vocabulary_redactor(store, args.name or ()) if args.redact else Redactor()
     _warn_damaged(meeting)
     if args.redact:
-        from app.privacy.redact import Redactor, known_names, redact_meeting
+        from app.privacy.redact import redact_meeting
         from app.storage.export import render_redacted
 
-        redacted = redact_meeting(
-            meeting, Redactor(known_names([*(args.name or ()), *vocabulary])))
+        redacted = redact_meeting(meeting, redactor)
         counts = redacted.transcript.counts()
         found = ", ".join(f"{n} × [{kind}]" for kind, n in counts.items() if n) or "nothing"
         print(f"Redacted: {found} (the stored meeting is unchanged)", file=sys.stderr)

@@ -25,8 +25,7 @@ from app.contribution.aggregate import (
     read_meetings,
 )
 from app.contribution.release import DELTA, check_epsilon, draw
-from app.privacy.redact import Redactor
-from app.privacy.vocabulary_names import vocabulary_names
+from app.privacy.vocabulary_names import vocabulary_redactor
 from app.storage.export import write_text_atomic
 from app.storage.meetings import MeetingStore
 
@@ -51,7 +50,7 @@ class Contribution:
 
 
 def _aggregate(store: MeetingStore, k: int) -> Aggregate:
-    redactor = Redactor(vocabulary_names(store))
+    redactor = vocabulary_redactor(store)
     return aggregate(read_meetings(store), redactor, k=k)
 
 

@@ -24,7 +24,7 @@ from app import keystore, keyvault
 from app.consent.anchor import ANCHOR_NAME, ledger_left_a_trace
 from app.consent.gate import ConsentGate, ledger_paths
 from app.consent.ledger import KEY_NAME as LEDGER_KEY_NAME
-from app.consent.purposes import TRANSCRIPT_STORAGE
+from app.consent.purposes import MODEL_DOWNLOAD, TRANSCRIPT_STORAGE
 from app.key_protection import describe_protection
 from app.privacy.plaintext import find_transcript_text
 from app.privacy.results import (
@@ -265,16 +265,24 @@ def check_model(model: str | None) -> CheckResult:
 # -- 9. sockets --------------------------------------------------------------------------------
 
 
-def check_sockets(home: Path) -> CheckResult:
+def check_sockets(home: Path, download_given: bool = False) -> CheckResult:
+    """`download_given`: `model_download` is given now (single-use: it ends once the model is
+    installed), so a download the user started may be running."""
     title = "No Candor process holds an internet socket"
     processes = candor_sockets(home)
+    pids = {p.pid for p in processes}
     problems, allowed = [], []
     for proc in processes:
         for sock in proc.internet:
             line = f"process {proc.pid} ({proc.command[:80]}): {sock.describe()}"
-            # The one network use Candor has: a model download the user started.
-            if "models download" in proc.command:
+            # The one network use Candor has: a model download the user started, run by the
+            # download worker (`python -m app.transcription.hub_fetch`) that a Candor process
+            # started, while the single-use permission for it is given.
+            if proc.download_worker and proc.parent in pids and download_given:
                 allowed.append(line)
+            elif proc.download_worker and proc.parent in pids:
+                problems.append(f"{line} — a model download's worker, but the permission to "
+                                "download a model is not given now")
             else:
                 problems.append(line)
     inet = sum(len(p.inet) for p in processes)
@@ -287,6 +295,13 @@ def check_sockets(home: Path) -> CheckResult:
     return make_result("no_internet_sockets", title, problems, evidence,
                    "close that Candor and report it: Candor promises never to use the network "
                    "except for a model download you start")
+
+
+def _download_given(gate: ConsentGate | None) -> bool:
+    if gate is None:
+        return False
+    gate.refresh()
+    return gate.state(MODEL_DOWNLOAD).granted
 
 
 # -- all of them -------------------------------------------------------------------------------
@@ -331,7 +346,8 @@ def run_checks(context: CheckContext, only: Collection[CheckId] | None = None, *
          lambda: check_stored_under_consent(c.gate, c.store)),
         ("retention_kept", "Retention kept", lambda: check_retention(c.home, c.store, c.now)),
         ("model_verified", "Model verified", lambda: check_model(c.model)),
-        ("no_internet_sockets", "No internet sockets", lambda: check_sockets(c.home)),
+        ("no_internet_sockets", "No internet sockets",
+         lambda: check_sockets(c.home, _download_given(c.gate))),
     ]
     if os_level:
         from app.privacy.os_check import check_os_level

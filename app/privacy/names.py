@@ -7,15 +7,21 @@ Whisper capitalises proper nouns:
 - after a title ("Dr. Okafor", "Ms de la Cruz");
 - inside a sentence, a capitalised first name (Census list) unless it is mostly an ordinary
   word with nothing around it that says person ("in Paris" is kept, "ask for Will" is not), or
-  a capitalised word that is not ordinary English (wordfreq below RARE_ZIPF: "Siobhan");
+  a capitalised word that is not ordinary English (wordfreq below RARE_ZIPF: "Siobhan") when
+  it is in a Census list or has a person cue beside it: a rare word in neither list with none
+  is a product or a term ("on Kubernetes yesterday", "in Jira, please"), the measured cost
+  being one-word names outside the lists said with no cue (benchmarks/redaction.py);
 - right after a name, a surname, with its particles ("Ciara de la Cruz", "Sarah Whitfield");
 - at the start of a sentence, where every word is capitalised: a first name that is a name
   rather than a word (lexicon.word_over_name: "George" yes, "Will" no), or any first name
   with a cue that it is a person — a comma after it ("Grace, can you…"), a possessive ("Hannah's
-  team"), a verb people do ("Mark said"), a surname after it; or a word too rare to be a word;
+  team"), a verb people do ("Mark said"), a surname after it; or a listed name too rare to be
+  a word;
 - after a greeting or thanks ("thanks, Tomasz").
-A whole name becomes one span. Days, months and "I" are never names. The thresholds were tuned
-on the development sets of `benchmarks/redaction.py` and checked on its last held-out set.
+Terms the user's vocabulary holds that are no name (`is_person_name`, the one answer the
+contribution filter shares) are never taken from cues. A whole name becomes one span. Days,
+months and "I" are never names. The thresholds were tuned on the development sets of
+`benchmarks/redaction.py` and checked on its last held-out set.
 """
 
 from __future__ import annotations
@@ -61,6 +67,12 @@ PERSON_VERBS = frozenset({
     "called", "presented", "leads", "owns", "just", "also", "here", "did", "does", "replied",
     "explained", "confirmed", "raised", "proposed", "pointed", "needs", "needed", "took",
 })
+# Verbs whose object is a person ("I told Priya"): the cue a rare word outside the name lists
+# needs before it is taken for a name ("on Kubernetes" has none).
+TAKES_PERSON = frozenset({"told", "tell", "met", "meet", "meeting", "pinged", "ping", "emailed",
+                          "invited", "hired", "introduced", "thanked", "asked", "cc'd"})
+PREPOSITIONS = frozenset({"in", "on", "into", "onto", "from", "via", "using", "through",
+                          "of", "at", "inside", "off", "under", "behind"})
 NOT_NAMES = frozenset({
     "i", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -166,13 +178,51 @@ def _rare(token: _Token, threshold: float = RARE_ZIPF) -> bool:
     return _token_rare(token, threshold)
 
 
+def _listed(token: _Token) -> bool:
+    return _is_first_name(token) or _is_surname(token)
+
+
+def looks_like_name(term: str) -> bool:
+    """Written like a name: every word capitalised ("Anna Kowalczyk", and "Postgres" too)."""
+    words = term.split()
+    return bool(words) and all(w[:1].isupper() for w in words)
+
+
+def is_person_name(term: str) -> bool:
+    """Whether a term (a vocabulary entry, a corrected word) is taken for a person's name: the
+    one answer the redactor's allow-list and the contribution filter share.
+
+    Yes when a word of it is a Census first name or surname ("Anna Kowalczyk", "Slack" too:
+    a surname, so kept out of the allow-list to be safe), or when it is two or more
+    capitalised words ("Priya Raman"). No when it is written like no name is (lower case
+    "kubernetes"; an inner capital, "TensorFlow", "GitHub"; all capitals, "AWS"; a digit), or
+    is one capitalised word in neither list ("Postgres", "Jira"). The cost, measured on no
+    word list: a one-word name outside the Census lists ("Okonkwo", "Priya") is a term here;
+    in a transcript it is still caught wherever a person cue stands near it (a title, a
+    greeting, "Priya said", a surname after it)."""
+    tokens = _tokens(term)
+    if not tokens:
+        return False
+    if any(_listed(t) and t.word not in NOT_NAMES for t in tokens):
+        return True
+    return len(tokens) > 1 and all(t.capitalised and _plain(t) for t in tokens)
+
+
+def _plain(token: _Token) -> bool:
+    """Capitalised the way a name is: one capital, then lower case ("Postgres", not
+    "TensorFlow", "AWS" or "S3")."""
+    rest = token.text[1:]
+    return token.text[:1].isupper() and not any(c.isupper() or c.isdigit() for c in rest)
+
+
 def _person_cue_after(nxt: _Token | None) -> bool:
     return nxt is not None and (nxt.word in PERSON_VERBS or (
         nxt.capitalised and not nxt.sentence_start
         and (_is_surname(nxt) or lexicon.zipf(nxt.word) < SURNAME_ZIPF)))
 
 
-def _names_from_cues(tokens: list[_Token], known_parts: frozenset[str]) -> list[int]:
+def _names_from_cues(tokens: list[_Token], known_parts: frozenset[str],
+                     allowed: frozenset[str] = frozenset()) -> list[int]:
     chosen: list[int] = []
     taken: set[int] = set()
     for i, token in enumerate(tokens):
@@ -182,6 +232,8 @@ def _names_from_cues(tokens: list[_Token], known_parts: frozenset[str]) -> list[
         before = tokens[i - 2] if i > 1 else None
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         after_title = prev is not None and prev.word.rstrip(".") in TITLES
+        if token.word in allowed and not after_title and token.word not in known_parts:
+            continue  # a term the user's vocabulary holds that is no name ("Postgres")
         after_name = prev is not None and (i - 1) in taken and not prev.comma_after
         if after_title and (token.capitalised or token.word in known_parts
                             or token.word in PARTICLES):
@@ -200,18 +252,25 @@ def _names_from_cues(tokens: list[_Token], known_parts: frozenset[str]) -> list[
             greeted = prev is not None and prev.word in GREETINGS
             score = _name_score(token) if _is_first_name(token) else None
             ends = nxt is None or nxt.sentence_start
+            # A comma after a rare word outside the name lists is an address ("Okay Piotr,
+            # go ahead"; between commas, "Go on, Liv, tell them") unless the word is a
+            # preposition's object or opens a list: "in Jira, please", "Jira, Confluence…".
+            comma = token.comma_after and (_listed(token) or not _rare(token) or not (
+                (prev is not None and prev.word in PREPOSITIONS and not prev.comma_after)
+                or (nxt is not None and (nxt.capitalised or nxt.word in ("and", "or")))))
             person = (
-                greeted or token.possessive or token.comma_after or _person_cue_after(nxt)
+                greeted or token.possessive or comma or _person_cue_after(nxt)
+                or (prev is not None and prev.word in TAKES_PERSON)
                 or (prev is not None and prev.word in PARTICLES)
                 or (prev is not None and prev.comma_after and ends)  # "…when you land, Hope."
                 or (prev is not None and prev.word in ("for", "to") and before is not None
                     and before.word in ASKING)  # "ask for Will", "talk to Grace"
             )
-            if (score is not None and (score <= WORD_NAME_SCORE or person)) or _rare(token) or (
-                greeted and lexicon.zipf(token.word) < GREETED_ZIPF
-            ):
+            if (score is not None and (score <= WORD_NAME_SCORE or person)) or (
+                _rare(token) and (person or _listed(token))
+            ) or (greeted and lexicon.zipf(token.word) < GREETED_ZIPF):
                 chosen.append(i)
-        elif _rare(token, VERY_RARE_ZIPF) or (
+        elif (_rare(token, VERY_RARE_ZIPF) and _listed(token)) or (
             _is_first_name(token) and (_name_score(token) or 99.0) <= PURE_NAME_SCORE
         ) or (
             (_is_first_name(token) or _rare(token))
@@ -223,14 +282,19 @@ def _names_from_cues(tokens: list[_Token], known_parts: frozenset[str]) -> list[
     return chosen
 
 
-def find_names(text: str, known: Iterable[str] = ()) -> Iterator[NameMatch]:
+def find_names(text: str, known: Iterable[str] = (),
+               allowed: Iterable[str] = ()) -> Iterator[NameMatch]:
+    """Names in `text`: every `known` name, and names found from cues. A word of `allowed`
+    (terms that are no name, `is_person_name` false) is never taken from cues, except after a
+    title ("Dr. Redis" is someone)."""
     known = list(known)
+    allowed_words = frozenset(t.word for term in allowed for t in _tokens(term))
     for pattern in _known_patterns(known):
         for m in pattern.finditer(text):
             yield NameMatch(m.start(), m.end(), True)
     tokens = _tokens(text)
     run: list[_Token] = []
-    for i in _names_from_cues(tokens, _known_parts(known)):
+    for i in _names_from_cues(tokens, _known_parts(known), allowed_words):
         token = tokens[i]
         # One [NAME] for a whole name: "Ciara de la Cruz", not four placeholders.
         if run and text[run[-1].end : token.start].strip() == "":

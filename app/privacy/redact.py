@@ -18,9 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from app.privacy.names import find_names
+from app.privacy.names import find_names, looks_like_name
 from app.privacy.patterns import PatternKind, find_patterns
-from app.privacy.vocabulary_names import looks_like_name
 from app.segments import SOURCE_LABELS, Labels, Segment
 from app.storage.models import Meeting
 from app.storage.speaker_labels import renamed
@@ -123,13 +122,16 @@ class RedactedTranscript:
 
 class Redactor:
     """Finds identifying text. `known_names`: names Candor knows (vocabulary names, speaker
-    labels); `regions`: where phone numbers without a country code are read (default: the
-    locale's country, then US and GB)."""
+    labels), always caught; `allowed_terms`: terms that are no name (the vocabulary's others,
+    `names.is_person_name` false), never taken for a name from cues; `regions`: where phone
+    numbers without a country code are read (default: the locale's country, then US and GB)."""
 
     def __init__(
-        self, known_names: Iterable[str] = (), *, regions: Sequence[str] | None = None
+        self, known_names: Iterable[str] = (), *, regions: Sequence[str] | None = None,
+        allowed_terms: Iterable[str] = (),
     ) -> None:
         self.known_names = tuple(n for n in known_names if n and n.strip())
+        self.allowed_terms = tuple(t for t in allowed_terms if t and t.strip())
         self.regions = tuple(regions) if regions else None
 
     def knowing(self, names: Iterable[str]) -> Redactor:
@@ -137,14 +139,23 @@ class Redactor:
         extra = [n for n in names if n.strip() and n not in self.known_names]
         if not extra:
             return self
-        return Redactor([*self.known_names, *extra], regions=self.regions)
+        return Redactor([*self.known_names, *extra], regions=self.regions,
+                        allowed_terms=self.allowed_terms)
+
+    def allowing(self, terms: Iterable[str]) -> Redactor:
+        """This redactor with more terms it never takes for names."""
+        extra = [t for t in terms if t.strip() and t not in self.allowed_terms]
+        if not extra:
+            return self
+        return Redactor(self.known_names, regions=self.regions,
+                        allowed_terms=[*self.allowed_terms, *extra])
 
     def redact(self, text: str) -> RedactedText:
         found: list[Span] = []
         for match in find_patterns(text, self.regions):
             kind: PatternKind = match.kind
             found.append(Span(kind, match.start, match.end, text[match.start : match.end]))
-        for name in find_names(text, self.known_names):
+        for name in find_names(text, self.known_names, self.allowed_terms):
             found.append(Span("NAME", name.start, name.end, text[name.start : name.end],
                               "known" if name.known else "detected"))
         return RedactedText(text, _resolve(found))

@@ -5,7 +5,9 @@ socket". This module only reports facts: for every process of this user that is 
 command line runs Candor, or it has a file open inside Candor's data directory (every Candor
 process opens the consent ledger there) — the sockets it holds, by inode from /proc/<pid>/fd,
 resolved through that process's own /proc/<pid>/net/{tcp,tcp6,udp,udp6,unix}. Native libraries'
-sockets are seen too, because the kernel is asked, not Python's socket module.
+sockets are seen too, because the kernel is asked, not Python's socket module. Each process's
+parent and whether it is a model download's worker are reported too: the check allows that
+worker's sockets while the download's single-use permission is given.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class ProcessSockets:
     command: str
     inet: tuple[InetSocket, ...]
     other_sockets: int  # unix-domain and netlink sockets: never leave the machine
+    parent: int = 0  # its parent's pid (/proc/<pid>/stat), 0 when unknown
+    download_worker: bool = False  # see `is_download_worker`
 
     @property
     def internet(self) -> tuple[InetSocket, ...]:
@@ -122,6 +126,38 @@ def runs_candor(argv: list[str]) -> bool:
     return any(a == "-m" and b == "app" for a, b in itertools.pairwise(argv))
 
 
+DOWNLOAD_WORKER_MODULE = "app.transcription.hub_fetch"
+
+
+def _parent(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    # "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ")".
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
+
+
+def _environ(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    pairs = (item.decode("utf-8", "replace").partition("=") for item in raw.split(b"\0") if item)
+    return {key: value for key, _, value in pairs}
+
+
+def is_download_worker(argv: list[str], environ: dict[str, str]) -> bool:
+    """The child a user-started model download runs (`app.transcription.download._Worker`):
+    `python -m app.transcription.hub_fetch` with the download worker's switch in its environment.
+    Whether its parent is Candor, and holds the download's permission, the caller decides."""
+    from app.offline_env import DOWNLOAD_WORKER_ENV
+
+    module = any(a == "-m" and b == DOWNLOAD_WORKER_MODULE for a, b in itertools.pairwise(argv))
+    return module and environ.get(DOWNLOAD_WORKER_ENV) == "1"
+
+
 def _has_file_under(pid: int, home: str) -> bool:
     try:
         names = os.listdir(f"/proc/{pid}/fd")
@@ -178,7 +214,8 @@ def process_sockets(pid: int) -> ProcessSockets:
     for protocol in INET_TABLES:
         tables.update(_inet_table(pid, protocol))
     inet = tuple(tables[i] for i in inodes if i in tables)
-    return ProcessSockets(pid, _command(pid), inet, len(inodes) - len(inet))
+    return ProcessSockets(pid, _command(pid), inet, len(inodes) - len(inet), _parent(pid),
+                          is_download_worker(_argv(pid), _environ(pid)))
 
 
 def candor_sockets(home: Path) -> list[ProcessSockets]:

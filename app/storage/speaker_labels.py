@@ -28,9 +28,18 @@ def default_labels() -> Labels:
 
 def clean_label(source: Source, name: str) -> str | None:
     """`name` as it will be stored for `source`, or None when it resets to the default (empty,
-    or the default itself). InvalidLabel when it cannot be shown in every export format."""
+    or the default itself). InvalidLabel when it cannot be shown in every export format, or
+    holds nothing but spaces. The window's dialog and `candor meetings label` both ask this."""
+    if not name:
+        return None
     name = " ".join(name.split())
-    if not name or name == SOURCE_LABELS[source]:
+    if not name:
+        # Spaces alone are more likely a slip than a wish for the default: say how to get it.
+        raise InvalidLabel(
+            f"the name for {SOURCE_LABELS[source]!r} is blank (only spaces); type a name, or "
+            f"leave it empty to go back to {SOURCE_LABELS[source]!r}"
+        )
+    if name == SOURCE_LABELS[source]:
         return None
     if len(name) > MAX_LABEL:
         raise InvalidLabel(

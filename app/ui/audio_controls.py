@@ -8,15 +8,15 @@ from collections.abc import Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QVBoxLayout,
+    QSizePolicy,
     QWidget,
 )
 
 from app.audio.devices import InputDevice
+from app.ui.flow_layout import FlowLayout
 
 METER_FLOOR_DBFS = -60
 STRENGTHS = ("low", "medium", "high")
@@ -36,7 +36,10 @@ class AudioControls(QWidget):
         self.device.setObjectName("device_picker")
         self.device.setAccessibleName("Microphone device")
         self.device.setAccessibleDescription("Which microphone Candor listens to")
-        self.device.setMinimumContentsLength(18)
+        # "System default" and a little more: 18 characters was wider than the page of a
+        # 640 px window at 200 % font; a longer device name still gets its width when there
+        # is room (the combo's size hint).
+        self.device.setMinimumContentsLength(16)
         self.device.activated.connect(self._device_activated)
         self.refresh = QPushButton("Refresh", self)
         self.refresh.setAccessibleName("Refresh devices")
@@ -76,25 +79,16 @@ class AudioControls(QWidget):
         self.status.setObjectName("audio_status")
         self.status.hide()
         self.device_label = QLabel("Microphone:", self)
-        # Two rows: the microphone (device, level, mute), then noise and the others. One row
-        # was wider than the meeting page at 1000 px with "No microphone found" shown, and the
-        # page scrolled sideways.
-        rows = QVBoxLayout(self)
-        rows.setContentsMargins(0, 0, 0, 0)
-        layout = QHBoxLayout()
-        second = QHBoxLayout()
-        rows.addLayout(layout)
-        rows.addLayout(second)
-        layout.addWidget(self.device_label)
-        layout.addWidget(self.device, 2)
-        layout.addWidget(self.refresh)
-        layout.addWidget(self.status)
-        layout.addWidget(self.meter, 1)
-        layout.addWidget(self.mute)
-        second.addWidget(QLabel("Noise:", self))
-        second.addWidget(self.strength)
-        second.addWidget(self.learn)
-        second.addStretch(1)
+        # One row that wraps: the microphone (device, refresh, level, mute), noise, then the
+        # others. Two fixed rows were still wider than the page in a 640 or 800 px window
+        # (the page scrolled sideways); each group below stays together when the row wraps.
+        flow = FlowLayout(self, margins=0)
+        flow.addWidget(_group(self, (self.device_label, 0), (self.device, 1)))
+        flow.addWidget(self.refresh)
+        flow.addWidget(self.status)
+        flow.addWidget(_group(self, (self.meter, 1), (self.mute, 0)))
+        flow.addWidget(_group(self, (QLabel("Noise:", self), 0), (self.strength, 0),
+                              (self.learn, 0)))
         # The others (system audio): their own meter and mute, shown while they are heard.
         self.others_label = QLabel("Others:", self)
         self.others_meter = QProgressBar(self)
@@ -113,14 +107,15 @@ class AudioControls(QWidget):
         self.others_mute.setAccessibleDescription(
             "While muted, nothing the computer plays reaches any processing")
         self.others_mute.toggled.connect(self._others_mute_toggled)
-        second.addWidget(self.others_label)
-        second.addWidget(self.others_meter, 1)
-        second.addWidget(self.others_mute)
+        self.others_group = _group(self, (self.others_label, 0), (self.others_meter, 1),
+                                   (self.others_mute, 0))
+        flow.addWidget(self.others_group)
         self.set_others_visible(False)
         self.set_noise_controls_enabled(False)
 
     def set_others_visible(self, visible: bool) -> None:
-        for widget in (self.others_label, self.others_meter, self.others_mute):
+        for widget in (self.others_group, self.others_label, self.others_meter,
+                       self.others_mute):
             widget.setVisible(visible)
 
     def _others_mute_toggled(self, muted: bool) -> None:
@@ -174,3 +169,18 @@ class AudioControls(QWidget):
     def set_noise_controls_enabled(self, enabled: bool) -> None:
         self.strength.setEnabled(enabled)
         self.learn.setEnabled(enabled)
+
+
+def _group(parent: QWidget, *parts: tuple[QWidget, int]) -> QWidget:
+    """Controls that belong together (a label and its control, a meter and its mute): they
+    stay on one line when it has room, and wrap inside the group only when even the group
+    alone is wider than the page (200 % font). A part given a stretch takes the room left."""
+    group = QWidget(parent)
+    flow = FlowLayout(group, margins=0)
+    for widget, stretch in parts:
+        if stretch:
+            widget.setSizePolicy(QSizePolicy.Policy.Expanding, widget.sizePolicy().verticalPolicy())
+        flow.addWidget(widget)
+    if any(stretch for _widget, stretch in parts):
+        group.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    return group

@@ -247,12 +247,21 @@ class HistoryTab(QWidget):
             "Save a JSON consent receipt of every permission"
         )
         self.export_button.clicked.connect(self._export_clicked)
+        self.kantara_button = QPushButton("Export as &Kantara receipt…", self)
+        self.kantara_button.setAccessibleName("Export a Kantara consent receipt")
+        self.kantara_button.setAccessibleDescription(
+            "Save the permissions given now as a Kantara Consent Receipt v1.1, a standard "
+            "format other tools can read"
+        )
+        self.kantara_button.clicked.connect(self._kantara_clicked)
         self.choose_export_path: Callable[[], str] = self._ask_export_path
+        self.choose_kantara_path: Callable[[], str] = self._ask_kantara_path
         buttons = QHBoxLayout()
         buttons.addWidget(self.verify_button)
         buttons.addWidget(self.details_button)
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
+        buttons.addWidget(self.kantara_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.integrity)
         layout.addWidget(self.head)
@@ -313,13 +322,43 @@ class HistoryTab(QWidget):
         if path:
             self.export_to(Path(path))
 
+    def _ask_kantara_path(self) -> str:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export a Kantara consent receipt", "candor-kantara-receipt.json",
+            "JSON (*.json)"
+        )
+        return path
+
+    def _kantara_clicked(self) -> None:
+        path = self.choose_kantara_path()
+        if path:
+            self.export_kantara_to(Path(path))
+
     def export_to(self, path: Path) -> None:
+        """Candor's own receipt: every event, the full notices, the ledger head."""
         from app.consent.receipts import build_receipt
 
+        self._save(path, build_receipt(self.gate), "Receipts")
+
+    def export_kantara_to(self, path: Path) -> None:
+        """A Kantara Consent Receipt v1.1 of the permissions given now."""
+        from app.consent.kantara import NothingGiven, build_kantara_receipt
+
         try:
-            write_private(
-                path, json.dumps(build_receipt(self.gate), indent=2, ensure_ascii=False) + "\n"
+            receipt = build_kantara_receipt(self.gate)
+        except NothingGiven:
+            QMessageBox.information(
+                self,
+                "Nothing to put in a Kantara receipt",
+                "No permission is given now, and a Kantara receipt records a consent in force. "
+                "Give a permission first, or use \"Export receipts…\" for the full history.",
             )
+            return
+        self._save(path, receipt, "Kantara receipt")
+
+    def _save(self, path: Path, receipt: dict[str, object], what: str) -> None:
+        try:
+            write_private(path, json.dumps(receipt, indent=2, ensure_ascii=False) + "\n")
         except OSError as err:
             QMessageBox.warning(
                 self,
@@ -327,7 +366,7 @@ class HistoryTab(QWidget):
                 f"Could not write {path}: {err.strerror}. Choose another place.",
             )
             return
-        self.integrity.setText(f"{self.integrity.text()}  Receipts saved to {path}.")
+        self.integrity.setText(f"{self.integrity.text()}  {what} saved to {path}.")
 
 
 DataCounter = Callable[[str, Sequence[str]], int]  # (purpose, grant record ids) -> items

@@ -2,8 +2,9 @@
 rendered to HTML for a QTextBrowser. Plain Python (no Qt): what the page shows is decided here.
 
 A meeting's segment says where it came from: the microphone is "You", system audio (the other
-participants) "Others" (app.segments.SOURCE_LABELS). A segment without one takes the meeting's
-source: a meeting of older versions is "You", a transcribed file is "Recording".
+participants) "Others" (app.segments.SOURCE_LABELS), or the names the meeting's speakers were
+given (MeetingStore.set_labels). A segment without one takes the meeting's source: a meeting of
+older versions is "You" (or the name "You" was given), a transcribed file is "Recording".
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.segments import speaker
+from app.segments import SOURCE_LABELS, speaker
 from app.storage import Meeting
 from app.storage.search_terms import Query
 
@@ -37,7 +38,11 @@ def clock(seconds: float) -> str:
 
 def utterances(meeting: Meeting) -> list[Utterance]:
     fallback = SPEAKERS.get(meeting.summary.source, "Speaker")
-    return [Utterance(i, s.start, clock(s.start), speaker(s) or fallback, s.text.strip())
+    if fallback == SOURCE_LABELS["microphone"]:
+        # A meeting of older versions heard only the microphone: its renamed "You" too.
+        fallback = meeting.labels.get("microphone", fallback)
+    return [Utterance(i, s.start, clock(s.start), speaker(s, meeting.labels) or fallback,
+                      s.text.strip())
             for i, s in enumerate(meeting.segments) if s.text.strip()]
 
 

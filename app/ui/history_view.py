@@ -29,12 +29,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.consent import ConsentRequired
+from app.consent.purposes import TRANSCRIPT_STORAGE
+from app.segments import Labels, Source
 from app.storage import MeetingSummary, SearchHit, StorageError
 from app.storage.export import ExportError, save_transcript
 from app.storage.search_terms import Query
+from app.storage.speaker_labels import InvalidLabel
 from app.ui.background import Task
 from app.ui.confirm import confirm_destructive
 from app.ui.redaction_dialog import RedactionDialog
+from app.ui.speaker_labels_dialog import ask_labels
 from app.ui.storage_text import (
     clock,
     duration,
@@ -50,6 +55,7 @@ from app.ui.window_storage import WindowStorage
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 SEGMENT_ROLE = Qt.ItemDataRole.UserRole + 1
+SOURCE_ROLE = Qt.ItemDataRole.UserRole + 2  # the meeting's source: "window", "listen", "file"
 SEARCH_DELAY_MS = 250
 EMPTY_TEXT = (
     "No stored meetings. A meeting's transcript is kept only while “Keep transcript” is on; "
@@ -80,6 +86,8 @@ class HistoryView(QWidget):
         # Dialogs, replaceable by tests (a real dialog cannot be driven headless reliably).
         self.ask_title: Callable[[str], str | None] = self._ask_title
         self.choose_export_path: Callable[[str], str] = self._ask_export_path
+        self.ask_labels: Callable[[Labels], dict[Source, str] | None] = (
+            lambda labels: ask_labels(labels, self))
 
         self.search_box = QLineEdit(self)
         self.search_box.setObjectName("history_search")
@@ -120,6 +128,7 @@ class HistoryView(QWidget):
 
         self.page = StoredMeetingPage(self)
         self.rename_button = self.page.rename_button
+        self.speakers_button = self.page.speakers_button
         self.export_button = self.page.export_button
         self.delete_button = self.page.delete_button
         self.correct_button = self.page.correct_button
@@ -130,6 +139,7 @@ class HistoryView(QWidget):
         self.transcript_title = self.page.heading
         self.transcript = self.page.transcript
         self.rename_button.clicked.connect(self.rename_selected)
+        self.speakers_button.clicked.connect(self.rename_speakers_selected)
         self.export_button.clicked.connect(self.export_selected)
         self.delete_button.clicked.connect(self.delete_selected)
 
@@ -157,7 +167,8 @@ class HistoryView(QWidget):
         for first, second in (
             (self.search_box, self.meetings),
             (self.meetings, self.rename_button),
-            (self.rename_button, self.correct_button),
+            (self.rename_button, self.speakers_button),
+            (self.speakers_button, self.correct_button),
             (self.correct_button, self.export_button),
             (self.export_button, self.export_redacted_button),
             (self.export_redacted_button, self.delete_button),
@@ -244,6 +255,7 @@ class HistoryView(QWidget):
             str(summary.segments),
         ])
         item.setData(0, ID_ROLE, summary.id)
+        item.setData(0, SOURCE_ROLE, summary.source)
         item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         item.setToolTip(0, f"Meeting {summary.id}")
         return item
@@ -272,7 +284,24 @@ class HistoryView(QWidget):
         self.status.setAccessibleName(text)
 
     def _update_buttons(self) -> None:
-        self.page.set_actions_enabled(self.selected_id is not None)
+        self.page.set_actions_enabled(self.selected_id is not None,
+                                      can_change=self._why_unchangeable())
+
+    def follow_consent(self) -> None:
+        """A permission changed: what needs one is offered only while it is given."""
+        self._update_buttons()
+
+    def _why_unchangeable(self) -> str | None:
+        item = self.meetings.currentItem()
+        if item is not None and item.data(0, SOURCE_ROLE) == "file":
+            return ("a transcribed recording has one speaker, “Recording”: there is no You or "
+                    "Others to rename")
+        gate = self.storage.gate
+        if gate.allowed(TRANSCRIPT_STORAGE):
+            return None
+        title = gate.notices.current(TRANSCRIPT_STORAGE).title
+        return (f"renaming speakers changes a stored meeting, which needs “{title}”; give it "
+                "in Privacy & consent")
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -362,6 +391,7 @@ class HistoryView(QWidget):
             child = QTreeWidgetItem([f"[{clock(seg.start)}] {seg.text.strip()}", "", "", ""])
             child.setData(0, ID_ROLE, hit.meeting.id)
             child.setData(0, SEGMENT_ROLE, index)
+            child.setData(0, SOURCE_ROLE, hit.meeting.source)
             child.setToolTip(0, seg.text.strip())
             item.addChild(child)
         self.meetings.addTopLevelItem(item)
@@ -434,6 +464,33 @@ class HistoryView(QWidget):
         self._set_status(f"Renamed to “{title.strip()}”.")
         self.storage.notify_changed()
 
+    def rename_speakers_selected(self) -> None:
+        """Ask for the selected meeting's speaker names and store them; the open conversation
+        is shown again with them at once."""
+        summary = self._selected_summary()
+        if summary is None:
+            return
+        names = self.ask_labels(summary.labels)
+        if names is None:
+            return
+        try:
+            # A change to a stored meeting, so under a recorded transcript_storage grant, as a
+            # correction is; held across the write so a withdrawal cannot slip in between.
+            with self.storage.gate.guard(TRANSCRIPT_STORAGE):
+                labels = self.storage.store.set_labels(
+                    summary.id, microphone=names.get("microphone"), system=names.get("system"))
+        except (StorageError, InvalidLabel, ConsentRequired) as err:
+            why = self._why_unchangeable() if isinstance(err, ConsentRequired) else None
+            QMessageBox.warning(self, "Rename speakers", "The speakers were not renamed: "
+                                f"{why or str(err).rstrip('.')}.")
+            self._update_buttons()
+            return
+        self.storage.notify_changed()  # re-lists the meetings (and says how many): first
+        if self.open_id == summary.id:  # the list kept it selected: show it with the new names
+            self.open_meeting(summary.id)
+        self._set_status(f"Speakers renamed: “{labels['microphone']}” and "
+                         f"“{labels['system']}”.")
+
     def delete_selected(self) -> None:
         summary = self._selected_summary()
         if summary is None:
@@ -475,7 +532,7 @@ class HistoryView(QWidget):
             # dialog asked about replacing), owner-only whatever the old file's mode was.
             meeting = self.storage.store.get(summary.id)
             fmt = save_transcript(path, meeting.segments, title=meeting.title,
-                                  metadata=meeting.metadata())
+                                  metadata=meeting.metadata(), labels=meeting.labels)
         except ExportError as err:  # an unknown extension, or the file could not be written
             QMessageBox.warning(self, "Export meeting", f"The meeting was not exported: {err}.")
             return None
@@ -487,15 +544,16 @@ class HistoryView(QWidget):
 
     def export_redacted_selected(self) -> RedactionDialog | None:
         """The redaction preview of the selected meeting; it saves the file itself."""
-        from app.privacy.redact import Redactor, redact_meeting
-        from app.privacy.vocabulary_names import vocabulary_names
+        from app.privacy.redact import redact_meeting
+        from app.privacy.vocabulary_names import vocabulary_redactor
 
         summary = self._selected_summary()
         if summary is None:
             return None
         try:
             store = self.storage.store
-            redacted = redact_meeting(store.get(summary.id), Redactor(vocabulary_names(store)))
+            # the vocabulary's names always caught, its other terms ("Postgres") never
+            redacted = redact_meeting(store.get(summary.id), vocabulary_redactor(store))
         except StorageError as err:
             QMessageBox.warning(self, "Export redacted",
                                 f"The meeting cannot be exported: {err}")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -20,6 +20,7 @@ from app.settings import Settings
 from app.ui.audio_controls import AudioControls
 from app.ui.captions_view import CaptionsView
 from app.ui.consent_dialog import ask_for_purposes
+from app.ui.flow_layout import FlowLayout
 from app.ui.gate_bridge import GateBridge
 from app.ui.meeting_controller import MeetingController
 from app.ui.status_text import start_plan
@@ -60,8 +61,8 @@ class WelcomeCard(QFrame):
         self.panel_button.setAccessibleDescription("See every permission; all start not given")
         self.ok_button.clicked.connect(self.dismissed)
         self.panel_button.clicked.connect(self.panel_requested)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
+        buttons = FlowLayout()  # side by side at the right, stacked when the page is narrow
+        buttons.add_stretch()
         buttons.addWidget(self.panel_button)
         buttons.addWidget(self.ok_button)
         layout = QVBoxLayout(self)
@@ -84,11 +85,20 @@ class Banner(QFrame):
         self.close_button.setAccessibleName("Dismiss message")
         self.close_button.setAccessibleDescription("Hide this message")
         self.close_button.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(self.action)
-        layout.addWidget(self.close_button)
+        # The message above its buttons: beside them it made the page wider than a 640 or
+        # 800 px window (three buttons and the text's minimum).
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        self.buttons = FlowLayout()
+        self.buttons.add_stretch()
+        self.buttons.addWidget(self.action)
+        self.buttons.addWidget(self.close_button)
+        layout.addLayout(self.buttons)
         self.hide()
+
+    def add_action(self, button: QPushButton) -> None:
+        """Another action, before Dismiss."""
+        self.buttons.insertWidget(self.buttons.count() - 1, button)
 
     def show_message(self, text: str, description: str = "") -> None:
         self.text.setText(text)
@@ -148,9 +158,7 @@ class MeetingView(QWidget):
         self.copy_announcement.setAccessibleDescription(
             "Copy the announcement to paste into the call's chat")
         self.copy_announcement.clicked.connect(self._copy_announcement)
-        banner_layout = self.participants_banner.layout()
-        if isinstance(banner_layout, QHBoxLayout):
-            banner_layout.insertWidget(1, self.copy_announcement)
+        self.participants_banner.add_action(self.copy_announcement)
         self._announcement = ""
         # Distinct from the AI indicator: the others' voices are being processed.
         self.others_indicator = QLabel("● Captioning the others", self)
@@ -176,19 +184,26 @@ class MeetingView(QWidget):
         self.meeting_button.clicked.connect(self._meeting_clicked)
         self.meeting_status = QLabel("No meeting in progress.", self)
         self.meeting_status.setObjectName("meeting_status")
+        self.meeting_status.setWordWrap(True)  # a long state wraps instead of widening the page
         # Before each start, what it will open and run (the switches keep the last meeting's).
         self.start_plan = QLabel(self)
         self.start_plan.setObjectName("start_plan")
         self.start_plan.setWordWrap(True)
-        meeting_bar = QHBoxLayout()
+        # Wraps when the indicators do not fit beside the button and the status (a 640 or
+        # 800 px window, the others captioned); insertWidget and addWidget work as in a row.
+        meeting_bar = FlowLayout()
+        self.meeting_status.setSizePolicy(QSizePolicy.Policy.Expanding,
+                                          QSizePolicy.Policy.Preferred)
         meeting_bar.addWidget(self.meeting_button)
-        meeting_bar.addWidget(self.meeting_status, 1)
+        meeting_bar.addWidget(self.meeting_status)
         meeting_bar.addWidget(self.ai_indicator)
         meeting_bar.addWidget(self.others_indicator)
         meeting_bar.addWidget(self.objected_button)
 
         self.toggles: dict[str, QPushButton] = {}
-        toolbar = QHBoxLayout()
+        # The switches wrap onto a second line rather than widen the page: in one row they
+        # were wider than a 640 or 800 px window and the page scrolled sideways.
+        toolbar = FlowLayout()
         for feature in FEATURES:
             button = QPushButton(LABELS[feature], self)
             button.setObjectName(f"toggle_{feature}")
@@ -199,7 +214,7 @@ class MeetingView(QWidget):
             button.toggled.connect(lambda on, f=feature: self._toggled(f, on))
             toolbar.addWidget(button)
             self.toggles[feature] = button
-        toolbar.addStretch(1)
+        toolbar.add_stretch()
         self.panel_button = QPushButton("Privacy && consent", self)
         self.panel_button.setObjectName("meeting_consent_button")
         self.panel_button.setAccessibleName("Privacy and consent")

@@ -174,6 +174,7 @@ class StorageUi(QObject):
 
         self.history = HistoryView(storage)
         self.history.correct_requested.connect(self.open_editor)
+        bridge.changed.connect(self.history.follow_consent)
         self.transparency = TransparencyView(storage, bridge)
 
         self.notices = NoticeArea()

@@ -1,6 +1,7 @@
 """One stored meeting, full size: its title, date and duration, the transcript as a
-conversation, find-in-transcript, and the actions on it (rename, export, delete) — the right
-side of the History page. It shows what it is given; HistoryView does the storage calls."""
+conversation, find-in-transcript, and the actions on it (rename, rename speakers, correct,
+export, delete) — the right side of the History page. It shows what it is given; HistoryView
+does the storage calls."""
 
 from __future__ import annotations
 
@@ -18,9 +19,13 @@ from PySide6.QtWidgets import (
 from app.storage import Meeting
 from app.storage.search_terms import Query
 from app.ui.conversation import Utterance, conversation_html, found_blocks, utterances
+from app.ui.flow_layout import FlowLayout
 from app.ui.icons import icon
 from app.ui.storage_text import duration, has_default_title, local_time, plural
 from app.ui.theme import accents
+
+SPEAKERS_DESCRIPTION = ("Name who spoke in the selected meeting instead of You and Others; the "
+                        "transcript and its exports use these names")
 
 
 class StoredMeetingPage(QWidget):
@@ -46,6 +51,11 @@ class StoredMeetingPage(QWidget):
         self.rename_button = QPushButton(icon("document-properties"), "Re&name…", self)
         self.rename_button.setAccessibleName("Rename meeting")
         self.rename_button.setAccessibleDescription("Give the selected meeting a new title")
+        self.speakers_button = QPushButton(icon("document-properties"), "Rename &speakers…",
+                                           self)
+        self.speakers_button.setObjectName("rename_speakers")
+        self.speakers_button.setAccessibleName("Rename speakers")
+        self.speakers_button.setAccessibleDescription(SPEAKERS_DESCRIPTION)
         self.export_button = QPushButton(icon("document-save-as"), "E&xport…", self)
         self.export_button.setAccessibleName("Export meeting")
         self.export_button.setAccessibleDescription(
@@ -57,8 +67,9 @@ class StoredMeetingPage(QWidget):
             "Edit the selected meeting's transcript segment by segment; with 'Learn my "
             "vocabulary' given, Candor learns the names and terms you correct"
         )
+        # Alt+R: Alt+D is Delete's (the two shared it, and Alt+D went to whichever came first).
         self.export_redacted_button = QPushButton(icon("document-save-as"),
-                                                  "Export re&dacted…", self)
+                                                  "Export &redacted…", self)
         self.export_redacted_button.setAccessibleName("Export redacted")
         self.export_redacted_button.setAccessibleDescription(
             "Preview the selected meeting with names, e-mail addresses, phone numbers, long "
@@ -98,17 +109,16 @@ class StoredMeetingPage(QWidget):
 
         head = QHBoxLayout()
         head.addWidget(self.heading, 1)
-        # Two short rows, not one long one: at 200 % font five buttons in a row would make the
-        # page wider than an 800 px window (changing it, then getting it out).
-        actions = QHBoxLayout()
-        actions.addWidget(self.rename_button)
-        actions.addWidget(self.correct_button)
-        actions.addStretch(1)
-        actions.addWidget(self.delete_button)
-        exports = QHBoxLayout()
-        exports.addWidget(self.export_button)
-        exports.addWidget(self.export_redacted_button)
-        exports.addStretch(1)
+        # One row that wraps: at the platform font in a 640 or 800 px window six buttons in
+        # a row were wider than the page (it scrolled sideways); Delete stays at the end.
+        self.action_bar = QWidget(self)
+        self.action_bar.setObjectName("meeting_actions")
+        self._action_flow = FlowLayout(self.action_bar, margins=0)
+        for button in (self.rename_button, self.speakers_button, self.correct_button,
+                       self.export_button, self.export_redacted_button):
+            self._action_flow.addWidget(button)
+        self._action_flow.add_stretch()
+        self._action_flow.addWidget(self.delete_button)
         find = QHBoxLayout()
         find.addWidget(self.find_box, 1)
         find.addWidget(self.find_status)
@@ -116,8 +126,7 @@ class StoredMeetingPage(QWidget):
         layout.setContentsMargins(8, 0, 0, 0)
         layout.addLayout(head)
         layout.addWidget(self.facts)
-        layout.addLayout(actions)
-        layout.addLayout(exports)
+        layout.addWidget(self.action_bar)
         layout.addLayout(find)
         layout.addWidget(self.transcript, 1)
         self.set_actions_enabled(False)
@@ -131,11 +140,22 @@ class StoredMeetingPage(QWidget):
         # at their width themselves, so a long title at 200 % font is never cut.
         for label in (self.heading, self.facts):
             label.setMinimumHeight(max(0, label.heightForWidth(max(1, label.width()))))
+        # Nor for the wrapping row of actions: it asks for the height its lines need at its
+        # width, and the History page scrolls down rather than lay them over the text.
+        width = max(1, self.action_bar.width())
+        self.action_bar.setMinimumHeight(self._action_flow.heightForWidth(width))
 
-    def set_actions_enabled(self, enabled: bool) -> None:
+    def set_actions_enabled(self, enabled: bool, *, can_change: str | None = None) -> None:
+        """`enabled`: a meeting is open. `can_change`: None when its changes may be stored,
+        else why not (renaming its speakers then is unavailable, and says so)."""
         for widget in (self.rename_button, self.correct_button, self.export_button,
                        self.export_redacted_button, self.delete_button, self.find_box):
             widget.setEnabled(enabled)
+        self.speakers_button.setEnabled(enabled and can_change is None)
+        why = "" if can_change is None else f"Unavailable: {can_change}"
+        self.speakers_button.setToolTip(why)
+        self.speakers_button.setAccessibleDescription(
+            f"{SPEAKERS_DESCRIPTION}. {why}" if why else SPEAKERS_DESCRIPTION)
 
     def show_nothing(self, heading: str = "", message: str = "") -> None:
         self.blocks = []

@@ -17,17 +17,23 @@ PLANTED = [
     ("see acme dot io slash docs", "see www.acme.io/docs"),
     ("ask marc for it", "ask marc for it"),  # unchanged: no pair
     ("it was mark who said so", "it was marc who said so"),  # a lower-case first name
+    # names in neither Census list, caught by the person cue beside them
+    ("i told pria at standup", "I told Priya at standup"),
+    ("thanks tomas", "Thanks, Tomasz."),
+    ("dr okon will join", "Dr Okonkwo will join"),
 ]
 # Strings that must never reach a contribution file.
-PLANTED_STRINGS = ["kowalczyk", "cowalczyk", "priya", "raman", "jon", "smith", "example.com",
-                   "415", "555", "0199", "44120917", "acme", "www", "marc"]
+PLANTED_STRINGS = ["kowalczyk", "cowalczyk", "priya", "pria", "raman", "jon", "smith",
+                   "example.com", "415", "555", "0199", "44120917", "acme", "www", "marc",
+                   "tomasz", "tomas", "okonkwo", "okon"]
 REAL = [
-    ("we deployed it on cooper netties yesterday", "we deployed it on kubernetes yesterday"),
+    # corrected as people write: a product name capitalised
+    ("we deployed it on cooper netties yesterday", "We deployed it on Kubernetes yesterday."),
     ("the patient takes met for me daily", "the patient takes metformin daily"),
 ]
 REAL_PAIRS = {("cooper netties", "kubernetes"), ("met for me", "metformin")}
 # seen in exactly k = 3 meetings / in k - 1 = 2 meetings
-AT_K = ("we moved the data to post grass", "we moved the data to postgres")
+AT_K = ("we moved the data to post grass", "We moved the data to Postgres.")
 BELOW_K = ("their going home now", "they're going home now")
 
 

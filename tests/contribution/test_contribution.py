@@ -17,7 +17,7 @@ import pytest
 
 from app.contribution import pending
 from app.contribution.aggregate import DEFAULT_K, aggregate, read_meetings
-from app.contribution.pairs import Pair, meeting_pairs
+from app.contribution.pairs import Pair, meeting_pairs, segment_pairs
 from app.privacy.redact import Redactor
 from app.privacy.vocabulary_names import vocabulary_names
 from app.storage import crypto, open_store
@@ -56,6 +56,29 @@ def test_a_meetings_pairs_hold_its_real_confusions_and_no_planted_identifier(pla
         meeting = store.get(planted[0])
         pairs = meeting_pairs(meeting, Redactor(vocabulary_names(store)))
     assert {(p.heard, p.corrected) for p in pairs} == REAL_PAIRS
+
+
+def test_capitalised_jargon_corrections_are_kept_and_names_beside_them_dropped():
+    redactor = Redactor()
+    corrections = [
+        ("file it in gyra please", "File it in Jira, please.", ("gyra", "jira")),
+        ("we use tensor flow now", "We use TensorFlow now.", ("tensor flow", "tensorflow")),
+        ("open gravana now", "Open Grafana now.", ("gravana", "grafana")),
+        ("put it in reddis", "Put it in Redis.", ("reddis", "redis")),
+        ("we are on post grass", "We are on Postgres.", ("post grass", "postgres")),
+    ]
+    for heard, corrected, pair in corrections:
+        assert segment_pairs(heard, corrected, redactor) == [Pair(*pair)], corrected
+    names = [
+        ("ask pria about it", "Ask Priya about it."),  # after "ask"
+        ("pria said so", "Priya said so."),  # a verb people do
+        ("i met tomas yesterday", "I met Tomasz yesterday."),
+        ("dr okon will see you", "Dr Okonkwo will see you."),  # a title
+        ("we met anna cowalczyk", "We met Anna Kowalczyk."),  # Census names
+        ("grace said no", "Siobhan said no."),
+    ]
+    for heard, corrected in names:
+        assert segment_pairs(heard, corrected, redactor) == [], corrected
 
 
 def test_the_aggregate_counts_meetings_and_keeps_no_pair_seen_in_fewer_than_k(planted):

@@ -222,6 +222,100 @@ def test_a_loopback_socket_is_not_an_internet_socket(profile):
             assert not check(home, "no_internet_sockets").passed
 
 
+# The download worker's command line, run for real: a package `app.transcription.hub_fetch`
+# in its own folder (first on the child's sys.path, as `-m` puts the working directory) that does
+# what the real worker does to the sockets table — write into the data directory and hold a
+# socket that can reach the network (UDP bound to every interface; nothing is sent) — without
+# a server to download from.
+WORKER_STUB = """import socket, sys
+part = open(sys.argv[1], "ab")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 0))
+print("ready", flush=True)
+sys.stdin.read()
+"""
+# Its parent: a Candor process for the data directory when it holds the ledger open (as the
+# window and `candor models download` do), or an unrelated one.
+PARENT = """import os, subprocess, sys
+home, stub, worker_env, candor_parent = sys.argv[1:5]
+ledger = open(os.path.join(home, "consent-ledger.sqlite3"), "rb") if candor_parent == "1" else None
+env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CANDOR_DOWNLOAD_WORKER")}
+if worker_env == "1":
+    env["CANDOR_DOWNLOAD_WORKER"] = "1"
+part = os.path.join(home, "models", ".base.en.partial", "model.bin.part")
+child = subprocess.Popen([sys.executable, "-m", "app.transcription.hub_fetch", part], cwd=stub,
+                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+print(child.pid, child.stdout.readline().strip(), flush=True)
+sys.stdin.read()
+child.communicate("", timeout=30)
+"""
+
+
+def _download_worker_holds_a_socket(home: Path, stub: Path, *, worker_env: bool = True,
+                                    candor_parent: bool = True):
+    (home / "models" / ".base.en.partial").mkdir(parents=True, exist_ok=True)
+    package = stub / "app" / "transcription"
+    package.mkdir(parents=True, exist_ok=True)
+    (stub / "app" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "hub_fetch.py").write_text(WORKER_STUB)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(home), str(stub), "1" if worker_env else "0",
+         "1" if candor_parent else "0"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    pid, ready = parent.stdout.readline().split()
+    assert ready == "ready"
+    return parent, int(pid)
+
+
+def test_a_model_download_the_user_started_may_hold_an_internet_socket(profile, tmp_path):
+    from app.consent import open_gate
+
+    home, _ = profile
+    gate = open_gate()
+    gate.grant("model_download", via="test")
+    parent, worker = _download_worker_holds_a_socket(home, tmp_path / "stub")
+    try:
+        result = check(home, "no_internet_sockets")
+        assert result.passed, result.evidence
+        allowed = [e for e in result.evidence if e.startswith("allowed, a model download")]
+        assert len(allowed) == 1
+        assert f"process {worker} " in allowed[0]
+        assert "app.transcription.hub_fetch" in allowed[0]
+        assert "udp 0.0.0.0:" in allowed[0]
+        # Once the single-use permission has ended (withdrawn here), the same socket fails.
+        gate.withdraw("model_download", via="test")
+        ended = check(home, "no_internet_sockets")
+        assert not ended.passed
+        assert "permission to download a model is not given" in "\n".join(ended.evidence)
+    finally:
+        parent.communicate("", timeout=30)
+        gate.close()
+    assert check(home, "no_internet_sockets").passed
+
+
+@pytest.mark.parametrize(("worker_env", "candor_parent"), [(False, True), (True, False)])
+def test_the_download_workers_command_line_alone_is_no_allowance(
+        profile, tmp_path, worker_env, candor_parent):
+    """Without the worker's switch, or started by something that is not Candor, a process under
+    that command line is just a Candor process (it writes in the data directory) with a socket."""
+    from app.consent import open_gate
+
+    home, _ = profile
+    gate = open_gate()
+    gate.grant("model_download", via="test")
+    parent, worker = _download_worker_holds_a_socket(
+        home, tmp_path / "stub", worker_env=worker_env, candor_parent=candor_parent)
+    try:
+        result = check(home, "no_internet_sockets")
+        assert not result.passed
+        assert f"process {worker} " in "\n".join(result.evidence)
+    finally:
+        parent.communicate("", timeout=30)
+        gate.close()
+
+
 def test_a_master_key_readable_by_others_fails_until_mended(profile):
     home, _ = profile
     key = home / "keys" / "storage-master-key.key"

@@ -146,6 +146,27 @@ def test_ordinary_talk_passes_through_untouched():
     assert redactor.redact_segments([Segment(0, 1, "Thanks, everyone.")]).counts()["NAME"] == 0
 
 
+def test_a_tech_meeting_keeps_its_product_names_and_loses_its_people():
+    redactor = Redactor(regions=("US",))
+    for line in ["We deployed the new build on Kubernetes yesterday.",
+                 "The Postgres replica fell behind during the backup.",
+                 "Please file it in Jira, please, before the planning session.",
+                 "The Grafana dashboard shows a spike, and Redis restarted twice.",
+                 "Pin TensorFlow until the Kafka consumers catch up.",
+                 "Log in through woodgrove.bank/login to check."]:
+        kinds = [(s.kind, s.original) for s in redactor.redact(line).spans]
+        assert all(kind != "NAME" for kind, _ in kinds), (line, kinds)
+    assert redactor.redact("Log in through woodgrove dot bank slash login today.").text == \
+        "Log in through [URL] today."
+    # People beside the products are still caught: listed names, and names outside the lists
+    # with a person cue (a title, a greeting, a verb people do, a name after "told").
+    line = ("Ask Priya about Postgres; Dr. Okonkwo said the Kubernetes upgrade is fine, "
+            "and I told Tomasz that Sarah Whitfield owns Jira.")
+    assert redactor.redact(line).text == (
+        "Ask [NAME] about Postgres; Dr. [NAME] said the Kubernetes upgrade is fine, "
+        "and I told [NAME] that [NAME] owns Jira.")
+
+
 def test_spoken_identifiers_are_caught():
     redaction = Redactor(regions=("US",)).redact(
         "call me on five five five, zero one four two, or email j dot smith at gmail dot com")

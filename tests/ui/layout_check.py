@@ -8,6 +8,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
+    QApplication,
     QComboBox,
     QLabel,
     QScrollBar,
@@ -20,6 +21,23 @@ from PySide6.QtWidgets import (
 from app.ui.elided_label import ElidedLabel
 
 TOLERANCE = 1  # px: rounding of fractional font metrics
+SETTLE_ROUNDS = 100  # a page whose geometry still changes after this many passes never settles
+
+
+def settle(root: QWidget) -> None:
+    """Let Qt finish laying `root` out: a resize or a page change starts a cascade of posted
+    layout requests (a wrapped label or row asks for its height at its new width, its page
+    grows, the scroll area resizes it…), one event-loop pass each. Measuring before the cascade
+    ends sees a state no user sees; a fixed wait is too short on a busy machine. Done when no
+    widget's geometry changed in a whole pass."""
+    before: list[QRect] | None = None
+    for _ in range(SETTLE_ROUNDS):
+        QApplication.processEvents()
+        now = [root.geometry(), *(w.geometry() for w in root.findChildren(QWidget))]
+        if now == before:
+            return
+        before = now
+    raise AssertionError(f"{_name(root)} never settled: its layout keeps changing")
 
 
 def _shown(widget: QWidget) -> bool:

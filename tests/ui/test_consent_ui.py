@@ -285,6 +285,58 @@ def test_history_tab_lists_the_ledger_verifies_and_exports_receipts(window, qtbo
     assert len(receipt["pii_processing"]["purposes"]) == len(PURPOSES)
 
 
+def test_history_tab_exports_a_kantara_receipt_that_validates_by_keyboard(
+    window, qtbot, tmp_path
+):
+    from tests.consent.test_kantara import validate
+
+    panel = window.open_consent_panel("history")
+    history = panel.history
+    target = tmp_path / "kantara.json"
+    history.choose_kantara_path = lambda: str(target)
+    # Nothing given: a Kantara receipt records a consent in force, so the user is told why
+    # nothing was saved rather than handed an empty receipt.
+    answers = DialogAnswerer(["ok"])
+    qtbot.mouseClick(history.kantara_button, Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert len(answers.seen) == 1
+    assert "No permission is given now" in answers.seen[0]
+    assert not target.exists()
+
+    window.gate.grant("transcription", via="panel")
+    window.gate.grant("microphone", via="dialog")
+    # Reachable from the keyboard: it takes Tab focus, and Space presses it.
+    assert history.kantara_button.focusPolicy() & Qt.FocusPolicy.TabFocus
+    history.window().activateWindow()  # the message box had the keyboard
+    qtbot.waitUntil(history.window().isActiveWindow)
+    history.kantara_button.setFocus()
+    qtbot.waitUntil(history.kantara_button.hasFocus)
+    qtbot.keyClick(history.kantara_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(target.exists, timeout=10_000)
+    receipt = json.loads(target.read_text())
+    validate(receipt)
+    assert receipt["version"] == "KI-CR-v1.1.0"
+    purposes = receipt["services"][0]["purposes"]
+    assert sorted(p["candorExtension"]["purposeId"] for p in purposes) == [
+        "microphone", "transcription"]
+    assert receipt["piiPrincipalId"] == window.gate.ledger.profile_id
+    assert "Kantara receipt saved" in history.integrity.text()
+    # Candor's own, richer receipt is still what "Export receipts…" saves.
+    own = tmp_path / "own.json"
+    history.choose_export_path = lambda: str(own)
+    qtbot.mouseClick(history.export_button, Qt.MouseButton.LeftButton)
+    assert "ledger" in json.loads(own.read_text())
+    # Its mnemonic (Alt+K) is unique among the panel's buttons.
+    mnemonics = [
+        b.text().split("&", 1)[1][0].lower()
+        for b in panel.findChildren(QPushButton)
+        if "&" in b.text()
+    ]
+    assert "k" in mnemonics
+    assert len(mnemonics) == len(set(mnemonics))
+    assert history.kantara_button.accessibleName() == "Export a Kantara consent receipt"
+
+
 def test_view_notice_shows_the_full_text(window, qtbot):
     panel = window.open_consent_panel()
     answers = DialogAnswerer(["close"])

@@ -351,11 +351,12 @@ def test_keyboard_find_opens_history_and_tab_order_is_sensible(window, stored, q
     assert window.shell.current == "history"
     qtbot.waitUntil(history.search_box.hasFocus)
     order = [history.search_box]
-    for _ in range(8):
+    for _ in range(9):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         order.append(QApplication.focusWidget())
     assert order == [
-        history.search_box, history.meetings, history.rename_button, history.correct_button,
+        history.search_box, history.meetings, history.rename_button, history.speakers_button,
+        history.correct_button,
         history.export_button, history.export_redacted_button, history.delete_button,
         history.page.find_box, history.transcript,
     ]

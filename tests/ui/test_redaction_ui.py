@@ -113,3 +113,25 @@ def test_a_selection_across_lines_or_a_bad_name_is_explained_and_nothing_written
     assert ".txt" in dialog.status.text()
     assert not target.exists()
     assert dialog.isVisible()
+
+
+@pytest.mark.grant("transcript_storage", "transcription", "vocabulary_learning")
+def test_the_vocabulary_s_terms_are_kept_in_the_preview_and_its_names_caught(qtbot, gate):
+    """The window's preview uses what the vocabulary knows, like `meetings export --redact`:
+    a product in the glossary is no name even where a cue says so, a name in it always is."""
+    from app.vocabulary.store import VocabularyStore
+
+    texts = ["Grafana said the disk is full.", "Kowalczyk will look at it."]
+    with open_store() as store:
+        VocabularyStore(store).add(["Grafana", "Kowalczyk"], gate)
+        record_meeting(store, gate, texts, title="Disk alert")
+    win = open_window(qtbot, gate)
+    history = win.storage_ui.show_history()
+    history.meetings.setCurrentItem(history.meetings.topLevelItem(0))
+    history.export_redacted_button.click()
+    dialog = history.redaction_dialog
+    assert dialog is not None
+    assert not dialog.highlighted(0), "Grafana, a glossary term, is kept"
+    assert dialog.highlighted(len(texts[0]) + 1), "Kowalczyk, a glossary name, is caught"
+    dialog.close()
+    win.close()
