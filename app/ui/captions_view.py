@@ -112,6 +112,7 @@ class CaptionsView(QWidget):
         self.text.setFont(caption_font(self.font(), self.scale))
         self.text.setToolTip(f"Captions at {round(self.scale * 100)} % of body text; "
                              "Ctrl+= larger, Ctrl+- smaller, Ctrl+0 default")
+        self.changed.emit()  # the compact window takes the same size
 
     # -- following -------------------------------------------------------------------------
     def _at_bottom(self) -> bool:

@@ -174,6 +174,8 @@ def test_the_compact_window_stays_on_top_mirrors_the_last_lines_and_empties_when
     assert window.windowFlags() & Qt.WindowType.Tool
     assert window.shown_text().splitlines() == [
         "Others  0:30", "sentence 3", "You  0:40", "sentence 4", "Others  0:50", "sentence 5"]
+    view.zoom(1)
+    assert window.text.font().pointSizeF() == view.text.font().pointSizeF()
     view.set_partial(Segment(60, 61, "and now", False, "system"))
     assert window.shown_text().splitlines()[-2:] == ["Others  1:00", "and now"]
     view.set_live(False)  # captions withdrawn
