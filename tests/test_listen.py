@@ -16,6 +16,7 @@ import pytest
 
 from app.textmetrics import normalise, wer
 from tests.support.data import reference_text
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.audio, pytest.mark.model]
 
@@ -183,7 +184,9 @@ def test_sigint_ends_the_meeting_cleanly_and_saves_it(virtual_mic, shared_data):
     listener.wait_until_listening()
     player = virtual_mic.play(shared_data / "speech" / "jfk.wav")
     player.wait(timeout=60)
-    time.sleep(2)
+    # the end of the speech has reached the recogniser: its last words are captioned
+    wait_until(lambda: "for your country" in normalise(
+        " ".join(r["text"] for r in listener.finals())), what="the last words captioned")
     listener.process.send_signal(signal.SIGINT)
     code, err = listener.wait()
     assert code == 0, err

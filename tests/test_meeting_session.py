@@ -16,6 +16,7 @@ from app.storage import StoredMeetingSink, open_store
 from app.textmetrics import normalise, wer
 from tests.support.data import reference_text
 from tests.support.storage import granted_gate
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.audio, pytest.mark.model]
 
@@ -61,7 +62,8 @@ def test_a_meeting_reaches_every_sink_and_the_store(virtual_mic, shared_data):
         stored = StoredMeetingSink(store, gate, source="window", model="tiny.en")
         session = listening(gate, sinks=[sink, stored])
         virtual_mic.play_and_wait(shared_data / "speech" / "jfk.wav")
-        time.sleep(2.5)
+        wait_until(lambda: "for your country" in normalise(" ".join(s.text for s in sink.finals)),
+                   what="the last words captioned")
         segments = session.stop()
         live = normalise(" ".join(s.text for s in sink.finals))
         # Live windows vary with the audio's timing ("asked not" happens): phrases plus WER.
@@ -119,7 +121,8 @@ def test_a_denoised_meeting_is_captioned_on_the_same_timeline(virtual_mic, share
     sink = RecordingSink()
     session = listening(gate, sinks=[sink], denoise=True)
     virtual_mic.play_and_wait(shared_data / "speech" / "jfk.wav")
-    time.sleep(2.5)
+    wait_until(lambda: "for your country" in normalise(" ".join(s.text for s in sink.finals)),
+               what="the last words captioned")
     segments = session.stop()
     # (denoised audio is recognised a little differently: "asked not" was seen)
     assert "what your country can do for you" in normalise(" ".join(s.text for s in sink.finals))

@@ -15,6 +15,7 @@ from app.meeting.features import LIVE_CAPTIONS, SAVE_TRANSCRIPT, FeatureSwitches
 from app.storage import open_store
 from app.textmetrics import normalise
 from tests.support.storage import granted_gate
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.audio, pytest.mark.model]
 
@@ -50,7 +51,9 @@ def test_live_captions_are_shown_and_stored_during_the_meeting(virtual_mic, shar
         while meeting.state.captions != "on" and time.monotonic() < deadline:
             time.sleep(0.1)
         virtual_mic.play_and_wait(shared_data / "speech" / "jfk.wav")
-        time.sleep(2.5)
+        wait_until(lambda: "for your country" in normalise(
+            " ".join(t for k, t in events.captions if k == "final")),
+            what="the last words captioned")
         stored_live = meeting._sink.stored
         transcript = meeting.end().result()
         assert events.problems == []
