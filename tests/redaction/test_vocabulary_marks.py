@@ -14,7 +14,7 @@ import pytest
 
 from app.privacy.redact import Redactor
 from app.privacy.vocabulary_names import vocabulary_names, vocabulary_terms
-from app.storage import open_store
+from app.storage import export_all, open_store
 from app.storage.database import DB_NAME, connect
 from app.storage.schema import LATEST_VERSION, schema_version
 from app.vocabulary.store import VocabularyStore
@@ -67,7 +67,7 @@ def test_unmarked_terms_keep_todays_guess_and_guess_undoes_a_mark(meeting):
     assert candor("meetings", "export", mid, "--format", "txt", "--redact").stdout == exported
 
 
-def test_the_mark_is_listed_and_survives_reopening(meeting):
+def test_the_mark_is_listed_exported_and_survives_reopening(meeting, tmp_path):
     assert candor("vocabulary", "add", "Okonkwo", "--name").returncode == 0
     assert candor("vocabulary", "add", "Flink", "Postgres").returncode == 0
     assert candor("vocabulary", "mark", "Flink", "--term").returncode == 0
@@ -82,6 +82,10 @@ def test_the_mark_is_listed_and_survives_reopening(meeting):
             "Okonkwo": "name", "Flink": "term", "Postgres": None}
         assert vocabulary_names(store) == ["Okonkwo"]
         assert sorted(vocabulary_terms(store)) == ["Flink", "Postgres"]
+        export_all(store, tmp_path / "out", gate=meeting[1])
+    exported = json.loads((tmp_path / "out" / "vocabulary.json").read_text())
+    assert {t["term"]: t["kind"] for t in exported["terms"]} == {
+        "Okonkwo": "name", "Flink": "term", "Postgres": None}
 
 
 def test_marking_an_unknown_term_or_without_the_permission_is_refused(meeting):
