@@ -1,151 +1,190 @@
-"""Live captions: final text in the normal colour, the caption in progress dimmed, following the
-newest line unless the user scrolled up to read, and a lag indicator. A stretch live captions
-skipped to catch up shows as a gap on its own line, never silently (issue 13, defect 1)."""
+"""Live captions as a conversation: one block per utterance with its speaker and its time from
+the meeting's start (app.ui.caption_blocks decides the blocks), final text normal, the words in
+progress dimmed inside their speaker's block. A stretch live captions skipped to catch up is a
+block of its own, never silent (issue 13, defect 1). The view follows the newest caption until
+the reader scrolls up; "Jump to live" brings it back. Ctrl+= / Ctrl+- resize the captions
+(Ctrl+0 resets). "Caption window" (Ctrl+Shift+C) opens the compact always-on-top window that
+shows the last lines of the same captions."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
-from app.segments import SOURCE_LABELS, Segment, Source
+from app.segments import Segment, Source
+from app.ui.caption_blocks import CaptionBlocks
+from app.ui.caption_painter import CaptionPainter, caption_font
+from app.ui.caption_window import CaptionWindow
 
 # Within this many pixels of the bottom counts as "following the captions".
 _FOLLOW_SLACK = 4
+# Captions read from a distance while listening: larger than body text, adjustable.
+DEFAULT_SCALE = 1.3
+SCALES = (1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 2.5)
+DESCRIPTION = ("Live captions, one block per speaker turn with its time. Confirmed captions in "
+               "normal text; the words still being recognised are dimmed")
 
 
 class CaptionsView(QWidget):
+    changed = Signal()  # the captions shown changed (the compact window follows)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.text = QPlainTextEdit(self)
+        self.model = CaptionBlocks()
+        self.painter = CaptionPainter(self.model)
+        self.text = QTextEdit(self)
         self.text.setObjectName("captions")
         self.text.setReadOnly(True)
         self.text.setPlaceholderText("Captions appear here while live captions are on.")
         self.text.setAccessibleName("Live captions")
-        self.text.setAccessibleDescription(
-            "Confirmed captions in normal text; the words still being recognised are dimmed"
-        )
+        self.text.setAccessibleDescription(DESCRIPTION)
         self.lag = QLabel(self)
         self.lag.setObjectName("caption_lag")
         self.lag.setAccessibleName("Caption delay")
         self.lag.hide()
+        self.jump_button = QPushButton("Jump to live", self)
+        self.jump_button.setObjectName("jump_to_live")
+        self.jump_button.setAccessibleName("Jump to live")
+        self.jump_button.setAccessibleDescription(
+            "Scroll to the newest caption and follow the captions again")
+        self.jump_button.clicked.connect(self.jump_to_live)
+        self.jump_button.hide()
+        self.window_button = QPushButton("Caption window", self)
+        self.window_button.setObjectName("caption_window_button")
+        self.window_button.setAccessibleName("Caption window")
+        self.window_button.setAccessibleDescription(
+            "Open a small caption window that stays on top of other windows (Ctrl+Shift+C)")
+        self.window_button.setToolTip("A small caption window on top of the call (Ctrl+Shift+C)")
+        self.window_button.clicked.connect(self.open_caption_window)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.lag, 1)
+        bottom.addStretch(0)
+        bottom.addWidget(self.jump_button)
+        bottom.addWidget(self.window_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.text, 1)
-        layout.addWidget(self.lag)
-        self._final_end = 0  # document position where the dimmed partial text begins
-        self._partial = ""
-        self._partials: dict[Source | None, str] = {}
+        layout.addLayout(bottom)
+
         self.finals: list[Segment] = []
         self.gaps: list[Segment] = []  # stretches not captioned live
-        self._after_gap = False
-        # "You" / "Others": shown once the others are heard, so it reads as one conversation
-        self.labels: dict[Source, str] = dict(SOURCE_LABELS)
-        self._conversation = False
-        self._last_source: Source | None = None
-        self._final_format = QTextCharFormat()
-        self._partial_format = QTextCharFormat()
-        self._partial_format.setForeground(QColor("#8a8a8a"))
-        self._gap_format = QTextCharFormat()
-        self._gap_format.setForeground(QColor("#8a8a8a"))
-        self._gap_format.setFontItalic(True)
+        self._tail_pos = 0  # document position where the blocks still changing begin
+        self._fixed = 0  # blocks drawn before _tail_pos (they no longer change)
+        self._following = True
+        self._drawing = False
+        self._live = True
+        self.caption_window: CaptionWindow | None = None
+        bar = self.text.verticalScrollBar()
+        bar.valueChanged.connect(self._scrolled)
+        bar.rangeChanged.connect(self._range_changed)
 
-    def _following(self) -> bool:
+        self.scale = DEFAULT_SCALE
+        self._apply_scale()
+        for keys, step in (("Ctrl+=", 1), ("Ctrl++", 1), ("Ctrl+-", -1), ("Ctrl+0", 0)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda s=step: self.zoom(s))
+        opener = QShortcut(QKeySequence("Ctrl+Shift+C"), self)
+        opener.setContext(Qt.ShortcutContext.WindowShortcut)
+        opener.activated.connect(self.open_caption_window)
+
+    @property
+    def labels(self) -> dict[Source, str]:
+        """"You" / "Others", or the names the user gave; new blocks use them."""
+        return self.model.labels
+
+    @labels.setter
+    def labels(self, labels: dict[Source, str]) -> None:
+        self.model.labels = dict(labels)
+
+    # -- size ------------------------------------------------------------------------------
+    def zoom(self, step: int) -> None:
+        """One size larger (1), smaller (-1), or back to the default (0)."""
+        if step == 0:
+            self.scale = DEFAULT_SCALE
+        else:
+            nearest = min(range(len(SCALES)), key=lambda i: abs(SCALES[i] - self.scale))
+            self.scale = SCALES[max(0, min(len(SCALES) - 1, nearest + step))]
+        self._apply_scale()
+
+    def _apply_scale(self) -> None:
+        self.text.setFont(caption_font(self.font(), self.scale))
+        self.text.setToolTip(f"Captions at {round(self.scale * 100)} % of body text; "
+                             "Ctrl+= larger, Ctrl+- smaller, Ctrl+0 default")
+        self.changed.emit()  # the compact window takes the same size
+
+    # -- following -------------------------------------------------------------------------
+    def _at_bottom(self) -> bool:
         bar = self.text.verticalScrollBar()
         return bar.value() >= bar.maximum() - _FOLLOW_SLACK
 
-    def _rewrite_tail(self, final_text: str, partial: str) -> None:
-        following = self._following()
+    def _scrolled(self, _value: int) -> None:
+        if self._drawing:
+            return
+        self._following = self._at_bottom()
+        self.jump_button.setVisible(not self._following)
+
+    def _range_changed(self, _low: int, high: int) -> None:
+        if self._following and not self._drawing:
+            self.text.verticalScrollBar().setValue(high)
+
+    def following(self) -> bool:
+        return self._following
+
+    def jump_to_live(self) -> None:
+        self._following = True
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        self.jump_button.hide()
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _redraw(self) -> None:
         bar = self.text.verticalScrollBar()
         kept = bar.value()
-        cursor = QTextCursor(self.text.document())
-        cursor.setPosition(self._final_end)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        if final_text:
-            cursor.insertText(final_text, self._final_format)
-            self._final_end = cursor.position()
-        if partial:
-            cursor.insertText(partial, self._partial_format)
-        self._partial = partial
-        if following:
-            bar.setValue(bar.maximum())
-        else:
-            bar.setValue(kept)
-
-    def _labelled(self, segment: Segment, text: str) -> str:
-        if segment.source == "system":
-            self._conversation = True
-        if not self._conversation or segment.source is None:
-            return text
-        return f"{self.labels[segment.source]}: {text}"
+        self._drawing = True
+        try:
+            cursor = QTextCursor(self.text.document())
+            cursor.setPosition(self._tail_pos)
+            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            blocks = self.model.blocks
+            settled = blocks[self._fixed:-1]
+            for block in settled:
+                self.painter.block(cursor, block)
+            self._fixed += len(settled)
+            self._tail_pos = cursor.position()
+            self.painter.tail(cursor, blocks[self._fixed:])
+            bar.setValue(bar.maximum() if self._following else kept)
+        finally:
+            self._drawing = False
+        self.jump_button.setVisible(not self._following)
+        self.changed.emit()
 
     def add_final(self, segment: Segment) -> None:
-        text = segment.text.strip()
-        if not text:
+        if not self.model.add_final(segment):
             return
         self.finals.append(segment)
-        speaker_changed = self._conversation and segment.source != self._last_source
-        if segment.source == "system" and not self._conversation:
-            speaker_changed = True
-        shown = self._labelled(segment, text) if speaker_changed else text
-        self._last_source = segment.source
-        fresh_line = self._final_end == 0 or self._after_gap
-        separator = "" if fresh_line else ("\n" if speaker_changed else " ")
-        self._after_gap = False
-        self._partials.pop(segment.source, None)
-        self._rewrite_tail(separator + shown, self._partial_tail())
+        self._redraw()
 
     def add_gap(self, segment: Segment) -> None:
         """Live captions skipped `segment`'s stretch to catch up: say so where it happened."""
-        seconds = max(1, round(segment.end - segment.start))
-        who = f"{self.labels[segment.source]}: " if (
-            self._conversation and segment.source is not None) else ""
-        line = (f"[{who}{seconds} s not captioned live — it will be in the final "
-                "transcript]")
+        block = self.model.add_gap(segment)
         self.gaps.append(segment)
-        self._partials.pop(segment.source, None)  # its words were skipped with it
-        following = self._following()
-        bar = self.text.verticalScrollBar()
-        kept = bar.value()
-        cursor = QTextCursor(self.text.document())
-        cursor.setPosition(self._final_end)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        cursor.insertText(("\n" if self._final_end else "") + line, self._gap_format)
-        cursor.insertText("\n", self._final_format)
-        self._final_end = cursor.position()
-        self._last_source = None  # the next caption says again who speaks
-        self._after_gap = True  # it starts the next line
-        self.text.setAccessibleDescription(
-            f"{line}. Confirmed captions in normal text; the words still being recognised "
-            "are dimmed")
-        if following:
-            bar.setValue(bar.maximum())
-        else:
-            bar.setValue(kept)
-        self._rewrite_tail("", self._partial_tail())
+        line = self.model.gap_line(block).strip("[]")
+        self.text.setAccessibleDescription(f"{self.model.header(block)}: {line}. {DESCRIPTION}")
+        self._redraw()
+
+    def set_partial(self, segment: Segment | None) -> None:
+        self.model.set_partial(segment)
+        self._redraw()
 
     def gap_lines(self) -> list[str]:
         return [line for line in self.text.toPlainText().splitlines()
                 if "not captioned live" in line]
 
-    def set_partial(self, segment: Segment | None) -> None:
-        source = segment.source if segment else None
-        text = segment.text.strip() if segment else ""
-        if text:
-            self._partials[source] = self._labelled(segment, text) if (
-                segment is not None and self._conversation and source != self._last_source
-            ) else text
-        else:
-            self._partials.pop(source, None)
-        self._rewrite_tail("", self._partial_tail())
-
-    def _partial_tail(self) -> str:
-        text = " ".join(p for p in self._partials.values() if p)
-        return (" " + text) if text and self._final_end and not self._after_gap else text
-
     def partial_text(self) -> str:
-        return self._partial.strip()
+        return " ".join(s.text.strip() for s in self.model.partials.values()).strip()
 
     def final_text(self) -> str:
         return " ".join(s.text.strip() for s in self.finals)
@@ -154,13 +193,13 @@ class CaptionsView(QWidget):
         self.text.clear()
         self.finals.clear()
         self.gaps.clear()
-        self._after_gap = False
-        self._final_end = 0
-        self._partial = ""
-        self._partials.clear()
-        self._conversation = False
-        self._last_source = None
+        self.model.clear()
+        self._tail_pos = 0
+        self._fixed = 0
+        self.text.setAccessibleDescription(DESCRIPTION)
+        self.jump_to_live()
         self.set_lag(None)
+        self.changed.emit()
 
     def set_lag(self, seconds: float | None) -> None:
         """Show how far captions trail the speech; hidden when they keep up."""
@@ -170,3 +209,21 @@ class CaptionsView(QWidget):
         self.lag.setText(f"Captions are {seconds:.1f} s behind; catching up…")
         self.lag.setAccessibleDescription(self.lag.text())
         self.lag.show()
+
+    # -- the compact window ----------------------------------------------------------------
+    def set_live(self, live: bool) -> None:
+        """Whether live captions are on: when they go off (withdrawn, turned off, the meeting
+        ended) the compact window empties and shows nothing more until they are on again."""
+        self._live = live
+        if self.caption_window is not None:
+            self.caption_window.set_live(live)
+
+    def open_caption_window(self) -> CaptionWindow:
+        if self.caption_window is None:
+            self.caption_window = CaptionWindow(self)
+            self.caption_window.set_live(self._live)
+        self.caption_window.show()
+        self.caption_window.raise_()
+        return self.caption_window
+
+

@@ -38,6 +38,7 @@ from app.derived_data import PRODUCING, count_derived, delete_derived
 from app.private_files import write_private
 from app.ui.confirm import confirm_destructive
 from app.ui.consent_dialog import ask_for_purposes
+from app.ui.flow_layout import FlowLayout
 from app.ui.gate_bridge import GateBridge
 from app.ui.theme import accents
 
@@ -256,10 +257,10 @@ class HistoryTab(QWidget):
         self.kantara_button.clicked.connect(self._kantara_clicked)
         self.choose_export_path: Callable[[], str] = self._ask_export_path
         self.choose_kantara_path: Callable[[], str] = self._ask_kantara_path
-        buttons = QHBoxLayout()
+        buttons = FlowLayout(margins=0)  # wraps at 640 px instead of scrolling sideways
         buttons.addWidget(self.verify_button)
         buttons.addWidget(self.details_button)
-        buttons.addStretch(1)
+        buttons.add_stretch()
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.kantara_button)
         layout = QVBoxLayout(self)

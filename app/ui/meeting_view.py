@@ -390,6 +390,9 @@ class MeetingView(QWidget):
             self._continuing = False
             self.problem_banner.hide()
         self.set_ai_activity(state.ai_activity() if running else "")
+        # the compact caption window shows nothing once captions are off (as _caption drops them)
+        self.captions.set_live(running and any(
+            s.captions == "on" for s in state.sources.values()))
         self._show_start_plan()
 
     def _follow_timer(self, running: bool) -> None:
