@@ -320,6 +320,41 @@ def test_a_stored_meeting_ends_when_capture_stops_not_when_the_final_pass_is_don
     gate.close()
 
 
+
+def test_an_abandoned_final_pass_stops_and_keeps_nothing(candor_home):
+    """Everything erased while the final pass runs: the pass stops mid-way, no sink is handed
+    anything more (the stored meeting keeps only the live captions it had, to be erased with
+    the store), and nothing of the meeting stays in memory."""
+    gate = granted_gate((*MEETING, "transcript_storage"))
+    sink = Sink()
+    source = ScriptedSource(chunks_of(jfk()), speed=3.0)
+    with open_store() as store:
+        stored = StoredMeetingSink(store, gate, source="listen", model="tiny.en")
+        engine = meeting(gate, source, sink, stored)
+        wait_for(lambda: source.exhausted)
+        wait_for(lambda: len(sink.finals) > 0)
+        progressed = threading.Event()
+
+        def progress(fraction: float) -> None:
+            if 0.0 < fraction < 1.0:
+                progressed.set()
+
+        ended = engine.end(on_progress=progress)
+        assert progressed.wait(60), "the final pass never got under way"
+        engine.abandon()
+        assert ended.result(timeout=60) == []
+        assert engine.abandoned
+        assert sink.finished is None, "a sink was handed the final transcript"
+        assert not sink.closed, "a detached sink was still called"
+        assert not stored.outcome.final_pass_stored
+        assert len(store.get(stored.meeting_id).segments) == len(sink.finals), \
+            "the store holds the live captions only"
+        assert engine.ended_transcript() == []
+        assert not engine.has_unsaved_transcript
+        assert not engine.final_pass_made
+    gate.close()
+
+
 class GapEvents(Events):
     def __init__(self) -> None:
         super().__init__()

@@ -86,6 +86,23 @@ class WindowMeeting:
                       and not getattr(sink, "erased_at_end", False))
         self.state.storing = False
 
+    def abandon(self) -> None:
+        """Everything was erased while this meeting ended: its final pass stops, nothing more
+        reaches the store (the stored meeting no longer counts as being recorded there) and
+        nothing of it is kept in memory."""
+        self.engine.abandon()
+        sink, self._sink = self._sink, None
+        if sink is not None and self.store is not None and sink.meeting_id is not None:
+            self.store.forget_active(sink.meeting_id)
+        self.saved = False
+        self.state.storing = False
+        self.state.stored_meeting_id = None
+
+    @property
+    def stored_meeting_id(self) -> str | None:
+        sink = self._sink
+        return None if sink is None else sink.meeting_id
+
     def save_to_file(self, path: Any) -> str:
         return self.engine.save_to_file(path)
 

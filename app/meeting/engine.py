@@ -9,8 +9,9 @@ Guarantees, and how they are kept:
   joins on the GUI thread. Per source, one reader thread only reads and queues copies; the
   captions workers belong to their LiveTranscriber, which the control thread starts and ends.
 - One model: the live model is loaded once per meeting and shared by every source's captions;
-  the final pass uses `model_for("final")` (the same engine when it is the same model), with
-  the learned vocabulary while `vocabulary_learning` is given; committed live captions are
+  the final pass uses `model_for("final")` (loaded afresh, at a lowered priority, once the
+  live one is released), with the learned vocabulary while `vocabulary_learning` is given;
+  committed live captions are
   corrected toward it by sound alone under the same permission (app/vocabulary/captions.py).
 - Storage is a sink the caller attaches (`attach`, with the meeting so far replayed) or
   detaches; each sink is isolated (app/meeting/sinks.py).
@@ -26,6 +27,7 @@ Guarantees, and how they are kept:
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -44,7 +46,7 @@ from app.meeting.participants import Participants, ParticipantsNotInformed
 from app.meeting.sinks import SegmentSink, SinkSet
 from app.meeting.sources import SOURCE_PURPOSE, SOURCES, Device, OpenSource, Source, open_source
 from app.segments import Segment
-from app.transcription.engine import WhisperEngine
+from app.transcription.engine import TranscriptionCancelled, WhisperEngine
 from app.transcription.heap import PeriodicRelease, release_freed_memory
 from app.transcription.live import LiveTranscriber, TranscriptionWithdrawn
 from app.transcription.streaming import Caption, LagReport, StreamingConfig
@@ -145,6 +147,20 @@ class MeetingState:
         return " and ".join(doing).capitalize() + " on this device"
 
 
+# The final pass runs in the background, beside the next meeting's live captions (issue 13,
+# defect 11): on 2 cores at equal priority it starved them (the next meeting's first caption
+# came 16 s late, after the final pass). Niceness is per thread on Linux and inherited by the
+# threads started from it, so the final model is loaded on the lowered control thread.
+FINAL_PASS_NICENESS = 10
+
+
+def _lower_this_threads_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), FINAL_PASS_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the pass still runs
+        log.debug("final pass: priority not lowered")
+
+
 def _default_model(use: ModelUse, options: MeetingOptions) -> WhisperEngine:
     if options.model is not None:
         return WhisperEngine(options.model, language=options.language)
@@ -203,6 +219,7 @@ class MeetingEngine:
         self._control = ThreadPoolExecutor(1, thread_name_prefix="candor-meeting")
         self._lock = threading.RLock()  # finals and the sinks they were handed to
         self._release_live_memory = PeriodicRelease()
+        self._abandoned = threading.Event()  # everything was erased: keep nothing (abandon)
         self._live_model: WhisperEngine | None = None
         self.finals: list[Segment] = []
         self.transcript: list[Segment] = []
@@ -285,6 +302,21 @@ class MeetingEngine:
                 self._ended = self._submit(self._end, final_pass, on_progress)
                 self._control.shutdown(wait=False)
             return self._ended
+
+    def abandon(self) -> None:
+        """Everything was erased while this meeting ended: its final pass stops at once, no
+        sink is handed anything more (each is detached, so nothing reaches a store), and
+        nothing of the meeting is kept in memory. Callable from any thread; never waits."""
+        with self._lock:
+            self._abandoned.set()
+            for sink in self.sinks.members():
+                self.sinks.detach(sink)
+            self.finals = []
+            self.transcript = []
+
+    @property
+    def abandoned(self) -> bool:
+        return self._abandoned.is_set()
 
     def stop(self, *, final_pass: bool = True,
              on_progress: Callable[[float], None] | None = None) -> list[Segment]:
@@ -585,7 +617,18 @@ class MeetingEngine:
                 stretch.transcriber.stop()
         if self._live_model is not None:
             self._live_model.release()
-        self.transcript = transcript if made else list(self.finals)
+        with self._lock:
+            abandoned = self._abandoned.is_set()
+            if abandoned:
+                self.finals = []
+                self.transcript = []
+            else:
+                self.transcript = transcript if made else list(self.finals)
+        if abandoned:
+            for stretch in stretches:  # audio a cancelled pass did not reach goes too
+                stretch.transcriber.forget_audio()
+            self.events.on_state()
+            return []
         self._hand_over(transcript if made else None)
         self.events.on_state()
         return self.transcript
@@ -593,6 +636,7 @@ class MeetingEngine:
     def _final_passes(self, stretches: Sequence[Stretch],
                       on_progress: Callable[[float], None] | None
                       ) -> tuple[list[Segment], bool]:
+        _lower_this_threads_priority()
         final_model = self._final_model()
         total = max(sum(st.seconds for st in stretches), 1e-9)
         done = 0.0
@@ -607,11 +651,20 @@ class MeetingEngine:
                         on_progress(min(1.0, base + fraction * part))
 
                 try:
+                    if self._abandoned.is_set():
+                        stretch.transcriber.stop()
+                        stretch.transcriber.forget_audio()
+                        return [], False
                     segments = stretch.transcriber.finish(on_progress=progress,
+                                                          cancel=self._abandoned,
                                                           engine=final_model)
                     made = True
                 except TranscriptionWithdrawn:
                     return [], False
+                except TranscriptionCancelled:
+                    if self._abandoned.is_set():
+                        return [], False
+                    raise
                 except Exception as err:
                     log.exception("final pass failed")
                     self.events.on_problem("final_pass",
@@ -637,10 +690,11 @@ class MeetingEngine:
             self.events.on_problem("final_model",
                                    f"{err}; the final pass uses {live.location.name}")
             final = live
-        if live is not None and final.location.path == live.location.path:
-            final = live
-        elif live is not None:
-            live.release()  # one model in memory at a time: the peak stays the live model's
+        if live is not None and final is not live:
+            # One model in memory at a time: the peak stays the live model's. Even the same
+            # model is loaded afresh, on this lowered thread, so that its compute threads
+            # yield to the next meeting's live captions.
+            live.release()
         from app.vocabulary.use import load_bias
 
         final.vocabulary = load_bias(self.gate, store=self.store)

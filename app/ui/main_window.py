@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from app.consent import ConsentGate, open_gate
 from app.meeting.binding import WindowMeeting
@@ -210,11 +210,14 @@ class MainWindow(QMainWindow):
         self.consent_review.refresh()
         # True while a meeting's transcript exists only in memory.
         self.has_unsaved_transcript: Callable[[], bool] = self.meeting.has_unsaved_transcript
-        self.meeting.ended.connect(lambda _transcript: self.storage.notify_changed())
+        self.meeting.ended.connect(lambda *_ended: self.storage.notify_changed())
         self.meeting.ended.connect(self._meeting_ended)
         self.meeting.state_changed.connect(self._update_save_transcript)
         self._update_save_transcript()
         self._close_confirmed = False
+        self._close_when_finished = False
+        self.storage.finishing_meetings = self.meeting.finishing_meeting_ids
+        self.storage.abandon_finishing = self._abandon_final_passes
         self.storage.start()
         self.storage_ui.privacy_checks.start()  # in the background: the window is not held up
         # --- end stored meetings ----------------------------------------------------------
@@ -321,6 +324,20 @@ class MainWindow(QMainWindow):
         self.file_transcription.start(Path(chosen))
         return self.file_transcription
 
+    def _abandon_final_passes(self) -> None:
+        """Everything is being erased: the final passes still running stop and keep nothing;
+        an ended meeting's live captions, shown until its final transcript, go too."""
+        was_shown = self.meeting.last
+        abandoned = self.meeting.abandon_endings()
+        if not abandoned or self.meeting.running or was_shown not in abandoned:
+            return
+        self.meeting_view.captions.clear()
+        self.meeting_view.meeting_status.setText(
+            "Meeting ended. Everything was erased; nothing of it is kept.")
+        self.meeting_view.meeting_status.setAccessibleName(
+            self.meeting_view.meeting_status.text())
+        self._update_save_transcript()
+
     def _erased_elsewhere(self, _purpose: str) -> None:
         """Everything was erased by another Candor: the gate has stopped all work already; end
         the meeting, forget its transcript (it was erased too) and say what happened."""
@@ -329,7 +346,9 @@ class MainWindow(QMainWindow):
             return
         if self.meeting.running:
             self.meeting.end(final_pass=False)
-        self.meeting.wait_ended(5.0)
+        # Never waited for: what is still ending (this meeting's end, a final pass in the
+        # background) stops and keeps nothing.
+        self.meeting.abandon_endings()
         self.meeting.last = None
         self.meeting_view.captions.clear()
         self._update_save_transcript()
@@ -345,12 +364,12 @@ class MainWindow(QMainWindow):
             return None
         return last if last.ended_transcript() else None
 
-    def _meeting_ended(self, _transcript: object) -> None:
-        # `ended` is emitted just before the final-pass thread returns: let it return, so the
-        # meeting no longer counts as ending.
-        self.meeting.wait_ended(1.0)
+    def _meeting_ended(self, _meeting: object, _transcript: object) -> None:
+        # `ended` arrives once the meeting no longer counts as ending (app/meeting/endings.py)
         self._update_save_transcript()
         self._show_status()
+        if self._close_when_finished and not self.meeting.ending:
+            self.close()
 
     def _update_save_transcript(self) -> None:
         self.save_transcript_action.setEnabled(self._ended_meeting() is not None)
@@ -391,12 +410,35 @@ class MainWindow(QMainWindow):
             "Discard",
         )
 
+    def confirm_close_while_finishing(self) -> bool:
+        """Asked on closing while a final transcript is still being made; the safe choice,
+        the default, is to wait for it and close then."""
+        names = ", ".join(e.name for e in self.meeting.endings.running()) or "the meeting"
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Close Candor")
+        box.setText(f"Candor is still making the final transcript of {names}.")
+        box.setInformativeText("Close Candor once it is done (it is then stored as usual), or "
+                               "keep Candor open.")
+        wait = box.addButton("Close when done", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Keep Candor open", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(wait)
+        box.exec()
+        return box.clickedButton() is wait
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.meeting.running:
             # Closing ends the meeting at once: the microphone closes, live captions stop, and
             # what was captioned so far is what is kept (or asked about, below).
             self.meeting.end(final_pass=False)
-        self.meeting.wait_ended()
+        if self.meeting.ending and not self.meeting.wait_ended(0.5):
+            # Never cut a final pass short, never block on it: close once it is done.
+            event.ignore()
+            self._close_when_finished = self.confirm_close_while_finishing()
+            if self._close_when_finished:
+                self.statusBar().showMessage(
+                    "Candor closes once the final transcript is made.")
+            return
         unsaved = not self._close_confirmed and self.has_unsaved_transcript()
         if unsaved and not self.confirm_discard_transcript():
             event.ignore()

@@ -1,7 +1,8 @@
 """Runs the window's meeting (app/meeting/binding.py over the one MeetingEngine): turns its
 callbacks (from worker threads) into queued Qt signals and polls the levels for the meters.
 Nothing here waits for a device, a model or the final pass: the engine's control thread does,
-and `ended` follows when its Future is done."""
+and `ended` follows when its Future is done. An ended meeting's final pass (and its sinks)
+finishes in the background (app/meeting/endings.py) while the next meeting may already run."""
 
 from __future__ import annotations
 
@@ -13,10 +14,31 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.consent import ConsentGate
 from app.meeting.binding import WindowMeeting
+from app.meeting.endings import Ending, Endings, ending_name
 from app.meeting.engine import MeetingState
 from app.meeting.features import FeatureSwitches
 from app.meeting.sources import Source
 from app.segments import Segment
+
+
+class _MeetingEvents:
+    """One meeting's engine events: an ended meeting still finishing in the background may
+    report state and problems, but its late captions never land in the next meeting's view."""
+
+    def __init__(self, controller: MeetingController) -> None:
+        self.controller = controller
+        self.meeting: WindowMeeting | None = None
+
+    def on_caption(self, kind: str, segment: Segment) -> None:
+        current = self.controller.meeting
+        if self.meeting is None or current is None or current is self.meeting:
+            self.controller.on_caption(kind, segment)
+
+    def on_state(self) -> None:
+        self.controller.on_state()
+
+    def on_problem(self, kind: str, message: str) -> None:
+        self.controller.on_problem(kind, message)
 
 
 class MeetingController(QObject):
@@ -26,8 +48,8 @@ class MeetingController(QObject):
     level = Signal(float, float)  # the microphone's
     source_level = Signal(str, float, float)  # source, rms, peak
     lag = Signal(object)  # float seconds, or None
-    ending_progress = Signal(float)
-    ended = Signal(object)  # list[Segment]
+    ending_progress = Signal(object, str, float)  # WindowMeeting, its name, fraction
+    ended = Signal(object, object)  # WindowMeeting, list[Segment]
 
     def __init__(
         self,
@@ -49,7 +71,7 @@ class MeetingController(QObject):
         self._meter = QTimer(self)
         self._meter.setInterval(50)
         self._meter.timeout.connect(self._poll)
-        self._ending: Future[list[Segment]] | None = None
+        self.endings: Endings[WindowMeeting] = Endings()
 
     # EngineEvents, called from worker threads: signals reach the GUI thread queued.
     def on_caption(self, kind: str, segment: Segment) -> None:
@@ -67,16 +89,19 @@ class MeetingController(QObject):
 
     @property
     def ending(self) -> bool:
-        return self._ending is not None and not self._ending.done()
+        """A final pass is still running (of any meeting that ended)."""
+        return self.endings.busy
 
     def state(self) -> MeetingState:
         return self.meeting.state if self.meeting is not None else MeetingState()
 
     def start(self, title: str | None = None) -> WindowMeeting:
+        events = _MeetingEvents(self)
         meeting = self.meeting_factory(
-            self.gate, self.switches, self, store=self.store_provider(), title=title,
+            self.gate, self.switches, events, store=self.store_provider(), title=title,
             devices={"microphone": self.device},
         )
+        events.meeting = meeting
         self.meeting = meeting
         self.last = None
         meeting.start()
@@ -93,25 +118,45 @@ class MeetingController(QObject):
         self._meter.stop()
         self.level.emit(-120.0, -120.0)
         self.last = meeting
-        ending = meeting.end(final_pass=final_pass, on_progress=self.ending_progress.emit)
-        self._ending = ending
-        ending.add_done_callback(self._finished)
+        ending = self.endings.add(
+            meeting, ending_name(meeting.title, meeting.engine.started_at),
+            lambda progress: meeting.end(final_pass=final_pass, on_progress=progress),
+            self._progress, self._finished)
+        if ending in self.endings.running():
+            self._progress(ending)  # "… 0 %" at once, not only once the model has loaded
         self.state_changed.emit()
 
-    def _finished(self, done: Future[list[Segment]]) -> None:
-        # on the engine's thread: `ending` is already False when the signal arrives
+    def _progress(self, ending: Ending[WindowMeeting]) -> None:
+        self.ending_progress.emit(ending.meeting, ending.name, ending.fraction)
+
+    def _finished(self, meeting: WindowMeeting, done: Future[list[Segment]]) -> None:
+        # on the engine's thread, once the meeting no longer counts as ending
         error = done.exception()
         if error is not None:
             self.problem.emit("final_pass", f"The meeting did not end cleanly: {error}")
-        self.ended.emit([] if error is not None else done.result())
+        self.ended.emit(meeting, [] if error is not None else done.result())
 
-    def wait_ended(self, timeout: float | None = None) -> None:
-        ending = self._ending
-        if ending is not None:
-            ending.exception(timeout)
+    def finishing_meeting_ids(self) -> frozenset[str]:
+        """The stored meetings whose capture has ended and whose final pass still runs."""
+        ids = (m.stored_meeting_id for m in self.endings.meetings())
+        return frozenset(i for i in ids if i is not None)
+
+    def abandon_endings(self) -> list[WindowMeeting]:
+        """Everything is being erased: every final pass still running stops and keeps nothing
+        (app/meeting/binding.py); `ended` still follows for each. Never waits."""
+        abandoned = self.endings.meetings()
+        for meeting in abandoned:
+            meeting.abandon()
+        if self.last in abandoned:
+            self.last = None
+        return abandoned
+
+    def wait_ended(self, timeout: float | None = None) -> bool:
+        """Wait for every final pass still running (quitting, tests); True if none is left."""
+        return self.endings.wait(timeout)
 
     def has_unsaved_transcript(self) -> bool:
-        for meeting in (self.meeting, self.last):
+        for meeting in (self.meeting, self.last, *self.endings.meetings()):
             if meeting is not None and meeting.has_unsaved_transcript:
                 return True
         return False

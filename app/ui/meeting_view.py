@@ -3,7 +3,10 @@ microphone controls, live captions, the AI indicator and the banners that explai
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -14,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.consent import RECONSENT_NEEDED, ConsentGate, ConsentRequired
+from app.meeting.elapsed import elapsed_name, elapsed_text
+from app.meeting.endings import progress_text
 from app.meeting.features import FEATURES, LABELS, FeatureSwitches
 from app.segments import Segment
 from app.settings import Settings
@@ -182,9 +187,25 @@ class MeetingView(QWidget):
             "Begin a meeting. Only the features switched on below run."
         )
         self.meeting_button.clicked.connect(self._meeting_clicked)
+        # How long the running meeting has lasted; hidden between meetings. `clock` is
+        # monotonic so a changed wall clock never makes it jump; tests may replace it.
+        self.clock: Callable[[], float] = time.monotonic
+        self._meeting_began: float | None = None
+        self.meeting_timer = QLabel(self)
+        self.meeting_timer.setObjectName("meeting_timer")
+        self.meeting_timer.hide()
+        self._timer_tick = QTimer(self)
+        self._timer_tick.setInterval(250)  # a second's change shows within a quarter second
+        self._timer_tick.timeout.connect(self._show_elapsed)
         self.meeting_status = QLabel("No meeting in progress.", self)
         self.meeting_status.setObjectName("meeting_status")
         self.meeting_status.setWordWrap(True)  # a long state wraps instead of widening the page
+        # The final passes still running in the background, while the next meeting may run.
+        self.final_pass_status = QLabel(self)
+        self.final_pass_status.setObjectName("final_pass_status")
+        self.final_pass_status.setWordWrap(True)
+        self.final_pass_status.hide()
+        self._final_passes: dict[int, str] = {}  # id(meeting) -> its progress line
         # Before each start, what it will open and run (the switches keep the last meeting's).
         self.start_plan = QLabel(self)
         self.start_plan.setObjectName("start_plan")
@@ -195,6 +216,7 @@ class MeetingView(QWidget):
         self.meeting_status.setSizePolicy(QSizePolicy.Policy.Expanding,
                                           QSizePolicy.Policy.Preferred)
         meeting_bar.addWidget(self.meeting_button)
+        meeting_bar.addWidget(self.meeting_timer)
         meeting_bar.addWidget(self.meeting_status)
         meeting_bar.addWidget(self.ai_indicator)
         meeting_bar.addWidget(self.others_indicator)
@@ -238,6 +260,7 @@ class MeetingView(QWidget):
         layout.addWidget(self.problem_banner)
         layout.addWidget(self.participants_banner)
         layout.addLayout(meeting_bar)
+        layout.addWidget(self.final_pass_status)
         layout.addWidget(self.start_plan)
         layout.addLayout(toolbar)
         layout.addWidget(self.audio)
@@ -337,7 +360,13 @@ class MeetingView(QWidget):
         state = self.controller.state()
         self.meeting_button.setText("End meeting" if running else "Start meeting")
         self.meeting_button.setAccessibleName(self.meeting_button.text())
-        self.meeting_button.setEnabled(not ending)
+        self._follow_timer(running)
+        # Never disabled while a final pass runs: the next meeting can start (defect 11).
+        if not running and ending and self.controller.last is not None and \
+                self.meeting_status.text().startswith("Meeting in progress"):
+            self.meeting_status.setText(
+                "Meeting ended. Its live captions are shown until the final transcript "
+                "replaces them.")
         if running:
             parts = []
             muted = state.sources["microphone"].muted
@@ -366,6 +395,25 @@ class MeetingView(QWidget):
             s.captions == "on" for s in state.sources.values()))
         self._show_start_plan()
 
+    def _follow_timer(self, running: bool) -> None:
+        if running and self._meeting_began is None:
+            self._meeting_began = self.clock()
+            self._timer_tick.start()
+        elif not running and self._meeting_began is not None:
+            self._meeting_began = None
+            self._timer_tick.stop()
+        self._show_elapsed()
+
+    def _show_elapsed(self) -> None:
+        began = self._meeting_began
+        if began is None:
+            self.meeting_timer.hide()
+            return
+        seconds = self.clock() - began
+        self.meeting_timer.setText(elapsed_text(seconds))
+        self.meeting_timer.setAccessibleName(elapsed_name(seconds))
+        self.meeting_timer.show()
+
     def _caption(self, kind: str, segment: Segment) -> None:
         # Captions reach this thread queued: one sent just before the user withdrew consent (or
         # turned captions off) may arrive just after. Nothing may appear once they said no.
@@ -379,16 +427,28 @@ class MeetingView(QWidget):
         else:
             self.captions.set_partial(segment)
 
-    def _ending_progress(self, fraction: float) -> None:
-        self.meeting_status.setText(f"Making the final transcript… {fraction:.0%}")
+    def _ending_progress(self, meeting: object, name: str, fraction: float) -> None:
+        self._final_passes[id(meeting)] = progress_text(name, fraction)
+        self._show_final_passes()
 
-    def _ended(self, transcript: list[Segment]) -> None:
-        meeting = self.controller.last
+    def _show_final_passes(self) -> None:
+        text = "\n".join(self._final_passes.values())
+        self.final_pass_status.setText(text)
+        self.final_pass_status.setAccessibleName(text)
+        self.final_pass_status.setVisible(bool(text))
+
+    def _ended(self, meeting: object, transcript: list[Segment]) -> None:
+        self._final_passes.pop(id(meeting), None)
+        self._show_final_passes()
+        if meeting is not self.controller.last or self.controller.running:
+            # the next meeting has begun: its captions stay; the ended one is in History
+            self._show_meeting_state()
+            return
         if transcript:
             self.captions.clear()
             for segment in transcript:
                 self.captions.add_final(segment)
-        if meeting is not None and meeting.saved:
+        if self.controller.last is not None and self.controller.last.saved:
             text = "Meeting ended. Its transcript is kept, encrypted, on this device."
         elif transcript:
             text = (

@@ -68,6 +68,10 @@ class WindowStorage(QObject):
     ) -> None:
         super().__init__(parent)
         self._store: MeetingStore | None = store
+        # Set by the window: the stored meetings whose final pass runs in the background after
+        # they ended, and how to stop those passes keeping anything (an erase).
+        self.finishing_meetings: Callable[[], frozenset[str]] = frozenset
+        self.abandon_finishing: Callable[[], None] = lambda: None
         self.home: Path = store.home
         self.gate = gate
         self.lock = lock
@@ -192,12 +196,15 @@ class WindowStorage(QObject):
     def erase_everything(self, *, via: str = "panel") -> EraseResult:
         """Erase every meeting, key, setting and log; the consent ledger keeps only the record
         of the erase (every permission goes back to not given). Refused while a meeting is
-        being stored, so no caption is written into a store that is going away."""
+        being stored, so no caption is written into a store that is going away. A meeting
+        that has ended and whose final transcript is still being made does not refuse it: its
+        final pass is stopped and keeps nothing (`abandon_finishing`), then all is erased."""
         store = self.store
-        if store.active_meetings:
+        if store.active_meetings - self.finishing_meetings():
             raise MeetingBeingRecorded(
                 "A meeting is being recorded and stored now. End the meeting first, then erase."
             )
+        self.abandon_finishing()
         self.tasks.cancel_all()
         self._timer.stop()
         store.close()

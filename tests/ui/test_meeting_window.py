@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtCore import Qt
 
+from app.storage import open_store
+from tests.ui.dialogs import DialogAnswerer
 from tests.ui.windows import shown_main_window
 
 pytestmark = pytest.mark.audio
@@ -197,3 +201,130 @@ def test_the_others_in_the_window_told_captioned_labelled_and_objected_to(
     qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.meeting.ending, timeout=60000)
     assert "country" not in view.captions.text.toPlainText().lower()
+
+
+@pytest.mark.model
+def test_the_next_meeting_starts_and_captions_while_the_last_ones_final_pass_runs(
+    window, qtbot, virtual_mic, shared_data
+):
+    """Issue 13, defect 11: ending a meeting never blocks the next one. Start is enabled the
+    moment the meeting ends, the live captions stay shown with the final pass's progress, a
+    second meeting captions while the first one's final pass completes, and both meetings end
+    up stored, each with its own text."""
+    for purpose in ("microphone", "transcription", "transcript_storage"):
+        window.gate.grant(purpose, via="test")
+    view = window.meeting_view
+    _start(window, qtbot, "live_captions", "save_transcript")
+    qtbot.waitUntil(lambda: window.meeting.state().captions == "on", timeout=20000)
+    virtual_mic.play_and_wait(shared_data / "speech" / "real_concat.wav")
+    qtbot.waitUntil(lambda: "greasy" in view.captions.final_text().lower(), timeout=30000)
+    first = window.meeting.meeting
+    live = view.captions.final_text()
+
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    assert window.meeting.ending, "the final pass runs in the background"
+    assert view.meeting_button.isEnabled(), "Start meeting waits for the final pass"
+    assert view.meeting_button.text() == "Start meeting"
+    assert view.final_pass_status.isVisible()
+    assert view.final_pass_status.text().startswith(
+        "Making the final transcript of the meeting of")
+    assert view.captions.final_text() == live, "the live captions stay until the final one"
+
+    # The second meeting: captions recorded with whether the first is still being finished.
+    seen: list[tuple[str, bool]] = []
+    window.meeting.caption.connect(
+        lambda _kind, segment: seen.append((segment.text, window.meeting.ending)))
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    assert window.meeting.running
+    assert window.meeting.meeting is not first
+    player = virtual_mic.play(shared_data / "speech" / "jfk.wav")
+    qtbot.waitUntil(lambda: "country" in view.captions.final_text().lower(), timeout=40000)
+    assert any(ending for text, ending in seen if text), \
+        "no caption of the second meeting was shown while the first one's final pass ran"
+    qtbot.waitUntil(lambda: not window.meeting.ending, timeout=120000)
+    qtbot.waitUntil(lambda: not view.final_pass_status.isVisible(), timeout=5000)
+    assert window.meeting.running, "the first meeting's end did not end the second"
+    assert "greasy" not in view.captions.text.toPlainText().lower(), \
+        "the first meeting's final transcript replaced the second meeting's captions"
+    player.wait(30)
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "kept, encrypted" in view.meeting_status.text(), timeout=60000)
+
+    store = window.storage.store
+    texts = {m.id: " ".join(s.text for s in store.get(m.id).segments).lower()
+             for m in store.list_meetings()}
+    assert len(texts) == 2
+    [older, newer] = sorted(texts, key=lambda i: store.summary(i).started)
+    assert "greasy" in texts[older]
+    assert "country" in texts[older]
+    assert "country" in texts[newer]
+    assert "greasy" not in texts[newer]
+    qtbot.waitUntil(lambda: window.history_view.meetings.topLevelItemCount() == 2,
+                    timeout=10000)
+    assert not window.has_unsaved_transcript()
+
+
+def test_the_meeting_timer_counts_beside_end_meeting_and_goes_at_the_end(
+    window, qtbot, virtual_mic
+):
+    window.gate.grant("microphone", via="test")
+    view = window.meeting_view
+    assert not view.meeting_timer.isVisible(), "no timer before a meeting"
+    _start(window, qtbot, "microphone")
+    qtbot.waitUntil(view.meeting_timer.isVisible, timeout=5000)
+    assert view.meeting_timer.text() in ("0:00", "0:01")
+    qtbot.waitUntil(lambda: view.meeting_timer.text() == "0:02", timeout=10000)
+    assert view.meeting_timer.accessibleName() == "Meeting time: 2 seconds"
+    # Past the hour it shows hours: the clock is moved, not waited for.
+    now = view.clock()
+    view.clock = lambda: now + 3600 + 5 * 60 + 7
+    qtbot.waitUntil(lambda: view.meeting_timer.text().startswith("1:05:0"), timeout=5000)
+    assert "1 hour, 5 minutes" in view.meeting_timer.accessibleName()
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.meeting_timer.isVisible(), timeout=5000)
+    assert view.meeting_button.text() == "Start meeting"
+    # The next meeting's timer starts again from nought.
+    view.clock = time.monotonic
+    qtbot.waitUntil(lambda: not window.meeting.ending, timeout=10000)
+    _start(window, qtbot, "microphone")
+    qtbot.waitUntil(view.meeting_timer.isVisible, timeout=5000)
+    assert view.meeting_timer.text() in ("0:00", "0:01")
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.meeting_timer.isVisible(), timeout=5000)
+
+
+@pytest.mark.model
+def test_erasing_everything_during_the_background_final_pass_keeps_nothing(
+    window, qtbot, virtual_mic, shared_data
+):
+    """The ended meeting's final pass is stopped, not waited for nor refused over ("End the
+    meeting first" would be wrong: it has ended); neither its final transcript nor its live
+    captions stay, in the store or in the window."""
+    for purpose in ("microphone", "transcription", "transcript_storage"):
+        window.gate.grant(purpose, via="test")
+    view = window.meeting_view
+    _start(window, qtbot, "live_captions", "save_transcript")
+    qtbot.waitUntil(lambda: window.meeting.state().captions == "on", timeout=20000)
+    virtual_mic.play_and_wait(shared_data / "speech" / "real_concat.wav")
+    qtbot.waitUntil(lambda: "greasy" in view.captions.final_text().lower(), timeout=30000)
+    assert len(window.storage.store.list_meetings()) == 1, "the live captions are stored"
+    qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
+    assert window.meeting.ending, "the final pass runs in the background"
+
+    transparency = window.storage_ui.open_transparency()
+    answers = DialogAnswerer(["confirm", "confirm"])
+    qtbot.mouseClick(transparency.erase_button, Qt.MouseButton.LeftButton)
+    answers.stop()
+    assert len(answers.seen) == 1, f"the erase was refused: {answers.seen[1:]}"
+    assert window.storage.store.list_meetings() == []
+    qtbot.waitUntil(lambda: not window.meeting.ending, timeout=60000)
+    qtbot.waitUntil(lambda: not view.final_pass_status.isVisible(), timeout=5000)
+    with open_store() as other:
+        assert other.list_meetings() == [], "the final pass was stored after the erase"
+    assert window.storage.store.list_meetings() == []
+    assert view.captions.text.toPlainText() == ""
+    assert "greasy" not in view.meeting_status.text().lower()
+    assert not window.has_unsaved_transcript()
+    assert not window.save_transcript_action.isEnabled(), "nothing is left to save"
+    assert [r.state for r in window.gate.ledger.records()] == ["data_erased"]
+    assert view.meeting_button.text() == "Start meeting"
