@@ -7,7 +7,7 @@ import pytest
 from app.segments import Segment
 from app.storage import UnknownMeeting, open_store
 from app.storage.database import DB_NAME
-from app.storage.schema import LATEST_VERSION, migrate, schema_version
+from app.storage.schema import LATEST_VERSION, MIGRATIONS, _speaker_labels, migrate, schema_version
 from app.storage.speaker_labels import InvalidLabel
 from tests.support.storage import files_containing, granted_gate
 
@@ -91,12 +91,13 @@ def test_a_meeting_from_before_labels_gets_the_defaults_after_the_upgrade(candor
     from app.storage.database import connect
     from app.storage.meetings import MeetingStore
 
+    before_labels = MIGRATIONS.index(_speaker_labels)
     conn = connect(data_dir() / DB_NAME)
-    migrate(conn, target=LATEST_VERSION - 1)
-    # Stored by the previous schema (no labels column yet), then opened by this version.
+    migrate(conn, target=before_labels)
+    # Stored by the schema before labels (no labels column yet), then opened by this version.
     mid = MeetingStore(conn, candor_home).begin(granted_gate(), source="window",
                                                 title="Budget", complete=SEGMENTS)
-    assert schema_version(conn) == LATEST_VERSION - 1
+    assert schema_version(conn) == before_labels
     conn.close()
     with open_store() as store:
         assert store.stats().schema_version == LATEST_VERSION

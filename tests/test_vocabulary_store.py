@@ -163,7 +163,7 @@ def test_cli_list_add_remove_clear_and_revoke_with_delete(meeting):
     assert listed["vocabulary_learning"] == "given"
     assert {t["term"] for t in listed["terms"]} == LEARNED
     assert set(listed["terms"][0]) == {"term", "origin", "times_corrected", "first_learned",
-                                       "last_learned", "consent_records"}
+                                       "last_learned", "consent_records", "kind"}
     added = candor("vocabulary", "add", "Przybylski", "habeas corpus")
     assert added.returncode == 0
     assert "Added: habeas corpus, Przybylski" in added.stdout
@@ -171,7 +171,7 @@ def test_cli_list_add_remove_clear_and_revoke_with_delete(meeting):
     assert candor("vocabulary", "remove", "Nobody").returncode == 2
     assert candor("vocabulary", "remove", "habeas corpus").returncode == 0
     text = candor("vocabulary", "list").stdout
-    assert any(line.split()[:2] == ["Przybylski", "added"] for line in text.splitlines())
+    assert any(line.split()[:3] == ["Przybylski", "(guess)", "added"] for line in text.splitlines())
     assert "metformin" in text
 
     revoked = candor("consent", "revoke", "vocabulary_learning")

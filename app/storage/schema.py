@@ -137,6 +137,16 @@ def _speaker_labels(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE meetings ADD COLUMN labels BLOB")
 
 
+def _vocabulary_kind(conn: sqlite3.Connection) -> None:
+    # Issue 14 §1: the user says whether a term is a person's name ("name": always redacted) or
+    # not ("term": never taken for a name). NULL: not said, and redaction guesses as before
+    # (app/privacy/names.py is_person_name), so upgraded vocabularies behave as they did.
+    conn.execute(
+        "ALTER TABLE vocabulary_terms ADD COLUMN kind TEXT "
+        "CHECK (kind IS NULL OR kind IN ('name', 'term'))"
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _to_v1,
     _to_v2,
@@ -144,6 +154,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _meeting_owner,
     _segment_source,
     _speaker_labels,
+    _vocabulary_kind,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

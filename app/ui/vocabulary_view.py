@@ -1,6 +1,7 @@
 """What Candor learned: every term of the personal vocabulary, where it came from (learned from a
 correction, or added by the user), how often it was corrected and when — with remove one, remove
-all, and add a term of one's own (a glossary entry, under `vocabulary_learning`).
+all, add a term of one's own (a glossary entry, under `vocabulary_learning`), and mark a term
+as a person's name (always redacted) or as a term that is no name (never redacted as one).
 
 Only displays `VocabularyStore` and forwards to it; what the list holds is terms, never sentences.
 Whether learning is on is said at the top, from the gate, and follows a withdrawal at once.
@@ -30,10 +31,15 @@ from app.ui.consent_dialog import ask_for_purposes
 from app.ui.gate_bridge import GateBridge
 from app.ui.storage_text import local_time, plural
 from app.ui.window_storage import WindowStorage
-from app.vocabulary.store import BadTerm, Term, VocabularyStore
+from app.vocabulary.store import NAME, TERM, BadTerm, Kind, Term, VocabularyStore
 
 VIA = "window: What Candor learned"
-COLUMNS = ("Term", "Came from", "Times corrected", "First learned", "Last learned")
+COLUMNS = ("Term", "Came from", "Times corrected", "First learned", "Last learned", "Kind")
+KIND_SHOWN: dict[Kind | None, str] = {
+    NAME: "name: always redacted",
+    TERM: "term: never redacted",
+    None: "not said: guessed",
+}
 
 
 class VocabularyView(QWidget):
@@ -73,9 +79,17 @@ class VocabularyView(QWidget):
         self.remove_button = QPushButton("&Remove", self)
         self.remove_button.setAutoDefault(False)
         self.remove_button.clicked.connect(self.remove_selected)
-        self.clear_button = QPushButton("Remove &all…", self)
+        self.clear_button = QPushButton("Remove a&ll…", self)
         self.clear_button.setAutoDefault(False)
         self.clear_button.clicked.connect(self.clear_all)
+        self.mark_name_button = QPushButton("Mark as &name", self)
+        self.mark_name_button.setAutoDefault(False)
+        self.mark_name_button.setAccessibleName("Mark the selected terms as people's names")
+        self.mark_name_button.clicked.connect(lambda: self.mark_selected(NAME))
+        self.mark_term_button = QPushButton("Mark as &term", self)
+        self.mark_term_button.setAutoDefault(False)
+        self.mark_term_button.setAccessibleName("Mark the selected terms as no names")
+        self.mark_term_button.clicked.connect(lambda: self.mark_selected(TERM))
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Vocabulary status")
@@ -85,6 +99,8 @@ class VocabularyView(QWidget):
         adding.addWidget(self.add_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.remove_button)
+        buttons.addWidget(self.mark_name_button)
+        buttons.addWidget(self.mark_term_button)
         buttons.addStretch(1)
         buttons.addWidget(self.clear_button)
         layout = QVBoxLayout(self)
@@ -121,7 +137,8 @@ class VocabularyView(QWidget):
         for row, term in enumerate(self.terms):
             cells = (term.text, "your correction" if term.origin == "corrected" else "added by you",
                      str(term.times_corrected) if term.origin == "corrected" else "—",
-                     local_time(term.first_learned), local_time(term.last_learned))
+                     local_time(term.first_learned), local_time(term.last_learned),
+                     KIND_SHOWN[term.kind])
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self._update_buttons()
@@ -131,7 +148,10 @@ class VocabularyView(QWidget):
         return [self.terms[r] for r in rows if r < len(self.terms)]
 
     def _update_buttons(self) -> None:
-        self.remove_button.setEnabled(bool(self._selected()))
+        chosen = bool(self._selected())
+        self.remove_button.setEnabled(chosen)
+        self.mark_name_button.setEnabled(chosen)
+        self.mark_term_button.setEnabled(chosen)
         self.clear_button.setEnabled(bool(self.terms))
 
     def add_typed(self) -> None:
@@ -153,6 +173,23 @@ class VocabularyView(QWidget):
         self.new_term.clear()
         self.refresh()
         self.status.setText(f"Added {', '.join(t.text for t in added)}.")
+
+    def mark_selected(self, kind: Kind) -> None:
+        chosen = self._selected()
+        if not chosen:
+            return
+        shown = "names" if kind == NAME else "terms"
+        if not ask_for_purposes(self.gate, [VOCABULARY_LEARNING], VIA, self):
+            self.status.setText(f"Nothing was marked: marking {shown} needs “"
+                                f"{self.gate.notices.current(VOCABULARY_LEARNING).title}”.")
+            return
+        try:
+            marked, _ = self._vocabulary().mark([t.text for t in chosen], kind, self.gate)
+        except (ConsentRequired, StorageError) as err:
+            self.status.setText(f"Nothing was marked: {err}")
+            return
+        self.refresh()
+        self.status.setText(f"Marked as {shown}: {', '.join(t.text for t in marked)}.")
 
     def remove_selected(self) -> None:
         chosen = self._selected()

@@ -34,6 +34,13 @@ Origin = Literal["corrected", "added"]
 CORRECTED: Origin = "corrected"
 ADDED: Origin = "added"
 
+# What the user said a term is: a person's name (always redacted) or a term that is no name
+# (never redacted as one). None: not said; redaction guesses (app/privacy/vocabulary_names.py).
+Kind = Literal["name", "term"]
+NAME: Kind = "name"
+TERM: Kind = "term"
+KINDS: tuple[Kind, ...] = (NAME, TERM)
+
 # A term is a name or a short multi-word term, never a sentence: longer input is refused.
 MAX_TERM_WORDS = 4
 MAX_TERM_CHARS = 60
@@ -53,6 +60,7 @@ class Term:
     first_learned: datetime
     last_learned: datetime
     records: tuple[str, ...]  # vocabulary_learning consent records it was learned/added under
+    kind: Kind | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -62,6 +70,7 @@ class Term:
             "first_learned": to_iso(self.first_learned),
             "last_learned": to_iso(self.last_learned),
             "consent_records": list(self.records),
+            "kind": self.kind,
         }
 
 
@@ -147,7 +156,7 @@ class VocabularyStore:
         """Every term held, most corrected first. Needs no permission: it shows what is held."""
         with self._store.reading() as conn:
             rows = conn.execute(
-                "SELECT id, term, origin, times_corrected, first_learned, last_learned "
+                "SELECT id, term, origin, times_corrected, first_learned, last_learned, kind "
                 "FROM vocabulary_terms"
             ).fetchall()
             links = conn.execute(
@@ -162,12 +171,12 @@ class VocabularyStore:
         for term_id, record_id in links:
             records.setdefault(term_id, []).append(record_id)
         result = []
-        for term_id, blob, origin, times, first, last in rows:
+        for term_id, blob, origin, times, first, last, kind in rows:
             first_at, last_at = from_iso(first), from_iso(last)
             assert first_at is not None
             assert last_at is not None
             result.append(Term(term_id, self._open(key, term_id, blob), origin, int(times),
-                               first_at, last_at, tuple(records.get(term_id, ()))))
+                               first_at, last_at, tuple(records.get(term_id, ())), kind))
         result.sort(key=lambda t: (-t.times_corrected, t.text.casefold()))
         return result
 
@@ -192,12 +201,35 @@ class VocabularyStore:
         `vocabulary_learning` grant (ConsentRequired otherwise, nothing written)."""
         return self._upsert(texts, gate, CORRECTED)
 
-    def add(self, texts: Iterable[str], gate: Gate) -> list[Term]:
+    def add(self, texts: Iterable[str], gate: Gate, kind: Kind | None = None) -> list[Term]:
         """The user's own glossary entries (BadTerm for one that is not a term; nothing is
-        written then). A term already held keeps its origin and counts."""
-        return self._upsert(texts, gate, ADDED)
+        written then). A term already held keeps its origin and counts; a `kind` given is set
+        on every one of them, new or held."""
+        return self._upsert(texts, gate, ADDED, kind)
 
-    def _upsert(self, texts: Iterable[str], gate: Gate, origin: Origin) -> list[Term]:
+    def mark(self, texts: Iterable[str], kind: Kind | None, gate: Gate
+             ) -> tuple[list[Term], list[str]]:
+        """Say what held terms are: a name, a term, or None (guess again). Under the same
+        `vocabulary_learning` grant as adding, since it changes how a kept term is used.
+        Returns (the terms marked, the texts not held); when any is not held, nothing is marked
+        (a typo must not leave half of a command done)."""
+        if kind is not None and kind not in KINDS:
+            raise BadTerm(f"{kind!r} is no kind of term; use one of {', '.join(KINDS)}")
+        wanted = {term_key(t): t for t in texts if term_key(t)}
+        held = {term_key(t.text): t for t in self.terms()}
+        found = [held[k].id for k in wanted if k in held]
+        missing = [wanted[k] for k in wanted if k not in held]
+        if missing or not found:
+            return [], missing
+        gate.require(VOCABULARY_LEARNING)
+        with gate.guard(VOCABULARY_LEARNING), \
+                self._store.transaction("marking vocabulary terms") as conn:
+            conn.executemany("UPDATE vocabulary_terms SET kind = ? WHERE id = ?",
+                             [(kind, term_id) for term_id in found])
+        return [t for t in self.terms() if t.id in found], missing
+
+    def _upsert(self, texts: Iterable[str], gate: Gate, origin: Origin,
+                kind: Kind | None = None) -> list[Term]:
         cleaned: dict[str, str] = {}
         for text in texts:
             term = clean_term(text)
@@ -231,6 +263,9 @@ class VocabularyStore:
                         "last_learned = ? WHERE id = ?",
                         (now, term_id),
                     )
+                if kind is not None:
+                    conn.execute("UPDATE vocabulary_terms SET kind = ? WHERE id = ?",
+                                 (kind, term_id))
                 conn.execute(
                     "INSERT OR IGNORE INTO vocabulary_consent (term_id, record_id) VALUES (?, ?)",
                     (term_id, record),

@@ -184,3 +184,31 @@ def test_the_benchmark_runs_on_its_sets(tmp_path):
     report = json.loads(result.stdout)
     assert set(report["results"]) >= {"dev", "holdout1", "holdout2", "holdout3", "holdout4"}
     assert report["results"]["holdout4"]["by_kind"]["NAME"]["planted"] > 0
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_identifiers_put_in_by_a_correction_are_redacted_and_the_heard_text_is_not_exported(
+        candor_home, fmt, tmp_path):
+    """§6: a corrected transcript. The correction (`meetings correct`) brings in a name, an
+    e-mail and a phone number; the redacted export has none of them, nor the text first heard,
+    and the stored meeting keeps the correction."""
+    gate = granted_gate()
+    with open_store() as store:
+        meeting_id = record_meeting(store, gate, ["Please call me later about the invoice."],
+                                    title="Invoice")
+    gate.close()
+    corrected = "Please call Bartholomew Quigley on (312) 555-0198 or quigley@contoso.com."
+    result = candor("meetings", "correct", meeting_id, "--segment", "0", "--text", corrected)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / f"redacted.{fmt}"
+    result = candor("meetings", "export", meeting_id, "--format", fmt, "--redact",
+                    "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    for value in ("Bartholomew", "Quigley", "(312) 555-0198", "quigley@contoso.com"):
+        assert value not in text, f"{value!r} left in the {fmt} export"
+    for placeholder in ("[NAME]", "[PHONE]", "[EMAIL]"):
+        assert placeholder in text
+    assert "later about the invoice" not in text, "the export uses the correction"
+    shown = candor("meetings", "show", meeting_id)
+    assert "Bartholomew Quigley" in shown.stdout, "nothing is redacted in the store"
