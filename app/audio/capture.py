@@ -45,6 +45,7 @@ from app.audio.errors import (
     UnsupportedRateError,
 )
 from app.audio.source_watch import ClientsBefore, SourceWatch
+from app.consent.contract import Gate
 from app.consent.purposes import MICROPHONE
 
 log = logging.getLogger(__name__)
@@ -337,7 +338,7 @@ class AudioCapture:
 
     def __init__(
         self,
-        gate: Any,
+        gate: Gate,
         device: int | str | None = None,
         *,
         target_rate: int = 16000,

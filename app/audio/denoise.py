@@ -30,6 +30,7 @@ import numpy as np
 
 from app.audio.capture import AudioChunk
 from app.consent import ConsentRequired
+from app.consent.contract import Gate
 from app.consent.purposes import NOISE_SUPPRESSION
 
 log = logging.getLogger(__name__)
@@ -231,7 +232,7 @@ class StreamingDenoiser:
 
     def __init__(
         self,
-        gate: Any,
+        gate: Gate,
         *,
         rate: int = 16000,
         strength: str = DEFAULT_STRENGTH,
@@ -270,7 +271,7 @@ class StreamingDenoiser:
         phase = (np.arange(2 * self.fade) + 0.5) * (np.pi / 2) / (2 * self.fade)
         self._fade_in = np.sin(phase) ** 2
         self._fade_out = 1.0 - self._fade_in
-        self._unsubscribe = gate.on_withdrawn(self._on_withdrawn)
+        self._unsubscribe: Callable[[], None] | None = gate.on_withdrawn(self._on_withdrawn)
         self.reset()
 
     # --- public API ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import numpy as np
 from app.audio.capture import AudioCapture
 from app.audio.devices import InputDevice
 from app.audio.errors import AudioError
+from app.consent.contract import Gate
 from app.consent.purposes import SYSTEM_AUDIO
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,7 @@ class SystemAudioCapture(AudioCapture):
     # soundcard opens the monitor by name and _LoopbackStream checks that it still exists.
     watch_source = False
 
-    def __init__(self, gate: Any, device: int | str | None = None, **kwargs: Any) -> None:
+    def __init__(self, gate: Gate, device: int | str | None = None, **kwargs: Any) -> None:
         super().__init__(gate, device, **kwargs)
         self._source: SystemSource | None = None
 

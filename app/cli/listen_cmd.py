@@ -34,6 +34,8 @@ from app.cli.common import (
     CliError,
 )
 from app.cli.progress import StderrPercent
+from app.consent.contract import Gate
+from app.consent.gate import ConsentGate
 from app.segments import Segment, Source
 
 
@@ -175,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         gate.close()
 
 
-def _storage_sink(gate: Any, stack: Any, engine: Any, model: str, language: str | None) -> Any:
+def _storage_sink(gate: Gate, stack: Any, engine: Any, model: str, language: str | None) -> Any:
     """The store's sink when `transcript_storage` is given; otherwise None (memory only)."""
     if not gate.allowed("transcript_storage"):
         _stderr("the transcript is not saved: transcript_storage has not been given "
@@ -190,7 +192,7 @@ def _storage_sink(gate: Any, stack: Any, engine: Any, model: str, language: str 
                              final_model=lambda: engine.final_model)
 
 
-def _listen(args: argparse.Namespace, gate: Any) -> int:
+def _listen(args: argparse.Namespace, gate: ConsentGate) -> int:
     import contextlib
 
     from app.audio.errors import AudioError, DeviceNotFoundError
