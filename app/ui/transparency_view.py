@@ -15,7 +15,6 @@ from typing import Any, cast
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
@@ -37,6 +36,7 @@ from app.storage.export import ExportResult
 from app.storage.report import Report
 from app.ui.background import Task
 from app.ui.confirm import confirm_destructive
+from app.ui.flow_layout import FlowLayout
 from app.ui.gate_bridge import GateBridge
 from app.ui.storage_text import human_bytes, local_iso, plural
 from app.ui.window_storage import MeetingBeingRecorded, WindowStorage
@@ -152,11 +152,11 @@ class TransparencyView(QWidget):
         self.export_button.clicked.connect(self.export_everything)
         self.erase_button.clicked.connect(self.erase_everything)
 
-        buttons = QHBoxLayout()
+        buttons = FlowLayout(margins=0)  # wraps at 640 px instead of scrolling sideways
         buttons.addWidget(self.refresh_button)
         buttons.addWidget(self.details_button)
         buttons.addWidget(self.retention_button)
-        buttons.addStretch(1)
+        buttons.add_stretch()
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.erase_button)
         layout = QVBoxLayout(self)

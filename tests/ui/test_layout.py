@@ -74,9 +74,7 @@ def test_no_control_is_clipped_or_overlapping_on_any_page(look, qtbot, gate):
     assert not problems, "\n".join(problems)
 
 
-# What Candor holds is checked for a sideways scroll by tests/ui/test_holdings_ui.py, beside the
-# change that makes it fit.
-SIDEWAYS_CHECKED = [spec for spec in PAGES if spec.id != "holdings"]
+SIDEWAYS_CHECKED = list(PAGES)
 
 
 def test_no_page_scrolls_sideways_at_640_and_800_px_at_the_platform_font(qtbot, gate):
