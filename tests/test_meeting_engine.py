@@ -394,3 +394,45 @@ def test_a_stretch_live_captions_skip_is_reported_as_a_gap_and_kept_by_the_final
     assert all(s.text for s in sink.finals), "a gap is not handed to the sinks as a caption"
     assert "country" in normalise(" ".join(s.text for s in transcript))
     gate.close()
+
+
+@pytest.mark.parametrize("beside_next", [False, True])
+def test_the_final_pass_reuses_the_live_model_unless_a_next_meeting_may_run_beside_it(
+        candor_home, beside_next):
+    """`candor listen` (nothing runs beside its final pass) keeps one model in memory: the live
+    one makes the final pass. The window loads the final model afresh, after releasing the live
+    one, so a next meeting's captions can come first (its threads run at a lowered priority)."""
+    from app.meeting.engine import MeetingOptions
+    from app.transcription.engine import WhisperEngine
+
+    class Counted(WhisperEngine):
+        def __init__(self) -> None:
+            super().__init__("tiny.en")
+            self.loads = 0
+
+        def load(self):  # type: ignore[no-untyped-def]
+            if not self.loaded:
+                self.loads += 1
+            return super().load()
+
+    made: dict[str, Counted] = {}
+
+    def factory(use):  # type: ignore[no-untyped-def]
+        made[use] = Counted()
+        return made[use]
+
+    gate = granted_gate(MEETING)
+    source = ScriptedSource(chunks_of(jfk()), speed=3.0)
+    engine = MeetingEngine(gate, open_source=scripted({"microphone": source}),
+                           model_factory=factory,
+                           options=MeetingOptions(final_beside_next=beside_next))
+    engine.start()
+    engine.set_feature("live_captions", True).result()
+    engine.set_feature("microphone", True).result()
+    wait_for(lambda: source.exhausted)
+    transcript = engine.stop()
+    assert "for your country" in normalise(" ".join(s.text for s in transcript))
+    assert made["live"].loads == 1
+    assert made["final"].loads == (1 if beside_next else 0)
+    assert not made["live"].loaded, "the live model is released at the end"
+    gate.close()

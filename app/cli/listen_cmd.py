@@ -225,7 +225,8 @@ def _listen(args: argparse.Namespace, gate: ConsentGate) -> int:
     with contextlib.ExitStack() as stack:
         stack.callback(lambda: [signal.signal(s, h) for s, h in previous.items()])
         options = MeetingOptions(hearing="denoised" if args.denoise else "raw",
-                                 language=args.language)
+                                 language=args.language,
+                                 final_beside_next=False)  # one meeting per process
         engine = MeetingEngine(gate, options=options, model_factory=model_factory,
                                devices={"microphone": _device(args.device),
                                         "system": _device(args.system_device)})
