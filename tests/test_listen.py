@@ -172,8 +172,9 @@ def test_an_unplugged_microphone_ends_listen_and_the_speakers_are_never_captione
     final_pass = normalise(" ".join(s["text"] for s in last["segments"]))
     said += " " + final_pass
     # The unplug follows the first caption, which may come before "americans" was spoken (a
-    # loaded machine); what was captured up to then is in the final pass.
-    assert "fellow" in final_pass, final_pass
+    # loaded machine) or cut "fellow" in half ("fella", CI); what was captured up to then is in
+    # the final pass.
+    assert "and so my" in final_pass, final_pass
     for phrase in ("small dog", "figures", "air is pure", "thin stripe", "sunday"):
         assert phrase not in said, f"the speakers' {phrase!r} was captioned as the microphone"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -230,10 +231,26 @@ def test_the_next_meeting_starts_and_captions_while_the_last_ones_final_pass_run
         "Making the final transcript of the meeting of")
     assert view.captions.final_text() == live, "the live captions stay until the final one"
 
+    # The first meeting's final pass is held (on its own thread, at its next progress report)
+    # until the second meeting has captioned: on a fast machine it could otherwise finish
+    # before the second meeting's first words, and the overlap would go untested.
+    second_captioned = threading.Event()
+
+    def hold_final_pass(_meeting, _name, _fraction):
+        if threading.current_thread() is not threading.main_thread():
+            second_captioned.wait(90)
+
+    window.meeting.ending_progress.connect(hold_final_pass, Qt.ConnectionType.DirectConnection)
+
     # The second meeting: captions recorded with whether the first is still being finished.
     seen: list[tuple[str, bool]] = []
-    window.meeting.caption.connect(
-        lambda _kind, segment: seen.append((segment.text, window.meeting.ending)))
+
+    def record(_kind, segment):
+        seen.append((segment.text, window.meeting.ending))
+        if segment.text.strip():
+            second_captioned.set()
+
+    window.meeting.caption.connect(record)
     qtbot.mouseClick(view.meeting_button, Qt.MouseButton.LeftButton)
     assert window.meeting.running
     assert window.meeting.meeting is not first
