@@ -120,13 +120,22 @@ def _decode(text: str, where: str) -> bytes:
         raise SecretUnavailable(f"the secret in {where} is not valid base64: {err}") from err
 
 
-def _read_file(path: Path) -> bytes:
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        # Someone loosened it; tighten rather than refuse, and say so in the log.
-        log.warning("key file %s had mode %o; setting 0600", path, mode)
-        path.chmod(0o600)
-    return _decode(path.read_text("ascii"), str(path))
+def _read_file(path: Path) -> bytes | None:
+    """The key in `path`; None when it is gone (another Candor erasing it just now)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            # Someone loosened it; tighten rather than refuse, and say so in the log.
+            log.warning("key file %s had mode %o; setting 0600", path, mode)
+            path.chmod(0o600)
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError as err:
+        raise SecretUnavailable(f"the key file {path} is damaged (not text): {err}") from err
+    return _decode(text, str(path))
 
 
 def _write_file(path: Path, secret: bytes) -> None:
@@ -149,12 +158,16 @@ def _write_file(path: Path, secret: bytes) -> None:
 
 def shred_file(path: Path) -> None:
     """Overwrite a key file before unlinking it, so the bytes do not linger in that block."""
-    size = path.stat().st_size
-    with open(path, "r+b") as handle:
+    # Moved out of its name first: a reader finds the whole key or none, never the random
+    # bytes written over it (another Candor reading while this one erases).
+    doomed = path.with_name(f".{path.name}.{secrets.token_hex(8)}.shredding")
+    os.rename(path, doomed)
+    size = doomed.stat().st_size
+    with open(doomed, "r+b") as handle:
         handle.write(secrets.token_bytes(max(size, 1)))
         handle.flush()
         os.fsync(handle.fileno())
-    path.unlink()
+    doomed.unlink()
 
 
 def key_files(home: Path | None = None) -> dict[str, Path]:
@@ -166,7 +179,10 @@ def key_files(home: Path | None = None) -> dict[str, Path]:
 
 
 def read_key_file(path: Path) -> bytes:
-    return _read_file(path)
+    secret = _read_file(path)
+    if secret is None:
+        raise SecretUnavailable(f"the key file {path} went away while it was read")
+    return secret
 
 
 def write_key_file(name: str, secret: bytes, home: Path | None = None) -> None:
@@ -368,8 +384,9 @@ def delete_secret(name: str, *, home: Path | None = None) -> bool:
     key_file, marker = _paths(name, root)
     found = False
     if key_file.exists():
-        shred_file(key_file)
-        found = True
+        with contextlib.suppress(FileNotFoundError):  # another Candor destroyed it meanwhile
+            shred_file(key_file)
+            found = True
     if keyvault.exists(root) and name in (keyvault.held_names(root) or ()):
         try:
             keyvault.update(root, _ask(root), lambda held: held.pop(name, None))

@@ -487,11 +487,12 @@ class ConsentGate:
         with self._lock:
             before = [p for p, s in self._states.items() if s.granted]
             path, head = self.ledger.path, self.ledger.head_path
-            self.ledger.destroy()
-            self.ledger = Ledger(path, head, starting_anew=True)
-            record = self.ledger.append(
-                purpose=ALL_PURPOSES, state="data_erased", type="explicit", collection_method=via
-            )
+            with self.ledger.replacing():
+                self.ledger = Ledger(path, head, starting_anew=True)
+                record = self.ledger.append(
+                    purpose=ALL_PURPOSES, state="data_erased", type="explicit",
+                    collection_method=via
+                )
             self._records = [record]
             self.integrity = self.ledger.verify()
             self._recompute()

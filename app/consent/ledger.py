@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from app import __version__
+from app.consent import ledger_lock
 from app.consent.anchor import (
     Anchor,
     advance_anchor,
@@ -189,8 +190,12 @@ class Ledger:
         self.home = path.parent
         self.lock = threading.RLock()
         self._read_depth = 0
-        existed = path.exists()
-        self._conn = self._connect()
+        with ledger_lock.opening(self.home):
+            self._open(starting_anew)
+
+    def _open(self, starting_anew: bool) -> None:
+        existed = self.path.exists()
+        self._conn = self._connect(starting_anew)
         self._identity = self._file_identity()
         self.profile_id = self._meta("profile_id")
         self.key_problem = ""
@@ -244,7 +249,7 @@ class Ledger:
         return location.describe() if location else ""
 
     # -- opening ---------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, starting_anew: bool) -> sqlite3.Connection:
         exists = self.path.exists()
         if exists and not os.access(self.path, os.R_OK | os.W_OK):
             raise LedgerError(
@@ -252,23 +257,46 @@ class Ledger:
                 "fix its permissions — Candor did not change it"
             )
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not exists:  # SQLite would create it with the umask's mode (often 0644)
-            create_private(self.path)
-        # mode=rw never creates or truncates an existing file; a new ledger is created explicitly
-        uri = f"file:{self.path}?mode={'rw' if exists else 'rwc'}"
+        if not exists:
+            self._publish_new(generation=starting_anew)
+        # mode=rw never creates or truncates a file: a new ledger only appears whole
+        uri = f"file:{self.path}?mode=rw"
         try:
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA busy_timeout = 10000")
-            if exists:
-                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-                if not {"meta", "records"} <= tables:
-                    raise LedgerError(
-                        f"{self.path} is not a Candor consent ledger (tables missing); it was "
-                        "left untouched — move it away to start a new ledger"
-                    )
-                conn.execute("SELECT count(*) FROM records").fetchone()
-            else:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if not {"meta", "records"} <= tables:
+                raise LedgerError(
+                    f"{self.path} is not a Candor consent ledger (tables missing); it was "
+                    "left untouched — move it away to start a new ledger"
+                )
+            conn.execute("SELECT count(*) FROM records").fetchone()
+            conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as err:
+            raise LedgerError(
+                f"the consent ledger {self.path} is unreadable ({err}); it was left untouched. "
+                "Move it away (keep it as evidence) and start Candor again for a new ledger"
+            ) from err
+        return conn
+
+    def _publish_new(self, *, generation: bool) -> None:
+        """Build a complete, empty ledger beside the path and publish it there, unless another
+        process published one first (then that one is used). Created in place, a second Candor
+        starting at the same moment found a ledger with tables but no profile yet, or created
+        its tables again.
+
+        A ledger that replaces another (`generation`: erase, new-ledger) is a file of its own
+        name, and the path a symbolic link to it. SQLite names the journal after the link's
+        target, so a Candor still holding the replaced ledger open never takes the new ledger's
+        journal for its own hot journal: under one name it rolled it back and deleted it, and
+        the new ledger's write failed ("disk I/O error")."""
+        aside = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.new")
+        create_private(aside)  # SQLite would create it with the umask's mode (often 0644)
+        try:
+            conn = sqlite3.connect(aside, isolation_level=None)
+            try:
                 conn.execute("PRAGMA journal_mode = DELETE")
+                # no other process can see this file until it is published: no transaction
                 conn.executescript(_SCHEMA)
                 conn.executemany(
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
@@ -278,13 +306,27 @@ class Ledger:
                         ("created", utc_now()),
                     ],
                 )
-            conn.execute("PRAGMA synchronous = FULL")
-        except sqlite3.DatabaseError as err:
-            raise LedgerError(
-                f"the consent ledger {self.path} is unreadable ({err}); it was left untouched. "
-                "Move it away (keep it as evidence) and start Candor again for a new ledger"
-            ) from err
-        return conn
+            finally:
+                conn.close()
+            if generation:
+                own = self.path.with_name(
+                    f"{self.path.stem}.{uuid.uuid4().hex[:12]}{self.path.suffix}")
+                os.rename(aside, own)
+                try:
+                    os.symlink(own.name, self.path)
+                except FileExistsError:
+                    own.unlink()
+            else:
+                with contextlib.suppress(FileExistsError):
+                    os.link(aside, self.path)
+        finally:
+            aside.unlink(missing_ok=True)
+            Path(f"{aside}-journal").unlink(missing_ok=True)
+
+    def files(self) -> list[Path]:
+        """The ledger's files as they are now: the path, the file it links to, its journal."""
+        real = self.path.resolve() if self.path.is_symlink() else self.path
+        return list(dict.fromkeys([self.path, real, Path(f"{real}-journal")]))
 
     def _meta(self, key: str) -> str:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -333,6 +375,13 @@ class Ledger:
     @contextlib.contextmanager
     def _outer_read_transaction(self) -> Iterator[None]:
         with self.lock:
+            if self.replaced():
+                # Erased elsewhere: nothing here is worth holding, and a read through this
+                # connection would take the new ledger's journal (same name) for its own hot
+                # journal and roll it back (the new ledger's write fails, "disk I/O error").
+                # The caller's refresh finds the replacement and refuses.
+                yield
+                return
             self._conn.execute("BEGIN")
             try:
                 self._conn.execute("SELECT max(seq) FROM records").fetchone()
@@ -512,19 +561,31 @@ class Ledger:
                 log.warning("the consent ledger's anchor could not be moved on", exc_info=True)
         return record
 
-    def destroy(self) -> None:
-        """Delete the ledger file, its head and its key (erase everything).
+    @contextlib.contextmanager
+    def replacing(self) -> Iterator[None]:
+        """Delete the ledger's key, anchor, head and file (erase everything), and hold the old
+        file's EXCLUSIVE lock until the block, which writes the new ledger, ends.
 
-        The files are removed under an EXCLUSIVE lock on the ledger, which waits for every
-        other process's guard (a SHARED lock) to end, and holds off new ones until the file is
-        gone; they then find it replaced (`replaced()`) and refuse. So nothing another process
-        emits under this ledger can come after the erase."""
-        with self.lock:
+        The lock waits for every other process's guard (a SHARED lock) to end and holds off new
+        ones until the new ledger is complete; they then find this one replaced (`replaced()`)
+        and refuse. So nothing another process emits under this ledger can come after the
+        erase, and none of them reads the old file while the new one is half written. The key
+        goes before the file: a process that opens the path in between must not sign the new
+        ledger with the key being deleted."""
+        with ledger_lock.replacing(self.home), self.lock:
             # damaged, or locked beyond the busy timeout: erase all the same
             with contextlib.suppress(sqlite3.DatabaseError):
                 self._conn.execute("BEGIN EXCLUSIVE")
-            for path in (self.path, self.head_path, Path(f"{self.path}-journal")):
-                path.unlink(missing_ok=True)
-            self._conn.close()
-            delete_secret(KEY_NAME, home=self.home)
-            delete_anchor(self.home)
+            try:
+                delete_secret(KEY_NAME, home=self.home)
+                delete_anchor(self.home)
+                for path in (*self.files(), self.head_path):
+                    path.unlink(missing_ok=True)
+                yield
+            finally:
+                self._conn.close()
+
+    def destroy(self) -> None:
+        """Erase the ledger (see `replacing`) with nothing to put in its place."""
+        with self.replacing():
+            pass

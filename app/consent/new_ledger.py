@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.consent import ledger_lock
 from app.consent.errors import ConsentError, LedgerError
 from app.consent.gate import ledger_paths
 from app.consent.ledger import ALL_PURPOSES, Ledger, LedgerRecord
@@ -59,16 +60,23 @@ def start_new_ledger(home: Path, via: str = "cli") -> NewLedger:
         why = result.describe()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     kept = []
-    for old_file in (path, head, Path(f"{path}-journal")):
-        if old_file.exists() or old_file.is_symlink():
-            target = _evidence_name(old_file, stamp)
-            old_file.rename(target)
-            kept.append(target)
-    fresh = Ledger(path, head, starting_anew=True)
-    try:
-        record = fresh.append(
-            purpose=ALL_PURPOSES, state="ledger_replaced", type="explicit", collection_method=via
-        )
-    finally:
-        fresh.close()
+    with ledger_lock.replacing(home):  # another Candor opening now waits for the new ledger
+        # a ledger that replaced another is its own file, linked from the path (Ledger)
+        real = path.resolve() if path.is_symlink() else path
+        moves = ((real, path), (head, head), (Path(f"{real}-journal"), Path(f"{path}-journal")))
+        for old_file, named in moves:
+            if old_file.exists() or old_file.is_symlink():
+                target = _evidence_name(named, stamp)
+                old_file.rename(target)
+                kept.append(target)
+        if path.is_symlink():
+            path.unlink()
+        fresh = Ledger(path, head, starting_anew=True)
+        try:
+            record = fresh.append(
+                purpose=ALL_PURPOSES, state="ledger_replaced", type="explicit",
+                collection_method=via
+            )
+        finally:
+            fresh.close()
     return NewLedger(tuple(kept), why, path, record)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app import keystore, keyvault
-from app.consent import Gate
+from app.consent import Gate, ledger_lock
 from app.consent.purposes import RECORDING_STORAGE, TRANSCRIPT_STORAGE, VOCABULARY_LEARNING
 from app.key_protection import describe_protection
 from app.storage import crypto
@@ -52,7 +52,9 @@ def _files(home: Path) -> list[_File]:
     if not home.exists():
         return []
     return sorted(
-        (_File(p, p.stat().st_size) for p in home.rglob("*") if p.is_file()),
+        # the consent ledger's path may link to its file: the file is listed, once
+        (_File(p, p.stat().st_size) for p in home.rglob("*")
+         if p.is_file() and not p.is_symlink()),
         key=lambda f: str(f.path),
     )
 
@@ -61,7 +63,8 @@ def _classify(home: Path, path: Path) -> str:
     rel = path.relative_to(home)
     name = rel.name
     if rel.parts[0] == "keys":
-        return "settings" if name in (keystore.CREATION_LOCK, keyvault.LOCK_NAME) else "keys"
+        locks = (keystore.CREATION_LOCK, keyvault.LOCK_NAME, ledger_lock.LOCK_NAME)
+        return "settings" if name in locks else "keys"
     if rel.parts[0] == "logs":
         return "logs"
     if name.startswith(DB_NAME + CORRUPT_SUFFIX):
