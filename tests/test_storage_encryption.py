@@ -264,7 +264,7 @@ def test_with_an_os_keyring_the_master_key_never_touches_the_data_directory(
         gate = granted_gate()
         with open_store() as store:
             mid = record_meeting(store, gate, ["kept under the keyring"])
-            transcripts = build_report(store, gate=gate)["categories"][0]
+            transcripts = build_report(store, gate=gate).to_dict()["categories"][0]
             assert transcripts["key_kind"] == "keyring"
             assert "OS keyring" in transcripts["key_location"]
         master = keystore.get_secret(crypto.MASTER_KEY_NAME)

@@ -136,7 +136,7 @@ def test_export_never_overwrites(stored, tmp_path):
 def test_report_lists_counts_sizes_dates_key_and_consent(stored):
     store, _mid, gate = stored
     now = STARTED + timedelta(days=2)
-    report = build_report(store, gate=gate, now=now)
+    report = build_report(store, gate=gate, now=now).to_dict()
     transcripts = report["categories"][0]
     assert transcripts["category"] == "transcripts"
     assert transcripts["count"] == 1
@@ -162,7 +162,7 @@ def test_report_lists_counts_sizes_dates_key_and_consent(stored):
 def test_report_accounts_for_unknown_files(stored, candor_home):
     store, _mid, _gate = stored
     (candor_home / "mystery.bin").write_bytes(b"x" * 10)
-    report = build_report(store)
+    report = build_report(store).to_dict()
     other = [c for c in report["categories"] if c["category"] == "other_files"]
     assert other[0]["files"] == [{"path": str(candor_home / "mystery.bin"), "bytes": 10}]
     assert report["categories"][0]["consent"]["state"].startswith("not given")

@@ -196,7 +196,7 @@ def test_cli_list_add_remove_clear_and_revoke_with_delete(meeting):
 def test_report_export_and_erase_include_the_vocabulary(meeting, candor_home, tmp_path):
     store, mid, gate = meeting
     _correct_all(store, mid, gate)
-    report = build_report(store, gate=gate)
+    report = build_report(store, gate=gate).to_dict()
     category = next(c for c in report["categories"] if c["category"] == "vocabulary")
     assert category["count"] == 3
     assert category["consent"]["state"] == "given"

@@ -29,7 +29,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     with cli_store("data report") as store, storage_errors(), consent_gate() as gate:
         report = build_report(store, gate=gate)
     if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(format_report(report), end="")
     return 0

@@ -254,7 +254,8 @@ def _export_into(
     if progress:
         progress(len(summaries) + 2, total, "report")
     report = build_report(store, gate=gate, now=now)
-    _write(dest / "report.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n", result)
+    _write(dest / "report.json", json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n",
+           result)
     _write(dest / "report.txt", format_report(report), result)
     if progress:
         progress(total, total, "done")

@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from app import keystore, keyvault
 from app.consent import Gate, ledger_lock
 from app.consent.purposes import RECORDING_STORAGE, TRANSCRIPT_STORAGE, VOCABULARY_LEARNING
-from app.key_protection import describe_protection
+from app.key_protection import KeyProtection, describe_protection
 from app.storage import crypto
 from app.storage.database import CORRUPT_SUFFIX, DB_NAME
 from app.storage.instance_lock import LOCK_NAME
@@ -37,9 +36,128 @@ ENCRYPTION = (
 )
 
 
-# The report as JSON-shaped data (`candor data report --json` prints it as is).
-# TODO(issue 10, code health): a typed dataclass that the window renders without casts.
-Report = dict[str, Any]
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long a category is kept: a period and what it means, or why the settings are
+    unreadable."""
+
+    period: str | None
+    meaning: str | None = None
+    error: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.meaning or self.error or ""
+
+    def to_dict(self) -> dict[str, str | None]:
+        if self.meaning is not None:
+            return {"period": self.period, "meaning": self.meaning}
+        return {"period": self.period, "error": self.error}
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentState:
+    purpose: str
+    state: str
+    record_id: str | None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"purpose": self.purpose, "state": self.state, "record_id": self.record_id}
+
+
+@dataclass(frozen=True, slots=True)
+class HeldFile:
+    path: str
+    bytes: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"path": self.path, "bytes": self.bytes}
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDates:
+    """For a category of items (meetings, recordings, terms): the oldest one, and when the next
+    automatic erase is due (an ISO time, or what happens instead; None: nothing is due)."""
+
+    oldest: str | None
+    next_automatic_erase: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """One kind of data held. A field left None is one this kind has nothing to say about
+    (and `to_dict` leaves out), except `dates`, whose own fields may be None."""
+
+    category: str
+    count: int
+    bytes: int
+    stored_in: str
+    dates: ItemDates | None = None
+    segments: int | None = None
+    file_bytes: int | None = None
+    retention: Retention | None = None
+    encryption: str | None = None
+    key_location: str | None = None
+    key_kind: str | None = None
+    consent: ConsentState | None = None
+    note: str | None = None
+    files: tuple[HeldFile, ...] | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"category": self.category, "count": self.count}
+        if self.segments is not None:
+            out["segments"] = self.segments
+        out["bytes"] = self.bytes
+        if self.file_bytes is not None:
+            out["file_bytes"] = self.file_bytes
+        if self.dates is not None:
+            out["oldest"] = self.dates.oldest
+        if self.retention is not None:
+            out["retention"] = self.retention.to_dict()
+        if self.dates is not None:
+            out["next_automatic_erase"] = self.dates.next_automatic_erase
+        for key in ("stored_in", "encryption", "key_location", "key_kind", "note"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.consent is not None:
+            out["consent"] = self.consent.to_dict()
+        if self.files is not None:
+            out["files"] = [f.to_dict() for f in self.files]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseFile:
+    path: str
+    bytes: int
+    schema_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything Candor holds; `to_dict` is what `candor data report --json` prints."""
+
+    generated: str
+    data_dir: str
+    protection: KeyProtection  # what protects the keys, and what it does not: shown first
+    database: DatabaseFile
+    total_bytes: int
+    categories: tuple[Category, ...]
+
+    def category(self, name: str) -> Category | None:
+        return next((c for c in self.categories if c.category == name), None)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "generated": self.generated,
+            "data_dir": self.data_dir,
+            "protection": self.protection.to_dict(),
+            "database": {"path": self.database.path, "bytes": self.database.bytes,
+                         "schema_version": self.database.schema_version},
+            "total_bytes": self.total_bytes,
+            "categories": [c.to_dict() for c in self.categories],
+        }
 
 
 @dataclass(frozen=True)
@@ -78,16 +196,12 @@ def _classify(home: Path, path: Path) -> str:
     return "other"
 
 
-def consent_state(gate: Gate | None, purpose: str) -> dict[str, object]:
+def consent_state(gate: Gate | None, purpose: str) -> ConsentState:
     if gate is None:
-        return {"purpose": purpose, "state": "not given (no consent has been recorded yet)",
-                "record_id": None}
+        return ConsentState(purpose, "not given (no consent has been recorded yet)", None)
     given = gate.allowed(purpose)
-    return {
-        "purpose": purpose,
-        "state": "given" if given else "not given",
-        "record_id": gate.record_id(purpose) if given else None,
-    }
+    return ConsentState(purpose, "given" if given else "not given",
+                        gate.record_id(purpose) if given else None)
 
 
 def build_report(
@@ -123,176 +237,123 @@ def build_report(
                 next_text = to_iso(due)
         else:
             next_text = to_iso(due) if due else "never: kept until you delete them"
-        retention: dict[str, str | None] = {"period": period, "meaning": PERIOD_LABELS[period]}
-        rec_period = settings.recordings
-        recordings_retention: dict[str, str | None] = {
-            "period": rec_period, "meaning": PERIOD_LABELS[rec_period]
-        }
+        retention = Retention(period, PERIOD_LABELS[period])
+        recordings_retention = Retention(settings.recordings, PERIOD_LABELS[settings.recordings])
     else:
         next_text = None
-        retention = {"period": None, "error": settings_error}
-        recordings_retention = {"period": None, "error": settings_error}
+        retention = recordings_retention = Retention(None, error=settings_error)
 
     def size(category: str) -> int:
         return sum(f.size for f in by_category.get(category, []))
 
-    def listed(category: str) -> list[dict[str, object]]:
-        return [{"path": str(f.path), "bytes": f.size} for f in by_category.get(category, [])]
+    def count(category: str) -> int:
+        return len(by_category.get(category, []))
 
-    categories: list[dict[str, object]] = [
-        {
-            "category": "transcripts",
-            "count": stats.meetings,
-            "segments": stats.segments,
-            "bytes": stats.payload_bytes,
-            "file_bytes": size("transcripts"),
-            "oldest": to_iso(stats.oldest_started) if stats.oldest_started else None,
-            "retention": retention,
-            "next_automatic_erase": next_text if stats.meetings else None,
-            "stored_in": str(home / DB_NAME),
-            "encryption": ENCRYPTION,
-            "key_location": key_text,
-            "key_kind": location.kind if location else None,
-            "consent": consent_state(gate, TRANSCRIPT_STORAGE),
-        },
-        {
-            "category": "recordings",
-            "count": 0,
-            "bytes": 0,
-            "oldest": None,
-            "retention": recordings_retention,
-            "next_automatic_erase": None,
-            "stored_in": "nowhere: this version never stores meeting audio",
-            "encryption": "not applicable",
-            "key_location": "not applicable",
-            "consent": consent_state(gate, RECORDING_STORAGE),
-        },
+    def listed(category: str) -> tuple[HeldFile, ...]:
+        return tuple(HeldFile(str(f.path), f.size) for f in by_category.get(category, []))
+
+    def files_of(category: str, report_as: str, stored_in: str, *,
+                 encryption: str | None = None, key_location: str | None = None,
+                 retention: Retention | None = None, note: str | None = None) -> Category:
+        return Category(report_as, count(category), size(category), stored_in,
+                        retention=retention, encryption=encryption, key_location=key_location,
+                        note=note, files=listed(category))
+
+    categories: list[Category] = [
+        Category(
+            "transcripts", stats.meetings, stats.payload_bytes, str(home / DB_NAME),
+            segments=stats.segments,
+            file_bytes=size("transcripts"),
+            dates=ItemDates(to_iso(stats.oldest_started) if stats.oldest_started else None,
+                            next_text if stats.meetings else None),
+            retention=retention,
+            encryption=ENCRYPTION,
+            key_location=key_text,
+            key_kind=location.kind if location else None,
+            consent=consent_state(gate, TRANSCRIPT_STORAGE),
+        ),
+        Category(
+            "recordings", 0, 0, "nowhere: this version never stores meeting audio",
+            dates=ItemDates(None, None),
+            retention=recordings_retention,
+            encryption="not applicable",
+            key_location="not applicable",
+            consent=consent_state(gate, RECORDING_STORAGE),
+        ),
         _vocabulary_category(store, gate, key_text),
-        {
-            "category": "consent_ledger",
-            "count": len(by_category.get("consent_ledger", [])),
-            "bytes": size("consent_ledger"),
-            "stored_in": str(home / LEDGER_NAME),
-            "encryption": ("not encrypted: it holds consent events, never transcript text; "
-                           "each record is HMAC-chained to the one before"),
-            "retention": {"period": "keep", "meaning": "kept as proof of your choices"},
-            "files": listed("consent_ledger"),
-        },
-        {
-            "category": "keys",
-            "count": len(by_category.get("keys", [])),
-            "bytes": size("keys"),
-            "stored_in": str(home / keystore.KEYS_DIR),
-            "key_location": key_text,
-            "files": listed("keys"),
-        },
-        {
-            "category": "logs",
-            "count": len(by_category.get("logs", [])),
-            "bytes": size("logs"),
-            "stored_in": str(home / "logs"),
-            "encryption": "not encrypted: logs hold counts, ids and timings, never transcript text",
-            "files": listed("logs"),
-        },
-        {
-            "category": "settings_and_locks",
-            "count": len(by_category.get("settings", [])),
-            "bytes": size("settings"),
-            "stored_in": str(home),
-            "files": listed("settings"),
-        },
+        files_of(
+            "consent_ledger", "consent_ledger", str(home / LEDGER_NAME),
+            encryption=("not encrypted: it holds consent events, never transcript text; "
+                        "each record is HMAC-chained to the one before"),
+            retention=Retention("keep", "kept as proof of your choices"),
+        ),
+        files_of("keys", "keys", str(home / keystore.KEYS_DIR),
+                 key_location=key_text),
+        files_of("logs", "logs", str(home / "logs"),
+                 encryption="not encrypted: logs hold counts, ids and timings, never "
+                            "transcript text"),
+        files_of("settings", "settings_and_locks", str(home)),
     ]
     if by_category.get("set_aside"):
-        categories.append({
-            "category": "set_aside_databases",
-            "count": len(by_category["set_aside"]),
-            "bytes": size("set_aside"),
-            "stored_in": str(home),
-            "encryption": "as transcripts (their text is still encrypted under your master key)",
-            "note": "damaged databases moved aside; `candor data erase --yes` removes them",
-            "files": listed("set_aside"),
-        })
+        categories.append(files_of(
+            "set_aside", "set_aside_databases", str(home),
+            encryption="as transcripts (their text is still encrypted under your master key)",
+            note="damaged databases moved aside; `candor data erase --yes` removes them"))
     if by_category.get("other"):
-        categories.append({
-            "category": "other_files",
-            "count": len(by_category["other"]),
-            "bytes": size("other"),
-            "stored_in": str(home),
-            "files": listed("other"),
-        })
-    return {
-        "generated": to_iso(moment),
-        "data_dir": str(home),
-        # What protects the keys, and what it does not: shown first, in plain words.
-        "protection": describe_protection(home).to_dict(),
-        "database": {
-            "path": str(home / DB_NAME),
-            "bytes": stats.file_bytes,
-            "schema_version": stats.schema_version,
-        },
-        "total_bytes": sum(f.size for f in files),
-        "categories": categories,
-    }
+        categories.append(files_of("other", "other_files", str(home)))
+    return Report(
+        generated=to_iso(moment),
+        data_dir=str(home),
+        protection=describe_protection(home),
+        database=DatabaseFile(str(home / DB_NAME), stats.file_bytes, stats.schema_version),
+        total_bytes=sum(f.size for f in files),
+        categories=tuple(categories),
+    )
 
 
-def _vocabulary_category(
-    store: MeetingStore, gate: Gate | None, key_text: str
-) -> dict[str, object]:
+def _vocabulary_category(store: MeetingStore, gate: Gate | None, key_text: str) -> Category:
     from app.vocabulary.store import VocabularyStore  # the vocabulary's rows are its own
 
     stats = VocabularyStore(store).stats()
-    return {
-        "category": "vocabulary",
-        "count": stats.terms,
-        "bytes": stats.payload_bytes,
-        "oldest": to_iso(stats.oldest) if stats.oldest else None,
-        "retention": {"period": "keep",
-                      "meaning": "until you withdraw vocabulary_learning with deletion, remove "
-                                 "the terms, or clear the list"},
-        "next_automatic_erase": None,
-        "stored_in": str(store.home / DB_NAME),
-        "encryption": (f"{crypto.ALGORITHM} under the vocabulary's own key, wrapped by the master "
-                       "key; only terms are kept (never sentences or which meeting said them); "
-                       "counts, dates, origin and consent record ids are not encrypted"),
-        "key_location": key_text,
-        "consent": consent_state(gate, VOCABULARY_LEARNING),
-    }
+    return Category(
+        "vocabulary", stats.terms, stats.payload_bytes, str(store.home / DB_NAME),
+        dates=ItemDates(to_iso(stats.oldest) if stats.oldest else None, None),
+        retention=Retention("keep", "until you withdraw vocabulary_learning with deletion, "
+                                    "remove the terms, or clear the list"),
+        encryption=(f"{crypto.ALGORITHM} under the vocabulary's own key, wrapped by the master "
+                    "key; only terms are kept (never sentences or which meeting said them); "
+                    "counts, dates, origin and consent record ids are not encrypted"),
+        key_location=key_text,
+        consent=consent_state(gate, VOCABULARY_LEARNING),
+    )
 
 
 def format_report(report: Report) -> str:
-    lines = [f"Candor data report ({report['generated']})", f"Data directory: {report['data_dir']}"]
-    protection = report.get("protection")
-    if isinstance(protection, dict):
-        lines += ["", f"What protects your keys: {protection['mode']}",
-                  f"  {protection['summary']}",
-                  f"  What remains at risk: {protection['residual_risk']}"]
-    categories = report["categories"]
-    assert isinstance(categories, list)
-    for cat in categories:
+    protection = report.protection
+    lines = [f"Candor data report ({report.generated})", f"Data directory: {report.data_dir}",
+             "", f"What protects your keys: {protection.mode}", f"  {protection.summary}",
+             f"  What remains at risk: {protection.residual_risk}"]
+    for cat in report.categories:
         lines.append("")
-        lines.append(f"{cat['category'].replace('_', ' ').capitalize()}:")
+        lines.append(f"{cat.category.replace('_', ' ').capitalize()}:")
+        shown = cat.to_dict()
         for label, key in (
             ("count", "count"), ("segments", "segments"), ("bytes", "bytes"),
             ("oldest item", "oldest"), ("next automatic erase", "next_automatic_erase"),
             ("stored in", "stored_in"), ("encryption", "encryption"),
             ("key location", "key_location"), ("note", "note"),
         ):
-            if key in cat:
-                value = cat[key]
+            if key in shown:
+                value = shown[key]
                 lines.append(f"  {label}: {'—' if value is None else value}")
-        retention = cat.get("retention")
-        if isinstance(retention, dict):
-            text = retention.get("meaning") or retention.get("error")
-            lines.append(f"  kept: {text}")
-        consent = cat.get("consent")
-        if isinstance(consent, dict):
-            state = consent["state"]
-            record = consent.get("record_id")
-            lines.append(f"  consent ({consent['purpose']}): {state}"
+        if cat.retention is not None:
+            lines.append(f"  kept: {cat.retention.text}")
+        if cat.consent is not None:
+            record = cat.consent.record_id
+            lines.append(f"  consent ({cat.consent.purpose}): {cat.consent.state}"
                          + (f" (record {record})" if record else ""))
-        for f in cat.get("files", []) if cat["category"] in ("set_aside_databases",
-                                                             "other_files") else []:
-            lines.append(f"  file: {f['path']} ({f['bytes']} bytes)")
+        if cat.category in ("set_aside_databases", "other_files"):
+            lines += [f"  file: {f.path} ({f.bytes} bytes)" for f in cat.files or ()]
     lines.append("")
-    lines.append(f"Total on disk: {report['total_bytes']} bytes")
+    lines.append(f"Total on disk: {report.total_bytes} bytes")
     return "\n".join(lines) + "\n"

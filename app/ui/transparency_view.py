@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -33,7 +33,7 @@ from app.storage import (
     export_all,
 )
 from app.storage.export import ExportResult
-from app.storage.report import Report
+from app.storage.report import Category, ConsentState, Report
 from app.ui.background import Task
 from app.ui.confirm import confirm_destructive
 from app.ui.flow_layout import FlowLayout
@@ -54,9 +54,9 @@ CATEGORY_TITLES = {
 COLUMNS = ("What", "Items", "Size", "Oldest", "Next automatic erase")
 
 
-def _consent_line(consent: dict[str, Any], title: str) -> str:
-    record = consent.get("record_id")
-    return (f"Consent ({title}): {consent['state']}"
+def _consent_line(consent: ConsentState, title: str) -> str:
+    record = consent.record_id
+    return (f"Consent ({title}): {consent.state}"
             + (f", ledger record {record}" if record else ""))
 
 
@@ -76,7 +76,7 @@ class TransparencyView(QWidget):
             "Everything Candor keeps on this device, where, how it is protected and until when"
         )
         self.choose_export_folder: Callable[[], str] = self._ask_export_folder
-        self.report: Report = {}
+        self.report: Report | None = None
         self.export_task: Task | None = None
         self.progress: QProgressDialog | None = None
 
@@ -179,10 +179,8 @@ class TransparencyView(QWidget):
 
     # -- the report ------------------------------------------------------------------------
 
-    def category(self, name: str) -> dict[str, Any] | None:
-        categories = self.report.get("categories", [])
-        assert isinstance(categories, list)
-        return next((c for c in categories if c["category"] == name), None)
+    def category(self, name: str) -> Category | None:
+        return self.report.category(name) if self.report is not None else None
 
     def row(self, name: str) -> QTreeWidgetItem | None:
         for index in range(self.table.topLevelItemCount()):
@@ -195,43 +193,37 @@ class TransparencyView(QWidget):
         if not self.storage.is_open:
             return
         try:
-            self.report = build_report(
+            report = build_report(
                 self.storage.store, gate=self.storage.gate, now=self.storage.clock()
             )
         except StorageError as err:
             self.summary.setText(f"The report cannot be made: {err}")
             return
-        self._fill_table()
-        transcripts = self.category("transcripts") or {}
+        self.report = report
+        self._fill_table(report)
+        transcripts = report.category("transcripts")
+        meetings, size = (transcripts.count, transcripts.bytes) if transcripts else (0, 0)
+        protection = report.protection  # what guards the keys, and what it leaves at risk
         self.summary.setText(
-            f"Candor holds {plural(int(transcripts.get('count', 0)), 'stored meeting')} "
-            f"({human_bytes(int(transcripts.get('bytes', 0)))} of encrypted transcript) in "
-            f"{self.report['data_dir']}. Everything there takes "
-            f"{human_bytes(int(self.report['total_bytes']))}."
+            f"Candor holds {plural(meetings, 'stored meeting')} "
+            f"({human_bytes(size)} of encrypted transcript) in "
+            f"{report.data_dir}. Everything there takes {human_bytes(report.total_bytes)}."
+            f"\n\n{protection.summary}\nWhat remains at risk: {protection.residual_risk}"
         )
-        protection = self.report.get("protection")
-        if isinstance(protection, dict):  # what guards the keys, and what it leaves at risk
-            self.summary.setText(
-                f"{self.summary.text()}\n\n{protection['summary']}\n"
-                f"What remains at risk: {protection['residual_risk']}"
-            )
         self.summary.setAccessibleName(self.summary.text())
 
-    def _fill_table(self) -> None:
+    def _fill_table(self, report: Report) -> None:
         self.table.clear()
-        categories = self.report["categories"]
-        assert isinstance(categories, list)
-        for cat in categories:
-            name = str(cat["category"])
-            count = cat.get("count")
-            size = int(cat.get("bytes", 0) or 0)
+        for cat in report.categories:
+            name = cat.category
+            size = cat.bytes
+            dates = cat.dates
             item = QTreeWidgetItem([
                 CATEGORY_TITLES.get(name, name.replace("_", " ").capitalize()),
-                "—" if count is None else str(count),
+                str(cat.count),
                 human_bytes(size),
-                local_iso(cat.get("oldest")) if "oldest" in cat else "",
-                local_iso(cat.get("next_automatic_erase")) if "next_automatic_erase" in cat
-                else "",
+                local_iso(dates.oldest) if dates else "",
+                local_iso(dates.next_automatic_erase) if dates else "",
             ])
             item.setData(0, Qt.ItemDataRole.UserRole, name)
             item.setToolTip(2, f"{size} bytes")
@@ -257,37 +249,33 @@ class TransparencyView(QWidget):
             0, widest + self.table.indentation() + 3 * metrics.averageCharWidth()
         )
 
-    def _details(self, cat: dict[str, Any]) -> list[str]:
+    def _details(self, cat: Category) -> list[str]:
         lines = []
-        if "segments" in cat:
-            lines.append(f"Transcript segments: {cat['segments']}; database files on disk: "
-                         f"{human_bytes(int(cat.get('file_bytes', 0) or 0))}")
-        if cat.get("stored_in"):
-            lines.append(f"Stored in: {cat['stored_in']}")
-        if cat.get("encryption"):
+        if cat.segments is not None:
+            lines.append(f"Transcript segments: {cat.segments}; database files on disk: "
+                         f"{human_bytes(cat.file_bytes or 0)}")
+        if cat.stored_in:
+            lines.append(f"Stored in: {cat.stored_in}")
+        if cat.encryption:
             # The report's sentences are long; one clause per line keeps them readable.
-            first, *rest = str(cat["encryption"]).split("; ")
+            first, *rest = cat.encryption.split("; ")
             lines.append(f"Protection: {first}")
             lines += [f"    {clause[:1].upper()}{clause[1:]}" for clause in rest]
-        if cat.get("key_location"):
-            lines.append(f"Key: {cat['key_location']}")
-        retention = cat.get("retention")
-        if isinstance(retention, dict):
-            kept = retention.get("meaning") or retention.get("error")
-            lines.append(f"Kept: {kept}")
-        consent = cat.get("consent")
-        if isinstance(consent, dict):
-            purpose = str(consent["purpose"])
+        if cat.key_location:
+            lines.append(f"Key: {cat.key_location}")
+        if cat.retention is not None:
+            lines.append(f"Kept: {cat.retention.text}")
+        if cat.consent is not None:
+            purpose = cat.consent.purpose
             try:
                 title = self.storage.gate.notices.current(purpose).title
             except Exception:  # a purpose the notices do not know: show its id
                 title = purpose
-            lines.append(_consent_line(consent, title))
-        if cat.get("note"):
-            lines.append(f"Note: {cat['note']}")
-        if cat["category"] in ("set_aside_databases", "other_files"):
-            for f in cat.get("files", []):
-                lines.append(f"File: {f['path']} ({human_bytes(int(f['bytes']))})")
+            lines.append(_consent_line(cat.consent, title))
+        if cat.note:
+            lines.append(f"Note: {cat.note}")
+        if cat.category in ("set_aside_databases", "other_files"):
+            lines += [f"File: {f.path} ({human_bytes(f.bytes)})" for f in cat.files or ()]
         return lines
 
     # -- export everything -----------------------------------------------------------------
@@ -371,9 +359,9 @@ class TransparencyView(QWidget):
     # -- erase everything ------------------------------------------------------------------
 
     def erase_statement(self) -> str:
-        transcripts = self.category("transcripts") or {}
+        transcripts = self.category("transcripts")
         aside = self.category("set_aside_databases")
-        meetings = int(transcripts.get("count", 0) or 0)
+        meetings = transcripts.count if transcripts else 0
         parts = [
             f"{plural(meetings, 'stored meeting')} with {'its' if meetings == 1 else 'their'} "
             "transcripts and keys",
@@ -382,7 +370,7 @@ class TransparencyView(QWidget):
             "Candor's logs",
         ]
         if aside:
-            parts.append(plural(int(aside["count"]), "damaged database") + " set aside")
+            parts.append(plural(aside.count, "damaged database") + " set aside")
         return (
             "This erases, for good: " + ", ".join(parts[:-1]) + " and " + parts[-1] + ". "
             "The consent ledger is replaced by a single record saying that an erase happened, so "
