@@ -143,6 +143,7 @@ def analyse(label: str, reference: str, whole: str, run: dict) -> dict:
         "cpu_cores": (run["cpu_user"] + run["cpu_system"]) / run["wall"],
         "live_edits": diff(reference, live_text),
         "whole_file_edits": diff(reference, whole),
+        "final_pass_edits": diff(reference, final_pass),
     }
 
 

@@ -21,7 +21,7 @@ from app.segments import Segment
 from app.transcription.agreement import Word
 from app.transcription.heap import release_freed_memory
 from app.transcription.models import ModelLocation, load_whisper, locate_model
-from app.transcription.speech_regions import over_speech, speech_regions
+from app.transcription.speech_regions import over_speech, speech_regions, unheard_spans
 from app.vocabulary.bias import Decoded, VocabularyBias
 
 log = logging.getLogger(__name__)
@@ -200,13 +200,24 @@ class WhisperEngine:
                 beam_size=1,
                 vad_filter=vad_filter,
             )
+            heard_until = 0.0  # in the piece: where the last segment kept ended
             for seg in segments:
                 if cancel is not None and cancel.is_set():
                     raise TranscriptionCancelled()
                 result = None
                 text = seg.text.strip()
-                if text and not _is_hallucination(seg) and over_speech(seg.start, seg.end,
-                                                                       regions):
+                kept = bool(text) and not _is_hallucination(seg) and over_speech(
+                    seg.start, seg.end, regions)
+                if text and not kept:  # timings and scores only: logs never hold what was said
+                    log.info("dropped a segment at %.1f-%.1f s (%d words; no speech %.2f, "
+                             "log-prob %.2f, compression %.2f, over speech %s)",
+                             offset + seg.start, offset + seg.end, len(text.split()),
+                             seg.no_speech_prob, seg.avg_logprob, seg.compression_ratio,
+                             over_speech(seg.start, seg.end, regions))
+                if kept:
+                    yield from self._unheard(model, piece, regions, heard_until,
+                                             float(seg.start), offset)
+                    heard_until = max(heard_until, float(seg.end))
                     result = Segment(start=offset + float(seg.start),
                                      end=offset + float(seg.end), text=text)
                     if self.vocabulary is not None:
@@ -221,6 +232,8 @@ class WhisperEngine:
                     on_progress(min(1.0, (offset + seg.end) / duration))
                 if result is not None:
                     yield result
+            yield from self._unheard(model, piece, regions, heard_until,
+                                     len(piece) / SAMPLE_RATE, offset)
             del piece
             release_freed_memory()  # the piece's spectrogram and decoder buffers
         if cancel is not None and cancel.is_set():
@@ -228,6 +241,27 @@ class WhisperEngine:
         if on_progress:
             on_progress(1.0)
 
+
+    def _unheard(self, model: Any, piece: np.ndarray, regions: list[Any], since: float,
+                 until: float, offset: float) -> Iterator[Segment]:
+        """Speech between `since` and `until` (in the piece) that no kept segment covers,
+        decoded on its own. Whisper sometimes jumps over a whole sentence (seen in 3 of 17
+        final passes of one recording: "she had your dark suit in greasy wash water all year"
+        gone, while the live captions had it), or a real sentence scores like noise and is
+        dropped; the voice-activity regions say speech was there. A stretch shorter than
+        UNHEARD_SECONDS is left: Whisper's segment ends drift by up to a second, and decoding
+        such a tail again would repeat its words."""
+        for lo, hi in unheard_spans(regions, since, until, UNHEARD_SECONDS):
+            start = max(0.0, lo - REDECODE_MARGIN_S)
+            audio = piece[int(start * SAMPLE_RATE):int((hi + REDECODE_MARGIN_S) * SAMPLE_RATE)]
+            found, _ = model.transcribe(audio, language=self._language(model), beam_size=1,
+                                        condition_on_previous_text=False)
+            kept = [s for s in found if s.text.strip() and not _is_hallucination(s)]
+            log.info("decoded again %.1f s of speech at %.1f s that no segment covered: "
+                     "%d segment(s) found", hi - lo, offset + lo, len(kept))
+            for seg in kept:
+                yield Segment(start=offset + start + float(seg.start),
+                              end=offset + start + float(seg.end), text=seg.text.strip())
 
     def _redecoder(self, model: Any, piece: np.ndarray, start: float,
                    end: float) -> Callable[[str], Decoded]:
@@ -258,6 +292,8 @@ class WhisperEngine:
 # often cut a little early or late by Whisper's timestamps.
 REDECODE_MARGIN_S = 0.3
 PIECE_SECONDS = 120.0
+# Speech at least this long that no segment covers is decoded again on its own (`_unheard`).
+UNHEARD_SECONDS = 2.0
 CUT_SEARCH_SECONDS = 30.0
 # A live pass's window goes to the encoder padded with silence to WINDOW_SECONDS, and to at
 # least WINDOW_HEADROOM seconds more than its audio, instead of Whisper's 30 s: the encoder's

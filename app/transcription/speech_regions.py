@@ -49,3 +49,19 @@ def speech_regions(audio: np.ndarray) -> list[SpeechRegion]:
 def over_speech(start: float, end: float, regions: list[SpeechRegion]) -> bool:
     """Whether the segment [start, end] (seconds, same origin as the regions) meets speech."""
     return any(r.start < end and start < r.end for r in regions)
+
+
+def unheard_spans(regions: list[SpeechRegion], since: float, until: float,
+                  shortest: float, bridge: float = 0.5) -> list[tuple[float, float]]:
+    """The stretches of speech in [since, until] at least `shortest` seconds long, regions less
+    than `bridge` apart counted as one: speech that no transcribed segment covers."""
+    spans: list[tuple[float, float]] = []
+    for region in regions:
+        lo, hi = max(region.start, since), min(region.end, until)
+        if hi <= lo:
+            continue
+        if spans and lo - spans[-1][1] < bridge:
+            spans[-1] = (spans[-1][0], hi)
+        else:
+            spans.append((lo, hi))
+    return [(lo, hi) for lo, hi in spans if hi - lo >= shortest]
