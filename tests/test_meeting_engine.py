@@ -122,7 +122,9 @@ def test_a_gap_in_the_audio_stays_a_gap_in_captions_and_final_pass(candor_home):
     spoken_end = offset + len(audio) / 16000 + 3.0
     # the last words ("... for your country") end with the audio, 3 s later than without the gap
     last = [s for s in transcript if "country" in s.text.lower()][-1]
-    assert spoken_end - 1.5 < last.end <= spoken_end + 0.5, (last, spoken_end)
+    # On the meeting's clock, give or take Whisper's timestamps (its last segment may run to
+    # the end of the audio kept, which goes on a little after the speech)
+    assert spoken_end - 1.5 < last.end <= spoken_end + 1.0, (last, spoken_end)
     assert sink.finals
     assert spoken_end - 1.5 < sink.finals[-1].end <= spoken_end + 0.5
     assert all(s.source == "microphone" for s in transcript + sink.finals)
@@ -224,7 +226,9 @@ def test_audio_the_device_could_not_hand_over_is_counted_and_still_a_gap(candor_
     offset = engine.channels["microphone"].offset or 0.0
     spoken_end = offset + len(audio) / 16000 + lost * BLOCK / 16000
     last = [s for s in transcript if "country" in s.text.lower()][-1]
-    assert spoken_end - 1.5 < last.end <= spoken_end + 0.5, (last, spoken_end)
+    # On the meeting's clock, give or take Whisper's timestamps (its last segment may run to
+    # the end of the audio kept, which goes on a little after the speech)
+    assert spoken_end - 1.5 < last.end <= spoken_end + 1.0, (last, spoken_end)
     gate.close()
 
 

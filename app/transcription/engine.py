@@ -218,8 +218,11 @@ class WhisperEngine:
                     yield from self._unheard(model, piece, regions, heard_until,
                                              float(seg.start), offset)
                     heard_until = max(heard_until, float(seg.end))
-                    result = Segment(start=offset + float(seg.start),
-                                     end=offset + float(seg.end), text=text)
+                    # Whisper's last end can lie past the audio (by 0.8 s on an 11 s clip):
+                    # no segment ends after what was heard.
+                    end = min(float(seg.end), len(piece) / SAMPLE_RATE)
+                    result = Segment(start=offset + min(float(seg.start), end),
+                                     end=offset + end, text=text)
                     if self.vocabulary is not None:
                         result = self.vocabulary.apply(
                             result,
@@ -259,9 +262,11 @@ class WhisperEngine:
             kept = [s for s in found if s.text.strip() and not _is_hallucination(s)]
             log.info("decoded again %.1f s of speech at %.1f s that no segment covered: "
                      "%d segment(s) found", hi - lo, offset + lo, len(kept))
+            heard = len(audio) / SAMPLE_RATE
             for seg in kept:
-                yield Segment(start=offset + start + float(seg.start),
-                              end=offset + start + float(seg.end), text=seg.text.strip())
+                end = min(float(seg.end), heard)
+                yield Segment(start=offset + start + min(float(seg.start), end),
+                              end=offset + start + end, text=seg.text.strip())
 
     def _redecoder(self, model: Any, piece: np.ndarray, start: float,
                    end: float) -> Callable[[str], Decoded]:
