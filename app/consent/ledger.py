@@ -377,9 +377,8 @@ class Ledger:
         with self.lock:
             if self.replaced():
                 # Erased elsewhere: nothing here is worth holding, and a read through this
-                # connection would take the new ledger's journal (same name) for its own hot
-                # journal and roll it back (the new ledger's write fails, "disk I/O error").
-                # The caller's refresh finds the replacement and refuses.
+                # connection only risks the old file (a new ledger's journal has a name of its
+                # own: `_publish_new`). The caller's refresh finds the replacement and refuses.
                 yield
                 return
             self._conn.execute("BEGIN")
