@@ -21,7 +21,12 @@ from app.segments import Segment
 from app.transcription.agreement import Word
 from app.transcription.heap import release_freed_memory
 from app.transcription.models import ModelLocation, load_whisper, locate_model
-from app.transcription.speech_regions import over_speech, speech_regions, unheard_spans
+from app.transcription.speech_regions import (
+    SpeechRegion,
+    over_speech,
+    speech_regions,
+    unheard_spans,
+)
 from app.vocabulary.bias import Decoded, VocabularyBias
 
 log = logging.getLogger(__name__)
@@ -216,7 +221,7 @@ class WhisperEngine:
                              over_speech(seg.start, seg.end, regions))
                 if kept:
                     yield from self._unheard(model, piece, regions, heard_until,
-                                             float(seg.start), offset)
+                                             float(seg.start), offset, cancel)
                     heard_until = max(heard_until, float(seg.end))
                     # Whisper's last end can lie past the audio (by 0.8 s on an 11 s clip):
                     # no segment ends after what was heard.
@@ -236,7 +241,7 @@ class WhisperEngine:
                 if result is not None:
                     yield result
             yield from self._unheard(model, piece, regions, heard_until,
-                                     len(piece) / SAMPLE_RATE, offset)
+                                     len(piece) / SAMPLE_RATE, offset, cancel)
             del piece
             release_freed_memory()  # the piece's spectrogram and decoder buffers
         if cancel is not None and cancel.is_set():
@@ -245,8 +250,9 @@ class WhisperEngine:
             on_progress(1.0)
 
 
-    def _unheard(self, model: Any, piece: np.ndarray, regions: list[Any], since: float,
-                 until: float, offset: float) -> Iterator[Segment]:
+    def _unheard(self, model: Any, piece: np.ndarray, regions: list[SpeechRegion],
+                 since: float, until: float, offset: float,
+                 cancel: threading.Event | None) -> Iterator[Segment]:
         """Speech between `since` and `until` (in the piece) that no kept segment covers,
         decoded on its own. Whisper sometimes jumps over a whole sentence (seen in 3 of 17
         final passes of one recording: "she had your dark suit in greasy wash water all year"
@@ -255,6 +261,8 @@ class WhisperEngine:
         UNHEARD_SECONDS is left: Whisper's segment ends drift by up to a second, and decoding
         such a tail again would repeat its words."""
         for lo, hi in unheard_spans(regions, since, until, UNHEARD_SECONDS):
+            if cancel is not None and cancel.is_set():  # a withdrawal stops it before a decode
+                raise TranscriptionCancelled()
             start = max(0.0, lo - REDECODE_MARGIN_S)
             audio = piece[int(start * SAMPLE_RATE):int((hi + REDECODE_MARGIN_S) * SAMPLE_RATE)]
             found, _ = model.transcribe(audio, language=self._language(model), beam_size=1,
