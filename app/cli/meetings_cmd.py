@@ -143,6 +143,9 @@ def cmd_correct(args: argparse.Namespace) -> int:
     if outcome.learning == "not_permitted":
         print("Nothing was learned: 'vocabulary_learning' is not given "
               "(candor consent grant vocabulary_learning).")
+    if outcome.learning == "failed":
+        print(f"Nothing was learned: the vocabulary could not be written ({outcome.problem}). "
+              "The correction is stored.", file=sys.stderr)
     if outcome.learned:
         print(f"Learned: {', '.join(outcome.learned)}")
     if outcome.forgotten:

@@ -25,6 +25,7 @@ from app.meeting.features import (
     FeatureSwitches,
 )
 from app.meeting.participants import ANNOUNCEMENT
+from app.meeting.transcript_edits import TranscriptEdits
 from app.segments import Segment
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,10 @@ class WindowMeeting:
 
     def ended_transcript(self) -> list[Segment]:
         return self.engine.ended_transcript()
+
+    def transcript_edits(self) -> TranscriptEdits:
+        """The ended transcript held in memory, to correct (MeetingInProgress until ended)."""
+        return self.engine.transcript_edits()
 
     @property
     def has_unsaved_transcript(self) -> bool:

@@ -45,6 +45,7 @@ from app.meeting.channel import SILENT, Channel, Hearing, Stretch
 from app.meeting.participants import Participants, ParticipantsNotInformed
 from app.meeting.sinks import SegmentSink, SinkSet
 from app.meeting.sources import SOURCE_PURPOSE, SOURCES, Device, OpenSource, Source, open_source
+from app.meeting.transcript_edits import TranscriptEdits
 from app.segments import Segment
 from app.transcription.engine import TranscriptionCancelled, WhisperEngine
 from app.transcription.heap import PeriodicRelease, release_freed_memory
@@ -232,6 +233,7 @@ class MeetingEngine:
         self.final_model: str | None = None  # name of the model that made the final pass
         self.final_pass_made = False
         self.written_to: Path | None = None
+        self._edits: TranscriptEdits | None = None  # corrections of the ended transcript
         self._ended: Future[list[Segment]] | None = None
         self.noise_strength: str | None = None  # applied to the denoiser whenever it runs
 
@@ -319,6 +321,9 @@ class MeetingEngine:
                 self.sinks.detach(sink)
             self.finals = []
             self.transcript = []
+            if self._edits is not None:  # an editor may still hold it: empty it there too
+                self._edits.forget()
+                self._edits = None
 
     @property
     def abandoned(self) -> bool:
@@ -361,8 +366,26 @@ class MeetingEngine:
         return self._live_model
 
     def ended_transcript(self) -> list[Segment]:
-        """The meeting's transcript once it ended (the live captions while it runs)."""
-        return list(self.transcript or self.finals)
+        """The meeting's transcript once it ended (the live captions while it runs), as
+        corrected; an emptied segment is no longer part of it."""
+        return [s for s in self.transcript or self.finals if s.text]
+
+    def transcript_edits(self) -> TranscriptEdits:
+        """The ended transcript, to correct in memory (a meeting not kept: issue 12 §1).
+        Raises MeetingInProgress while the meeting runs or its final pass would still replace
+        the corrections."""
+        from app.storage.models import MeetingInProgress
+
+        with self._lock:
+            if not self.ended or self.abandoned:
+                raise MeetingInProgress(
+                    "the meeting has not ended yet; correct it once its final transcript is "
+                    "ready (the final pass would replace the correction)")
+            if self._edits is None:
+                if not self.transcript:
+                    self.transcript = list(self.finals)
+                self._edits = TranscriptEdits(self.transcript)
+            return self._edits
 
     @property
     def has_unsaved_transcript(self) -> bool:

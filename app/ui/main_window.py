@@ -38,6 +38,7 @@ from app.ui.shell import Shell
 from app.ui.status_text import IDLE, status_sentence
 from app.ui.storage_ui import StorageUi
 from app.ui.theme import apply_saved_theme
+from app.ui.transcript_editor import TranscriptEditor
 from app.ui.transcript_save import (
     PathChooser,
     ask_transcript_path,
@@ -106,6 +107,10 @@ class MainWindow(QMainWindow):
             "Write the last meeting's transcript (kept only in memory) to a file"
         )
         self.save_transcript_action.triggered.connect(self.save_meeting_transcript)
+        self.correct_transcript_action = QAction("&Correct transcript…", self)
+        self.correct_transcript_action.setToolTip(
+            "Correct the last meeting's transcript, segment by segment")
+        self.correct_transcript_action.triggered.connect(self.correct_ended_meeting)
         # Tests answer these instead of the platform's file dialogs.
         self.choose_audio_file: Callable[[], str] = self._ask_audio_file
         self.choose_transcript_path: PathChooser = self._ask_transcript_path
@@ -122,6 +127,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.transcribe_file_action)
         file_menu.addAction(self.save_transcript_action)
+        file_menu.addAction(self.correct_transcript_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         privacy_menu = self.menuBar().addMenu("&Privacy")
@@ -140,6 +146,7 @@ class MainWindow(QMainWindow):
         # The AI indicator and the meeting's consent buttons lead to the permissions (defect 13).
         self.meeting_view.consent_panel_requested.connect(self.consent_panel_requested)
         self.meeting_view.ai_activity_changed.connect(self._show_ai_activity)
+        self.meeting_view.correct_requested.connect(self.correct_ended_meeting)
         self.consent_panel_requested.connect(lambda: self.open_consent_panel("permissions"))
 
         self.status_line = ElidedLabel(IDLE_STATUS, self)
@@ -216,6 +223,7 @@ class MainWindow(QMainWindow):
         self._update_save_transcript()
         self._close_confirmed = False
         self._close_when_finished = False
+        self._follows_unsaved_corrections = False
         self.storage.finishing_meetings = self.meeting.finishing_meeting_ids
         self.storage.abandon_finishing = self._abandon_final_passes
         self.storage.start()
@@ -372,7 +380,53 @@ class MainWindow(QMainWindow):
             self.close()
 
     def _update_save_transcript(self) -> None:
-        self.save_transcript_action.setEnabled(self._ended_meeting() is not None)
+        ended = self._ended_meeting()
+        self.save_transcript_action.setEnabled(ended is not None)
+        self.correct_transcript_action.setEnabled(ended is not None)
+        self.meeting_view.correct_button.setVisible(ended is not None)
+        editor = self.storage_ui.editor
+        if editor is not None and editor.unsaved is not None and (
+                ended is None or ended.saved or editor.unsaved is not self._edits_of(ended)):
+            # what it corrects is gone (erased, deleted, or a new meeting began)
+            self.storage_ui.close_unsaved_editor()
+
+    @staticmethod
+    def _edits_of(meeting: WindowMeeting) -> object:
+        from app.storage.models import MeetingInProgress
+
+        try:
+            return meeting.transcript_edits()
+        except MeetingInProgress:
+            return None
+
+    def correct_ended_meeting(self) -> TranscriptEditor | None:
+        """Open the editor on the meeting just ended: its stored transcript when it was kept,
+        else the transcript in memory (its corrections are what Save transcript as… writes)."""
+        from app.storage.models import MeetingInProgress
+
+        meeting = self._ended_meeting()
+        if meeting is None:
+            return None
+        stored = meeting.state.stored_meeting_id
+        if meeting.saved and stored is not None:
+            return self.storage_ui.open_editor(stored)
+        try:
+            edits = meeting.transcript_edits()
+        except MeetingInProgress as err:
+            self.statusBar().showMessage(f"Not yet: {err}.", 10000)
+            return None
+        editor = self.storage_ui.open_unsaved_editor(
+            edits, meeting.title or "The meeting just ended")
+        if not self._follows_unsaved_corrections:
+            editor.corrected.connect(self._unsaved_corrected)
+            self._follows_unsaved_corrections = True
+        return editor
+
+    def _unsaved_corrected(self, meeting_id: str) -> None:
+        ended = self._ended_meeting()
+        if meeting_id or ended is None or ended.saved:
+            return
+        self.meeting_view.show_transcript(ended.ended_transcript())
 
     def _ask_transcript_path(self, suggested: str) -> str:
         return ask_transcript_path(self, "Save transcript", suggested)

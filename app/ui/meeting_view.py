@@ -114,6 +114,7 @@ class Banner(QFrame):
 
 class MeetingView(QWidget):
     consent_panel_requested = Signal()
+    correct_requested = Signal()  # the meeting just ended: open its transcript's editor
     ai_activity_changed = Signal(str)  # "" when no on-device AI is processing
     _feature_changed = Signal(str, bool)  # from any thread to the GUI thread
 
@@ -187,6 +188,14 @@ class MeetingView(QWidget):
             "Begin a meeting. Only the features switched on below run."
         )
         self.meeting_button.clicked.connect(self._meeting_clicked)
+        # The meeting just ended is correctable here, kept or not (issue 12 §1).
+        self.correct_button = QPushButton("&Correct transcript…", self)
+        self.correct_button.setObjectName("correct_ended_button")
+        self.correct_button.setAccessibleName("Correct transcript")
+        self.correct_button.setAccessibleDescription(
+            "Correct the transcript of the meeting that just ended, segment by segment")
+        self.correct_button.clicked.connect(self.correct_requested)
+        self.correct_button.hide()
         # How long the running meeting has lasted; hidden between meetings. `clock` is
         # monotonic so a changed wall clock never makes it jump; tests may replace it.
         self.clock: Callable[[], float] = time.monotonic
@@ -218,6 +227,7 @@ class MeetingView(QWidget):
         meeting_bar.addWidget(self.meeting_button)
         meeting_bar.addWidget(self.meeting_timer)
         meeting_bar.addWidget(self.meeting_status)
+        meeting_bar.addWidget(self.correct_button)
         meeting_bar.addWidget(self.ai_indicator)
         meeting_bar.addWidget(self.others_indicator)
         meeting_bar.addWidget(self.objected_button)
@@ -437,6 +447,12 @@ class MeetingView(QWidget):
         self.final_pass_status.setAccessibleName(text)
         self.final_pass_status.setVisible(bool(text))
 
+    def show_transcript(self, transcript: list[Segment]) -> None:
+        """The ended meeting's transcript as it now reads (after a correction, say)."""
+        self.captions.clear()
+        for segment in transcript:
+            self.captions.add_final(segment)
+
     def _ended(self, meeting: object, transcript: list[Segment]) -> None:
         self._final_passes.pop(id(meeting), None)
         self._show_final_passes()
@@ -445,9 +461,7 @@ class MeetingView(QWidget):
             self._show_meeting_state()
             return
         if transcript:
-            self.captions.clear()
-            for segment in transcript:
-                self.captions.add_final(segment)
+            self.show_transcript(transcript)
         if self.controller.last is not None and self.controller.last.saved:
             text = "Meeting ended. Its transcript is kept, encrypted, on this device."
         elif transcript:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.meeting.transcript_edits import TranscriptEdits
 from app.privacy.results import PrivacyReport
 from app.ui.confirm import confirm_destructive
 from app.ui.elided_label import ElidedLabel
@@ -269,6 +270,24 @@ class StorageUi(QObject):
         return self.history
 
     def open_editor(self, meeting_id: str) -> TranscriptEditor:
+        editor = self._editor()
+        editor.open_meeting(meeting_id)
+        return self._show_editor(editor)
+
+    def open_unsaved_editor(self, edits: TranscriptEdits, title: str) -> TranscriptEditor:
+        """Correct the meeting just ended that was not kept (in memory only)."""
+        editor = self._editor()
+        editor.open_unsaved(edits, title)
+        return self._show_editor(editor)
+
+    def close_unsaved_editor(self) -> None:
+        """The unsaved transcript is gone (erased, or a new meeting replaced it)."""
+        if self.editor is not None and self.editor.unsaved is not None \
+                and self.editor_window is not None:
+            self.editor_window.hide()
+            self.editor.open_unsaved(TranscriptEdits([]), "")
+
+    def _editor(self) -> TranscriptEditor:
         if self.editor is None or self.editor_window is None:
             self.editor_window = QWidget(self.window, Qt.WindowType.Window)
             self.editor_window.setWindowTitle("Correct transcript")
@@ -276,11 +295,14 @@ class StorageUi(QObject):
             layout = QVBoxLayout(self.editor_window)
             layout.addWidget(self.editor)
             self.editor_window.resize(760, 520)
-        self.editor.open_meeting(meeting_id)
+        return self.editor
+
+    def _show_editor(self, editor: TranscriptEditor) -> TranscriptEditor:
+        assert self.editor_window is not None
         self.editor_window.show()
         self.editor_window.raise_()
-        self.editor.table.setFocus()
-        return self.editor
+        editor.table.setFocus()
+        return editor
 
     def open_vocabulary(self) -> VocabularyView:
         if self.vocabulary is None:

@@ -1,4 +1,6 @@
-"""Correcting a stored meeting's transcript segment by segment, by mouse or keyboard alone.
+"""Correcting a meeting's transcript segment by segment, by mouse or keyboard alone: a stored
+meeting's, or the one just ended that was not kept (held only in memory; its corrections are
+what "Save transcript as…" writes).
 
 Double-click a segment or press Enter to edit it; Enter stores the correction, Esc cancels it;
 Ctrl+Z undoes the last correction made here. A corrected segment says so, and "what was heard"
@@ -10,6 +12,7 @@ shows the recogniser's words with one click to restore them. Each correction goe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -27,13 +30,47 @@ from PySide6.QtWidgets import (
 
 from app.consent import ConsentGate, ConsentRequired
 from app.consent.purposes import VOCABULARY_LEARNING
+from app.meeting.transcript_edits import TranscriptEdits
+from app.segments import Segment
 from app.storage import StorageError
-from app.storage.models import Meeting
 from app.ui.storage_text import clock
 from app.ui.window_storage import WindowStorage
-from app.vocabulary.corrections import CorrectionOutcome, correct_segment, restore_heard
+from app.vocabulary.corrections import (
+    CorrectionOutcome,
+    correct_segment,
+    correct_unsaved,
+    restore_heard,
+)
 
 TIME, TEXT, STATE = range(3)
+
+
+class _Shown(Protocol):
+    """What the editor shows: a stored Meeting, or an unsaved transcript (_Unsaved)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def segments(self) -> list[Segment]: ...
+    @property
+    def heard(self) -> dict[int, str]: ...
+    @property
+    def damaged(self) -> tuple[int, ...]: ...
+
+
+@dataclass(frozen=True)
+class _Unsaved:
+    edits: TranscriptEdits
+    title: str
+    damaged: tuple[int, ...] = ()  # nothing in memory was sealed, so nothing fails to open
+
+    @property
+    def segments(self) -> list[Segment]:
+        return list(self.edits.segments)
+
+    @property
+    def heard(self) -> dict[int, str]:
+        return dict(self.edits.heard)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +102,9 @@ class TranscriptEditor(QWidget):
         self.setAccessibleName("Correct transcript")
         self.storage = storage
         self.gate = gate
-        self.meeting: Meeting | None = None
+        self.meeting: _Shown | None = None
         self.meeting_id: str | None = None
+        self._unsaved: _Unsaved | None = None  # the meeting just ended, not kept
         self._undo: list[_Undo] = []
         self._filling = False
 
@@ -123,8 +161,9 @@ class TranscriptEditor(QWidget):
 
     # ---- showing -------------------------------------------------------------------------
     def open_meeting(self, meeting_id: str) -> bool:
-        if meeting_id != self.meeting_id:
+        if meeting_id != self.meeting_id or self._unsaved is not None:
             self._undo.clear()
+        self._unsaved = None
         self.meeting_id = meeting_id
         try:
             self.meeting = self.storage.store.get(meeting_id)
@@ -139,6 +178,27 @@ class TranscriptEditor(QWidget):
                            "to edit it.")
         self._fill()
         return True
+
+    def open_unsaved(self, edits: TranscriptEdits, title: str) -> None:
+        """Correct the meeting just ended that was not kept: in memory only."""
+        if self._unsaved is None or self._unsaved.edits is not edits:
+            self._undo.clear()
+        self.meeting_id = None
+        self._unsaved = self.meeting = _Unsaved(edits, title)
+        self.title.setText(f"Correcting “{title}” (not kept: corrections stay in memory, "
+                           "for Save transcript as…). Enter or double-click a segment to edit "
+                           "it.")
+        self._fill()
+
+    @property
+    def unsaved(self) -> TranscriptEdits | None:
+        return None if self._unsaved is None else self._unsaved.edits
+
+    def _reopen(self) -> None:
+        if self._unsaved is not None:
+            self.open_unsaved(self._unsaved.edits, self._unsaved.title)
+        elif self.meeting_id is not None:
+            self.open_meeting(self.meeting_id)
 
     def _fill(self) -> None:
         meeting = self.meeting
@@ -207,7 +267,7 @@ class TranscriptEditor(QWidget):
         self._store(index, None, undo=_Undo(index, before))
 
     def undo(self) -> bool:
-        if not self._undo or self.meeting_id is None:
+        if not self._undo or self.meeting is None:
             return False
         last = self._undo.pop()
         done = self._store(last.index, last.text, undo=None)
@@ -220,16 +280,13 @@ class TranscriptEditor(QWidget):
         """Store `text` (None: what was heard) for segment `index`; say what happened."""
         from app.storage.models import MeetingInProgress
 
-        meeting_id = self.meeting_id
-        if meeting_id is None or self.meeting is None:
+        if self.meeting is None:
             return False
         heard = self.meeting.heard.get(index)
-        store = self.storage.store
+        if text is not None and heard is not None and text == heard:
+            text = None
         try:
-            if text is None or (heard is not None and text == heard):
-                outcome = restore_heard(store, meeting_id, index, self.gate)
-            else:
-                outcome = correct_segment(store, meeting_id, index, text, self.gate)
+            outcome = self._change(index, text)
         except ConsentRequired as err:
             needed = ", ".join(f"“{self._title(p)}”" for p in err.purposes)
             self.status.setText(f"The correction was not stored: it needs {needed}, which is not "
@@ -248,10 +305,20 @@ class TranscriptEditor(QWidget):
             self._undo.append(undo)
         self.status.setText(self._said(outcome, undone=undo is None,
                                        learning=self._title(VOCABULARY_LEARNING)))
-        self.open_meeting(meeting_id)
+        self._reopen()
         self.storage.notify_changed()
-        self.corrected.emit(meeting_id)
+        self.corrected.emit(self.meeting_id or "")
         return True
+
+    def _change(self, index: int, text: str | None) -> CorrectionOutcome:
+        if self._unsaved is not None:
+            store = self.storage.store if self.storage.is_open else None
+            return correct_unsaved(self._unsaved.edits, index, text, self.gate, store)
+        assert self.meeting_id is not None  # self.meeting is a stored meeting
+        store = self.storage.store
+        if text is None:
+            return restore_heard(store, self.meeting_id, index, self.gate)
+        return correct_segment(store, self.meeting_id, index, text, self.gate)
 
     def _title(self, purpose: str) -> str:
         return self.gate.notices.current(purpose).title
@@ -267,6 +334,9 @@ class TranscriptEditor(QWidget):
             what = f"Segment {c.index + 1} corrected" + (" (emptied)." if not c.text else ".")
         if outcome.learning == "not_permitted":
             what += f" Nothing was learned: “{learning}” is not given (Privacy & consent)."
+        if outcome.learning == "failed":
+            what += (" Nothing was learned: the vocabulary could not be written "
+                     f"({outcome.problem}).")
         if outcome.learned:
             what += f" Learned: {', '.join(outcome.learned)}."
         if outcome.forgotten:

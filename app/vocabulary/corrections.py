@@ -1,10 +1,12 @@
-"""Correcting a stored transcript, and learning from it when allowed: what the transcript editor
-and `candor meetings correct` call.
+"""Correcting a transcript, and learning from it when allowed: what the transcript editor and
+`candor meetings correct` call.
 
-A correction is stored under `transcript_storage` (MeetingStore.correct_segment). Then, only if
-`vocabulary_learning` is given at that moment, the terms the edit taught are counted in the
-vocabulary and the ones it took back are counted down (learning.py); without the permission the
-correction is only a correction and nothing reaches the vocabulary.
+A stored meeting's correction is stored under `transcript_storage` (MeetingStore.correct_segment);
+the meeting just ended that was not kept is corrected in memory (app/meeting/transcript_edits.py),
+nothing of it stored. Then, only if `vocabulary_learning` is given at that moment, the terms the
+edit taught are counted in the vocabulary and the ones it took back are counted down
+(learning.py); without the permission the correction is only a correction and nothing reaches
+the vocabulary.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Literal
 
 from app.consent import ConsentRequired, Gate
 from app.consent.purposes import VOCABULARY_LEARNING
+from app.meeting.transcript_edits import TranscriptEdits
+from app.storage.database import StorageError
 from app.storage.meetings import MeetingStore
 from app.storage.models import SegmentCorrection
 from app.vocabulary.learning import changed_terms
@@ -22,7 +26,7 @@ from app.vocabulary.store import VocabularyStore
 
 log = logging.getLogger(__name__)
 
-Learning = Literal["learned", "nothing_to_learn", "not_permitted"]
+Learning = Literal["learned", "nothing_to_learn", "not_permitted", "failed"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class CorrectionOutcome:
     learning: Learning
     learned: tuple[str, ...] = ()  # terms counted as corrected once more
     forgotten: tuple[str, ...] = ()  # learned terms an undo took out of the vocabulary
+    problem: str = ""  # why the vocabulary could not be written ("failed")
 
 
 def correct_segment(
@@ -40,7 +45,7 @@ def correct_segment(
     MeetingStore.correct_segment raises (ConsentRequired for transcript_storage, UnknownMeeting,
     UnknownSegment, MeetingInProgress)."""
     correction = store.correct_segment(meeting_id, index, text, gate)
-    return _learn(store, correction, gate)
+    return _learn_kept(store, correction, gate)
 
 
 def restore_heard(
@@ -48,7 +53,32 @@ def restore_heard(
 ) -> CorrectionOutcome:
     """Undo every correction of a segment; what they taught is taken back (when allowed)."""
     correction = store.restore_heard(meeting_id, index, gate)
-    return _learn(store, correction, gate)
+    return _learn_kept(store, correction, gate)
+
+
+def correct_unsaved(edits: TranscriptEdits, index: int, text: str | None, gate: Gate,
+                    store: MeetingStore | None) -> CorrectionOutcome:
+    """Correct a segment of a transcript held only in memory (None: back to what was heard);
+    the vocabulary in `store` learns from it when allowed. Nothing of the transcript is stored:
+    it needs no `transcript_storage`. Raises UnknownSegment."""
+    correction = edits.correct(index, text)
+    if store is None:
+        if not gate.allowed(VOCABULARY_LEARNING):
+            return CorrectionOutcome(correction, "not_permitted")
+        return CorrectionOutcome(correction, "failed",
+                                 problem="the database is not open, so there is no vocabulary")
+    return _learn_kept(store, correction, gate)
+
+
+def _learn_kept(store: MeetingStore, correction: SegmentCorrection,
+                gate: Gate) -> CorrectionOutcome:
+    """Learn, never losing the correction made: a vocabulary that cannot be written is said,
+    not raised (the caller would report the correction itself as failed)."""
+    try:
+        return _learn(store, correction, gate)
+    except StorageError as err:
+        log.warning("the vocabulary could not learn from a correction: %s", err)
+        return CorrectionOutcome(correction, "failed", problem=str(err))
 
 
 def _learn(store: MeetingStore, correction: SegmentCorrection, gate: Gate) -> CorrectionOutcome:

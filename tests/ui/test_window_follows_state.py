@@ -88,3 +88,84 @@ def test_save_as_updates_what_the_meeting_page_says(
     assert "discarded" not in view.meeting_status.text()
     assert str(saved) in view.meeting_status.text()
     assert not window.has_unsaved_transcript()
+
+
+def _correct_first_row_by_keyboard(qtbot, editor, text: str) -> None:
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    table = editor.table
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit))
+    line = QApplication.focusWidget()
+    line.selectAll()
+    qtbot.keyClick(line, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(line, text)
+    qtbot.keyClick(line, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not isinstance(QApplication.focusWidget(), QLineEdit))
+
+
+@pytest.mark.grant("vocabulary_learning")
+def test_the_meeting_just_ended_not_kept_is_corrected_learned_from_and_saved_as_corrected(
+    window, qtbot, virtual_mic, shared_data, tmp_path
+):
+    from app.vocabulary.store import VocabularyStore
+
+    _captioned_meeting(window, qtbot, virtual_mic, shared_data, "live_captions")
+    view = window.meeting_view
+    assert "only in memory" in view.meeting_status.text()
+    # the window's own handler of the end follows the meeting page's
+    qtbot.waitUntil(window.correct_transcript_action.isEnabled, timeout=5000)
+    assert view.correct_button.isVisible()
+    qtbot.mouseClick(view.correct_button, Qt.MouseButton.LeftButton)
+    editor = window.storage_ui.editor
+    assert editor is not None
+    assert editor.isVisible()
+    assert editor.meeting_id is None
+    assert editor.unsaved is not None
+    heard = editor.table.item(0, 1).text()
+    corrected = "Okonkwo asked his fellow citizens what they can do for their country."
+    _correct_first_row_by_keyboard(qtbot, editor, corrected)
+
+    assert editor.table.item(0, 2).text() == "corrected"
+    assert editor.heard.text() == f"What was heard: {heard}"
+    assert "Learned: Okonkwo" in editor.status.text()
+    assert "Okonkwo" in [t.text for t in VocabularyStore(window.storage.store).terms()]
+    # the meeting page shows the transcript as corrected; nothing of it was stored
+    assert corrected in view.captions.final_text()
+    assert window.storage.store.list_meetings() == []
+    window.choose_transcript_path = lambda stem: str(tmp_path / f"{stem}.txt")
+    saved = window.save_meeting_transcript()
+    assert saved is not None
+    assert corrected in saved.read_text()
+    assert heard not in saved.read_text()
+
+    # Ctrl+Z: back to what was heard, in the editor and on the meeting page
+    qtbot.keyClick(editor.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert editor.table.item(0, 1).text() == heard
+    assert corrected not in view.captions.final_text()
+
+    # a new meeting replaces the one just ended: the editor of its memory copy closes
+    window.meeting.start()
+    qtbot.waitUntil(lambda: not editor.isVisible(), timeout=5000)
+    assert editor.table.rowCount() == 0
+    assert not view.correct_button.isVisible()
+
+
+def test_the_meeting_just_ended_and_kept_is_corrected_in_the_store(
+    window, qtbot, virtual_mic, shared_data
+):
+    _captioned_meeting(window, qtbot, virtual_mic, shared_data, "live_captions",
+                       "save_transcript")
+    view = window.meeting_view
+    assert "kept" in view.meeting_status.text()
+    qtbot.waitUntil(window.correct_transcript_action.isEnabled, timeout=5000)
+    window.correct_transcript_action.trigger()
+    editor = window.storage_ui.editor
+    stored = window.meeting.last.state.stored_meeting_id
+    assert editor is not None
+    assert editor.meeting_id == stored
+    assert editor.unsaved is None
+    _correct_first_row_by_keyboard(qtbot, editor, "A corrected first sentence.")
+    assert window.storage.store.get(stored).segments[0].text == "A corrected first sentence."
