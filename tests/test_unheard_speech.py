@@ -69,3 +69,25 @@ def test_a_sentence_whisper_jumps_over_is_decoded_again_and_nothing_is_repeated(
     assert words.count("greasy") == 1, recovered
     assert words.count("suit") == 1, recovered
     assert wer(reference, recovered) <= wer(reference, heard) + 0.02, recovered
+
+
+@pytest.mark.model
+def test_speech_decoded_again_goes_through_the_vocabulary_like_every_segment(
+    shared_data, candor_home
+):
+    from app.vocabulary.bias import VocabularyBias
+    from tests.support.storage import granted_gate
+
+    samples, _ = read_wav(shared_data / "speech" / "real_concat.wav")
+    pcm = np.clip(samples * 32768, -32768, 32767).astype(np.int16)
+    gate = granted_gate(("transcription", "vocabulary_learning"))
+    bias = VocabularyBias(gate, ("Thibodeaux", "Okonkwo"))
+    engine = WhisperEngine(None, vocabulary=bias)
+    jumping = _JumpsOverASentence(engine.load(), "greasy")
+    engine._model = jumping
+    recovered = list(engine.iter_audio(pcm))
+    assert jumping.lost == 1
+    assert any("greasy" in s.text.lower() for s in recovered)
+    # each segment, the one decoded again included, was weighed against the vocabulary
+    assert sum(bias.verdicts.values()) == len(recovered), (bias.verdicts, len(recovered))
+    gate.close()

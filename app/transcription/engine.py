@@ -273,8 +273,16 @@ class WhisperEngine:
             heard = len(audio) / SAMPLE_RATE
             for seg in kept:
                 end = min(float(seg.end), heard)
-                yield Segment(start=offset + start + min(float(seg.start), end),
-                              end=offset + start + end, text=seg.text.strip())
+                text = seg.text.strip()
+                result = Segment(start=offset + start + min(float(seg.start), end),
+                                 end=offset + start + end, text=text)
+                if self.vocabulary is not None:  # the same vocabulary as every other segment
+                    result = self.vocabulary.apply(
+                        result,
+                        Decoded(text, float(seg.avg_logprob), float(seg.compression_ratio)),
+                        self._redecoder(model, audio, float(seg.start), float(seg.end)),
+                    )
+                yield result
 
     def _redecoder(self, model: Any, piece: np.ndarray, start: float,
                    end: float) -> Callable[[str], Decoded]:
