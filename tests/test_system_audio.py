@@ -224,3 +224,47 @@ def test_the_others_echo_in_the_microphone_is_not_captioned_as_you(
     assert "greasy wash water" in yours, "the user's own voice still passes"
     assert engine.echo.suppressed > 0
     gate.close()
+
+
+def test_a_pause_in_what_the_computer_plays_stays_a_pause_on_the_timeline(
+    virtual_mic, shared_data
+):
+    """An output nothing plays to pauses its monitor: it delivers next to nothing, then real
+    time again. Counted frame by frame, what came after the pause was placed that much too
+    early: the others seconds ahead of their own echo in the microphone (found no more, so
+    captioned as "You") and of the user's reply."""
+    from app.audio.system_audio import SystemAudioCapture
+
+    speech = shared_data / "speech" / "ldc93s1.wav"
+    gate = granted_gate(("system_audio",))
+    capture = SystemAudioCapture(gate)
+    capture.start()
+    chunks: list[tuple[float, np.ndarray]] = []
+
+    def read_while(going) -> None:
+        while going():
+            chunk = capture.read(timeout=0.5)
+            if chunk is not None:
+                chunks.append((chunk.start, chunk.samples))
+
+    try:
+        for _turn in range(2):
+            player = virtual_mic.play_system(speech)
+            read_while(lambda p=player: p.poll() is None)
+            quiet_from = time.monotonic()
+            # the pause itself is what is tested: two seconds with nothing played
+            read_while(lambda t=quiet_from: time.monotonic() < t + 2.0)
+    finally:
+        capture.stop()
+        gate.close()
+    end = max(start + len(samples) / 16000 for start, samples in chunks)
+    timeline = np.zeros(int(end * 16000) + 1, np.float32)
+    for start, samples in chunks:
+        timeline[round(start * 16000):round(start * 16000) + len(samples)] = samples
+    frames = timeline[: len(timeline) // 1600 * 1600].reshape(-1, 1600)
+    loud = np.flatnonzero(np.sqrt(np.mean(frames * frames, axis=1)) > 0.01) / 10.0
+    assert len(loud), "nothing played was captured"
+    pauses = np.diff(loud)
+    longest = float(pauses.max()) if len(pauses) else 0.0
+    # ldc93s1 pauses under 0.5 s inside; between the turns two seconds went by
+    assert longest >= 1.5, f"the two-second pause came out as {longest:.2f} s on the timeline"
