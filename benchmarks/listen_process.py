@@ -35,7 +35,9 @@ from devset import MEETING_SENTENCES, concatenate, generate  # noqa: E402
 
 from tests.support.virtual_mic import VirtualMic  # noqa: E402
 
-CANDOR = ROOT / ".venv" / "bin" / "candor"
+# This checkout's code, whichever virtualenv runs the benchmark (a worktree has none of its
+# own): `python -m app` is `candor` (pyproject.toml's script is app.cli:main).
+CANDOR = [sys.executable, "-m", "app"]
 PURPOSES = ("microphone", "transcription", "system_audio")
 
 
@@ -54,14 +56,15 @@ def speech_for(minutes: float, work: Path) -> tuple[Path, Path]:
 
 
 def run_once(mic: VirtualMic, home: Path, you: Path, others: Path, seconds: float) -> dict:
-    env = {**os.environ, **mic.env(), "CANDOR_HOME": str(home)}
+    env = {**os.environ, **mic.env(), "CANDOR_HOME": str(home),
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     for purpose in PURPOSES:
-        subprocess.run([str(CANDOR), "consent", "grant", purpose, "--yes"], env=env, check=True,
+        subprocess.run([*CANDOR, "consent", "grant", purpose, "--yes"], env=env, check=True,
                        capture_output=True)
     process = subprocess.Popen(
-        [str(CANDOR), "listen", "--json", "--system-audio", "--participants-informed",
+        [*CANDOR, "listen", "--json", "--system-audio", "--participants-informed",
          "--seconds", f"{seconds:.0f}"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     line = process.stderr.readline()
     while "listening" not in line:
@@ -95,12 +98,15 @@ def run_once(mic: VirtualMic, home: Path, you: Path, others: Path, seconds: floa
         raise RuntimeError(f"candor listen failed ({process.returncode}): {err[-2000:]}")
     cpu = usage.ru_utime + usage.ru_stime
     live = [mb for at, mb in samples if at < seconds]
+    after = [mb for at, mb in samples if at >= seconds]
     records = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
     finals = [r for r in records if r.get("type") == "final"]
     return {
         "peak_rss_mb": usage.ru_maxrss / 1024,
         # sampled every 0.5 s: the live meeting's own peak, before the final pass begins
         "live_peak_rss_mb": max(live) if live else float("nan"),
+        # sampled likewise from the end of the meeting: the final pass's own peak
+        "final_peak_rss_mb": max(after) if after else float("nan"),
         "cpu_cores": cpu / (ended - started),
         "wall_s": ended - started,
         "after_meeting_s": (ended - started) - seconds,
@@ -146,11 +152,11 @@ def main() -> None:
                                                    seconds)})
     load = os.getloadavg()
     print(json.dumps({"meeting_seconds": seconds, "loadavg": load, "runs": results}, indent=2))
-    print(f"\n{'run':>3} {'peak MB':>8} {'live MB':>8} {'cores':>6} {'after s':>8} {'you':>4} "
-          f"{'others':>6} {'lost':>5}")
+    print(f"\n{'run':>3} {'peak MB':>8} {'live MB':>8} {'final MB':>8} {'cores':>6} "
+          f"{'after s':>8} {'you':>4} {'others':>6} {'lost':>5}")
     for r in results:
         print(f"{r['run']:>3} {r['peak_rss_mb']:>8.0f} {r['live_peak_rss_mb']:>8.0f} "
-              f"{r['cpu_cores']:>6.2f} "
+              f"{r['final_peak_rss_mb']:>8.0f} {r['cpu_cores']:>6.2f} "
               f"{r['after_meeting_s']:>8.1f} {r['captions']['microphone']:>4} "
               f"{r['captions']['system']:>6} {sum(r['lost_blocks'].values()):>5}")
     cores = [r["cpu_cores"] for r in results]
