@@ -20,6 +20,7 @@ import numpy as np
 from app.segments import Segment
 from app.transcription.agreement import Word
 from app.transcription.heap import release_freed_memory
+from app.transcription.lean_whisper import releasing_before_encodes
 from app.transcription.models import ModelLocation, load_whisper, locate_model
 from app.transcription.speech_regions import (
     SpeechRegion,
@@ -169,14 +170,21 @@ class WhisperEngine:
 
         Up to PIECE_SECONDS it is one faster-whisper call, exactly as for a file. Longer audio
         is transcribed in pieces cut at the quietest moment before each limit: faster-whisper
-        builds a piece's whole spectrogram at once (measured: a 600 s piece took 500 MB more,
-        a 120 s piece about 100 MB). Pieces are not prompted with the text before them:
-        measured, a prompt that matches what is said next makes Whisper skip it (20 % of the
-        words were lost on a recording with repeated sentences).
+        built a piece's whole spectrogram at once (measured: a 600 s piece took 500 MB more,
+        a 120 s piece about 100 MB; the model Candor loads now computes it 10 s at a time,
+        log_mel.py, and the VAD scores 10 s at a time). Pieces are not prompted with the text
+        before them: measured, a prompt that matches what is said next makes Whisper skip it
+        (20 % of the words were lost on a recording with repeated sentences).
 
         No text from silence or noise (speech_regions.py): a piece without speech is not
         decoded, and a segment outside every speech region is dropped.
         """
+        # freed memory goes back to the system before each 30 s encode (lean_whisper.py)
+        with releasing_before_encodes():
+            yield from self._iter_pieces(audio, on_progress, cancel, vad_filter)
+
+    def _iter_pieces(self, audio: AudioSamples, on_progress: Callable[[float], None] | None,
+                     cancel: threading.Event | None, vad_filter: bool) -> Iterator[Segment]:
         model = self.load()
         duration = len(audio) / SAMPLE_RATE
         if on_progress:

@@ -364,8 +364,11 @@ def load_whisper(location: ModelLocation, *, cpu_threads: int | None = None,
     from app.transcription.offline import import_faster_whisper
 
     faster_whisper = import_faster_whisper()
+    from app.transcription.lean_whisper import lean_model_class
+
     try:
-        return faster_whisper.WhisperModel(
+        # faster-whisper's model with its memory peaks lowered, same results (lean_whisper.py)
+        return lean_model_class(faster_whisper)(
             str(location.path),
             device="cpu",
             compute_type=compute_type,

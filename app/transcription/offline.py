@@ -21,6 +21,11 @@ log = logging.getLogger(__name__)
 def force_offline() -> None:
     offline_env.apply()
     disable_onnxruntime_telemetry()
+    # Every import of faster_whisper (the VAD's too) loads CTranslate2, whose MKL reads its
+    # allocator switch then: set here, before any of those imports (lean_whisper.py says why).
+    from app.transcription.lean_whisper import configure_native_allocators
+
+    configure_native_allocators()
 
 
 def disable_onnxruntime_telemetry() -> None:
