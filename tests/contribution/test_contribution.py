@@ -138,10 +138,10 @@ def test_preview_and_export_use_one_kept_draw_sealed_and_erased_with_everything(
         master = store.master_key(create=False)
         blob = base64.b64decode(kept_path.read_text())
         kept = json.loads(crypto.open_text(master, "contribution", "release", None, blob))
-        assert kept["text"] == first.stdout
+        assert [d["text"] for d in kept["draws"]] == [first.stdout]
         marked = first.stdout.replace('"about": "', '"about": "MARKED ')
         assert marked != first.stdout
-        pending.keep(candor_home, master, kept["fingerprint"], marked)
+        pending.keep(candor_home, master, kept["draws"][0]["fingerprint"], marked)
     assert candor("contribute", "preview", "--json", "--epsilon", "10").stdout == marked
     assert candor("consent", "grant", "contribution", "--yes").returncode == 0
     out = tmp_path / "c.json"
@@ -159,6 +159,44 @@ def test_preview_and_export_use_one_kept_draw_sealed_and_erased_with_everything(
     # the kept draw goes with everything else
     assert candor("data", "erase", "--yes").returncode == 0
     assert not kept_path.exists()
+
+
+def test_a_preview_for_another_epsilon_does_not_replace_the_one_the_user_is_saving(
+        planted, tmp_path):
+    # The window computes its first preview (default ε) and the one for the ε the user typed at
+    # once; whichever finished last used to be the only draw kept, and the export then drew anew
+    # and wrote a file the user had never seen.
+    from app.contribution.service import export, prepare
+
+    with open_store() as store:
+        wanted = prepare(store, 10.0).text
+        other = prepare(store, 1.0).text  # finishes later
+        assert json.loads(other)["privacy"]["epsilon"] == pytest.approx(1.0)
+        assert prepare(store, 10.0).text == wanted  # stepping ε back shows the same draw
+        gate = granted_gate(["contribution"])
+        try:
+            out = tmp_path / "c.json"
+            assert export(store, out, gate, 10.0).text == wanted
+        finally:
+            gate.close()
+    assert out.read_text(encoding="utf-8") == wanted
+    assert candor("contribute", "preview", "--json", "--epsilon", "1").stdout == other
+
+
+def test_every_draw_is_kept_beside_the_others_and_the_oldest_go_past_the_bound(tmp_path):
+    # At ε = 10 a fresh draw often prints the same counts, so the test above can pass by luck;
+    # this one cannot.
+    master = bytes(range(32))
+    pending.keep(tmp_path, master, "for-epsilon-10", "release A")
+    pending.keep(tmp_path, master, "for-epsilon-1", "release B")
+    assert pending.load(tmp_path, master, "for-epsilon-10") == "release A"
+    assert pending.load(tmp_path, master, "for-epsilon-1") == "release B"
+    assert pending.load(tmp_path, bytes(32), "for-epsilon-10") is None  # another key
+    for i in range(pending.MAX_KEPT):
+        pending.keep(tmp_path, master, f"later-{i}", f"release {i}")
+    assert pending.load(tmp_path, master, "for-epsilon-10") is None
+    assert pending.load(tmp_path, master, f"later-{pending.MAX_KEPT - 1}") == \
+        f"release {pending.MAX_KEPT - 1}"
 
 
 def test_the_default_epsilon_is_at_most_one_and_shares_nothing_this_rare(planted):
