@@ -22,7 +22,7 @@ import pytest
 from app.textmetrics import normalise, wer
 from app.transcription.agreement import Word, strip_committed
 from app.transcription.engine import PassResult, WhisperEngine
-from app.transcription.streaming import Caption, StreamingConfig, StreamingPolicy
+from app.transcription.streaming import Caption, StreamingPolicy
 from tests.support.data import read_wav, reference_text
 
 RATE = 16000
@@ -114,9 +114,7 @@ def test_a_word_after_a_pause_is_kept_when_the_committed_end_overran_into_the_pa
 def test_replayed_jfk_passes_give_each_word_once(shared_data):
     recorded = json.loads(PASSES.read_text())
     engine = ReplayEngine(recorded["passes"])
-    # the buffer settings of the recorded run: other buffers ask for windows never recorded
-    policy = StreamingPolicy(cast(WhisperEngine, engine), StreamingConfig(
-        context_keep=4.0, context_gap=2.0, trim_after=8.0))
+    policy = StreamingPolicy(cast(WhisperEngine, engine))
     captions = stream(policy, jfk_as_recorded(shared_data, recorded["lead_silence"]),
                       chunk=recorded["chunk"], every=recorded["process_every_chunks"])
     said = final_words(captions)

@@ -10,10 +10,9 @@ How it works (after whisper_streaming, Macháček et al. 2023, with a voice-acti
   seconds after a word (the last word of a buffer is usually cut off), and a low-probability
   word waits for more audio. Measured on real speech these remove most streaming-only errors.
 - When the speaker pauses (`min_silence`), one more pass covers the finished utterance and all
-  of it is committed (if it contradicts the pass before, a third pass breaks the tie). The
-  utterances of the last `context_keep` seconds then stay in the buffer as acoustic context for
-  the next one, cut in a pause; committed words heard again are not repeated. A pass that with
-  this context stops short of the speech it was given runs again over the utterance alone.
+  of it is committed (if it contradicts the pass before, a third pass breaks the tie). A short
+  utterance then stays in the buffer as acoustic context for the next one, cut in the pause
+  before it; committed words heard again are not repeated.
 - The buffer is trimmed at committed sentence ends once it grows past `trim_after`, and never
   exceeds `max_buffer`: a pass over it has a bounded cost.
 - If the CPU falls behind, each pass simply covers all audio that arrived meanwhile (coarser
@@ -52,7 +51,7 @@ class StreamingConfig:
     vad_threshold: float = 0.3  # Silero speech probability; 0.5 missed speech under fan noise
     preroll: float = 0.3  # audio kept before speech starts, so its first sound is not cut
     tail_pad: float = 0.25  # audio kept after speech ends for the closing pass
-    trim_after: float = 14.0  # trim at a committed sentence end once the buffer is this long
+    trim_after: float = 8.0  # trim at a committed sentence end once the buffer is this long
     max_buffer: float = 15.0  # hard cap on a pass's audio
     max_lag: float = 8.0  # beyond this, skip the oldest audio for live captions
     prompt_chars: int = 200
@@ -72,18 +71,12 @@ class StreamingConfig:
     # utterance ends): two short passes can agree on the same wrong guess at an utterance start.
     min_word_probability: float = 0.4
     settle_time: float = 1.5
-    # After a pause, the next utterance is transcribed together with the utterances of the
-    # last `context_keep` seconds (already committed, so not repeated): heard alone, its first
-    # words are often misheard ("what your country" -> "like your country", "Who is taking"
-    # -> "This taking"). Dropped after a pause longer than `context_gap`. Measured offline on
-    # espeak-ng sets no setting was tuned on (benchmarks/policy_context.py), live WER with 4 s
-    # of one utterance -> 12 s of several: 0.211 -> 0.155 (46 sentences, 10 voices), 0.388 ->
-    # 0.299 (the meeting benchmark's "others"); whole-file 0.134 / 0.239.
-    context_keep: float = 12.0
-    context_gap: float = 3.0
-    # A closing pass whose last word ends this long before the utterance's end is run again
-    # without the context (see _context_pass).
-    jump_check: float = 1.0
+    # After a pause, the next utterance is transcribed together with up to `context_keep`
+    # seconds of the one before (already committed, so not repeated): heard alone, its first
+    # word is often misheard ("what your country" -> "like your country"). Dropped after a
+    # pause longer than `context_gap`.
+    context_keep: float = 4.0
+    context_gap: float = 2.0
     tokens_per_second: float = 8.0  # cap on decoded tokens per second of audio (runaway guard)
 
 
@@ -111,7 +104,6 @@ class PolicyStats:
     passes: int = 0
     closing_passes: int = 0
     tie_breaks: int = 0
-    context_retries: int = 0
     pass_seconds: list[float] = field(default_factory=list)
     skipped_seconds: float = 0.0
     max_lag: float = 0.0
@@ -154,8 +146,6 @@ class StreamingPolicy:
         self._last_speech_start = 0.0
         self._context_end: float | None = None  # end of the utterance kept as context
         self._utterance_start = 0.0  # where the current utterance's own audio begins
-        # where the utterances kept as context begin (each in a pause), oldest first
-        self._context_starts: list[float] = []
         self.committed: list[Word] = []
         self._committed_in_buffer: list[Word] = []
         self._open: list[Word] = []
@@ -204,28 +194,24 @@ class StreamingPolicy:
 
     # ---- passes ------------------------------------------------------------------------------
 
-    def _prompt(self, since: float) -> str:
-        before = [w for w in self.committed if w.end <= since + 0.01]
+    def _prompt(self) -> str:
+        before = [w for w in self.committed if w.end <= self._buf_start + 0.01]
         text = join_words(before)
         return text[-self.config.prompt_chars :].lstrip() if text else ""
 
-    def _run_pass(self, until: float, since: float | None = None) -> PassResult:
-        """A pass over the buffer up to `until`, from its start or from `since`."""
+    def _run_pass(self, until: float) -> PassResult:
         if self.may_run is not None and not self.may_run():
             # checked before every pass, so a released model is never loaded again
             raise PassRefused("transcription may no longer run")
-        first = 0 if since is None else max(0, round((since - self._buf_start) * SAMPLE_RATE))
-        offset = self._buf_start + first / SAMPLE_RATE
         end_sample = round((until - self._buf_start) * SAMPLE_RATE)
-        audio = self._audio[first: max(first, end_sample)]
+        audio = self._audio[: max(0, end_sample)]
         seconds = len(audio) / SAMPLE_RATE
         max_tokens = int(20 + self.config.tokens_per_second * seconds)
-        result = self.engine.transcribe_window(audio, offset=offset,
-                                               prompt=self._prompt(offset),
-                                               max_new_tokens=max_tokens)
+        result = self.engine.transcribe_window(audio, offset=self._buf_start,
+                                               prompt=self._prompt(), max_new_tokens=max_tokens)
         self.stats.passes += 1
         self.stats.pass_seconds.append(result.seconds)
-        self._last_pass_end = offset + seconds
+        self._last_pass_end = self._buf_start + seconds
         return result
 
     def _commit(self, words: Sequence[Word]) -> list[Caption]:
@@ -248,7 +234,6 @@ class StreamingPolicy:
     def _restart_buffer(self, at: float) -> None:
         """Forget the buffer before `at`: a new utterance (or a skip) starts there."""
         self._context_end = None
-        self._context_starts = []
         self._trim_to(at)
         self._utterance_start = self._buf_start
         self._committed_in_buffer = []
@@ -266,7 +251,7 @@ class StreamingPolicy:
         captions: list[Caption] = []
         if until - self._buf_start > 0.1:
             earlier = list(self._open)
-            closing = self._fresh(self._context_pass(until))
+            closing = self._fresh(self._run_pass(until))
             self.stats.closing_passes += 1
             shared = common_prefix_length(earlier, closing)
             # disputed: the closing pass does not carry the earlier hypothesis as its prefix
@@ -282,46 +267,21 @@ class StreamingPolicy:
         self._speech_in_buffer = self._tracker.in_speech
         return captions
 
-    def _context_pass(self, until: float) -> PassResult:
-        """A pass up to `until`; again over the current utterance alone if, with the context
-        before it, the recogniser stopped `jump_check` seconds short of the speech it was given.
-
-        Over a long buffer tiny.en sometimes ends its text at the context's last sentence, or
-        jumps a sentence, and times what follows too early: the utterance was lost (measured on
-        real_concat with 12 s of context: "She had your dark suit in greasy wash water all
-        year" vanished, then "The child" was taken for committed words).
-        """
-        result = self._run_pass(until)
-        if self._utterance_start - self._buf_start < 0.5:
-            return result
-        words = self._fresh(result)
-        floor = max(self._utterance_start, self._last_speech_start)
-        reached = max(words[-1].end if words else floor, floor)
-        if until - reached < self.config.jump_check:
-            return result
-        alone = self._run_pass(until, since=self._utterance_start)
-        self.stats.context_retries += 1
-        again = self._fresh(alone)
-        return alone if again and again[-1].end > reached else result
-
     def _fresh(self, result: PassResult) -> list[Word]:
         """A pass's words after what is already committed."""
         last_end = self.committed[-1].end if self.committed else 0.0
         return strip_committed(result.words, self._committed_in_buffer, last_end)
 
     def _keep_context(self, until: float) -> None:
-        """After an utterance: keep the utterances of the last `context_keep` seconds as
-        context for the next one.
+        """After an utterance: keep it (if short) as context for the next one.
 
-        The buffer is cut where one of them began, which is in a pause (its pre-roll or the
+        The buffer is cut where the utterance began, which is in a pause (its pre-roll or the
         previous pause), never in a word: a buffer starting mid-word derails the recogniser.
         """
         cfg = self.config
-        cuts = [c for c in [*self._context_starts, self._utterance_start]
-                if until - c <= cfg.context_keep]
-        if cfg.context_keep > 0 and self._committed_in_buffer and cuts:
-            self._trim_to(cuts[0])
-            self._context_starts = cuts
+        start = self._utterance_start
+        if cfg.context_keep > 0 and self._committed_in_buffer and until - start <= cfg.context_keep:
+            self._trim_to(start)
             self._open = []
             self._agreement.reset()
             self._context_end = until
@@ -353,7 +313,7 @@ class StreamingPolicy:
             return captions, self._report(skipped)
         previous = list(self._agreement.history[-1]) if self._agreement.history else []
         previous_end = self._last_pass_end
-        result = self._context_pass(self.stream_time)
+        result = self._run_pass(self.stream_time)
         newly, self._open = self._agreement.update(self._fresh(result))
         if newly:
             keep = len(newly)
@@ -393,7 +353,6 @@ class StreamingPolicy:
             cut = (end + following[0]) / 2 if following else end
             self._trim_to(cut)
             self._utterance_start = max(self._utterance_start, self._buf_start)
-            self._context_starts = [c for c in self._context_starts if c >= self._buf_start]
         elif length > cfg.max_buffer:
             segment_ends = [e for e in result.segment_ends
                             if e <= self._committed_in_buffer[-1].end + 0.01]
